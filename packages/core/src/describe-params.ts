@@ -1,0 +1,65 @@
+import type { Variable } from '@tensorflow/tfjs-core';
+import { InvalidOptionError, ShapeMismatchError } from './errors.js';
+import { assertUsableVariable, type ParamSpec, roleFromShapes } from './param-spec.js';
+
+/** What describeParams reads of a tfjs-layers weight (a LayerVariable). */
+export interface LayerWeightLike {
+  read(): Variable;
+  readonly shape: readonly (number | null)[];
+  readonly trainable: boolean;
+}
+
+/** What describeParams reads of a tfjs-layers layer or model. */
+export interface LayerLike {
+  getClassName(): string;
+  readonly trainableWeights: readonly LayerWeightLike[];
+  readonly layers?: readonly LayerLike[];
+}
+
+/** Layers whose weights are normalisation gains and offsets (SAM-ON's parameters). */
+const NORM_LAYERS = new Set(['BatchNormalization', 'LayerNormalization']);
+
+function normWeights(layer: LayerLike, found: Set<Variable>): void {
+  if (layer.layers && layer.layers.length > 0) {
+    for (const inner of layer.layers) normWeights(inner, found);
+    return;
+  }
+  if (NORM_LAYERS.has(layer.getClassName())) {
+    for (const weight of layer.trainableWeights) found.add(weight.read());
+  }
+}
+
+/**
+ * ParamSpecs of every trainable weight of a tfjs-layers model, found as
+ * microsoft/mup's `set_base_shapes` does: `baseModel` is the same architecture
+ * at the base width, and a dimension that differs between the two grows with
+ * width. Gains and offsets of BatchNormalization / LayerNormalization layers
+ * are marked `norm`. Weights are matched by position.
+ */
+export function describeParams(model: LayerLike, baseModel: LayerLike): ParamSpec[] {
+  const weights = model.trainableWeights;
+  const baseWeights = baseModel.trainableWeights;
+  if (weights.length !== baseWeights.length) {
+    throw new ShapeMismatchError(
+      `describeParams: the model has ${weights.length} trainable weights but the base model has ${baseWeights.length}; ` +
+        'expected the same architecture at another width.',
+    );
+  }
+  const norms = new Set<Variable>();
+  normWeights(model, norms);
+  return weights.map((weight, index) => {
+    const variable = weight.read();
+    assertUsableVariable(variable, 'describeParams');
+    const base = baseWeights[index] as LayerWeightLike;
+    const shape = weight.shape;
+    const baseShape = base.shape;
+    if (shape.some((size) => size === null) || baseShape.some((size) => size === null)) {
+      throw new InvalidOptionError(`describeParams: weight '${variable.name}' has an unknown dimension; build the model first.`);
+    }
+    return {
+      variable,
+      norm: norms.has(variable),
+      ...roleFromShapes(shape as number[], baseShape as number[], variable.name),
+    };
+  });
+}

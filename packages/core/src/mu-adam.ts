@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensor } from './named-tensor.js';
+import { InvalidOptionError } from './errors.js';
+import { adamMultiplier, type ParamSpec } from './param-spec.js';
+import { PerVariableRates, gradientList } from './per-variable-rates.js';
+
+export interface MuAdamOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly epsilon?: number;
+  /** Decoupled weight decay (AdamW): w ← w − η_p·λ·w. Default 0. */
+  readonly weightDecay?: number;
+}
+
+interface Moments {
+  readonly first: tf.Variable;
+  readonly second: tf.Variable;
+}
+
+/**
+ * Adam(W) with the µP per-layer learning rates of DESIGN.md §4: η for input
+ * and vector parameters, η / fanInMult for hidden and output weights. These are
+ * real per-parameter learning rates (scaling an Adam gradient would change
+ * nothing, since Adam normalises it away). Without params it is plain Adam(W).
+ */
+export class MuAdamOptimizer extends tf.Optimizer {
+  static get className(): string {
+    return 'MuAdam';
+  }
+
+  private readonly rates: PerVariableRates;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly weightDecay: number;
+  private readonly moments = new Map<string, Moments>();
+
+  constructor(
+    private learningRate: number,
+    params?: readonly ParamSpec[],
+    options: MuAdamOptions = {},
+  ) {
+    super();
+    const check = (value: number, name: string, low: number, high: number) => {
+      if (!Number.isFinite(value) || value < low || value > high) {
+        throw new InvalidOptionError(`muAdam: ${name} must be in [${low}, ${high}], got ${value}.`);
+      }
+      return value;
+    };
+    check(learningRate, 'learning rate', 0, Number.MAX_VALUE);
+    this.rates = new PerVariableRates('muAdam', params, adamMultiplier);
+    this.beta1 = check(options.beta1 ?? 0.9, 'beta1', 0, 0.999999);
+    this.beta2 = check(options.beta2 ?? 0.999, 'beta2', 0, 0.999999);
+    this.epsilon = check(options.epsilon ?? 1e-8, 'epsilon', 0, Number.MAX_VALUE);
+    this.weightDecay = check(options.weightDecay ?? 0, 'weightDecay', 0, Number.MAX_VALUE);
+  }
+
+  setLearningRate(learningRate: number): void {
+    if (!Number.isFinite(learningRate) || learningRate < 0) {
+      throw new InvalidOptionError(`muAdam.setLearningRate: expected a finite number >= 0, got ${learningRate}.`);
+    }
+    this.learningRate = learningRate;
+  }
+
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const registered = tf.engine().registeredVariables;
+    const step = this.iterations + 1;
+    const correction1 = 1 - this.beta1 ** step;
+    const correction2 = 1 - this.beta2 ** step;
+    for (const { name, tensor } of gradientList(variableGradients)) {
+      const gradient = tensor as tf.Tensor | null | undefined;
+      if (gradient == null) continue;
+      const variable = registered[name];
+      if (variable === undefined) continue;
+      const stepSize = this.learningRate * this.rates.of(name);
+      let moments = this.moments.get(name);
+      if (moments === undefined) {
+        moments = tf.tidy(() => ({
+          first: tf.variable(tf.zerosLike(variable), false),
+          second: tf.variable(tf.zerosLike(variable), false),
+        }));
+        this.moments.set(name, moments);
+      }
+      const { first, second } = moments;
+      tf.tidy(() => {
+        first.assign(tf.add(tf.mul(first, this.beta1), tf.mul(gradient, 1 - this.beta1)));
+        second.assign(tf.add(tf.mul(second, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2)));
+        const update = tf.div(
+          tf.div(first, correction1),
+          tf.add(tf.sqrt(tf.div(second, correction2)), this.epsilon),
+        );
+        const decayed = this.weightDecay > 0 ? tf.mul(variable, 1 - stepSize * this.weightDecay) : variable;
+        variable.assign(tf.sub(decayed, tf.mul(update, stepSize)));
+      });
+    }
+    this.incrementIterations();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    const state: NamedTensor[] = [await this.saveIterations()];
+    for (const [name, { first, second }] of this.moments) {
+      state.push({ name: `${name}/m`, tensor: first }, { name: `${name}/v`, tensor: second });
+    }
+    return state;
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weightValues);
+    const firsts = new Map<string, tf.Tensor>();
+    const seconds = new Map<string, tf.Tensor>();
+    for (const { name, tensor } of rest) {
+      if (name.endsWith('/m')) firsts.set(name.slice(0, -2), tensor);
+      else if (name.endsWith('/v')) seconds.set(name.slice(0, -2), tensor);
+      else throw new InvalidOptionError(`muAdam.setWeights: unexpected weight '${name}'; expected '<variable>/m' or '/v'.`);
+    }
+    this.disposeMoments();
+    for (const [name, first] of firsts) {
+      const second = seconds.get(name);
+      if (second === undefined) throw new InvalidOptionError(`muAdam.setWeights: '${name}/m' has no matching '${name}/v'.`);
+      this.moments.set(name, { first: tf.variable(first, false), second: tf.variable(second, false) });
+    }
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
+  }
+
+  override dispose(): void {
+    this.disposeMoments();
+    super.dispose();
+  }
+
+  private disposeMoments(): void {
+    for (const { first, second } of this.moments.values()) {
+      first.dispose();
+      second.dispose();
+    }
+    this.moments.clear();
+  }
+}
+
+/** Adam(W) with µP per-layer learning rates (DESIGN.md §4). */
+export function muAdam(learningRate: number, params?: readonly ParamSpec[], options?: MuAdamOptions): MuAdamOptimizer {
+  return new MuAdamOptimizer(learningRate, params, options);
+}

@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidOptionError } from './errors.js';
+import { assertUsableVariable, type ParamSpec } from './param-spec.js';
+
+export interface MuInitOptions {
+  /**
+   * How the readout (output-role weights) starts: 'scaled' divides its SP
+   * initial values by √fanInMult (DESIGN.md §4), 'zero' sets it to zero
+   * (the paper's ResNets and ViTs). Default 'scaled'.
+   */
+  readonly readout?: 'scaled' | 'zero';
+}
+
+/**
+ * Turns a model initialised in the standard parameterization into µP
+ * initialisation, in place. Only the output weights change: input, hidden and
+ * vector parameters keep their SP initialisation (µP without forward
+ * multipliers, identical to SP at base width). Call it once, before training.
+ */
+export function muInit(params: readonly ParamSpec[], options: MuInitOptions = {}): void {
+  const readout = options.readout ?? 'scaled';
+  if (readout !== 'scaled' && readout !== 'zero') {
+    throw new InvalidOptionError(`muInit: readout must be 'scaled' or 'zero', got ${JSON.stringify(readout)}.`);
+  }
+  for (const spec of params) {
+    assertUsableVariable(spec.variable, 'muInit');
+    if (spec.role !== 'output') continue;
+    const variable = spec.variable;
+    tf.tidy(() => {
+      variable.assign(readout === 'zero' ? tf.zerosLike(variable) : tf.div(variable, Math.sqrt(spec.fanInMult)));
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensor } from './named-tensor.js';
+import { InvalidOptionError } from './errors.js';
+import { type ParamSpec, sgdMultiplier } from './param-spec.js';
+import { PerVariableRates, gradientList } from './per-variable-rates.js';
+
+export interface MuSgdOptions {
+  /** Heavy-ball momentum μ (PyTorch convention: buf ← μ·buf + g). Default 0. */
+  readonly momentum?: number;
+  readonly nesterov?: boolean;
+  /** L2 penalty added to the gradient (PyTorch SGD's weight_decay). Default 0. */
+  readonly weightDecay?: number;
+}
+
+function checkNonNegative(value: number, name: string, context: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(`${context}: ${name} must be a finite number >= 0, got ${value}.`);
+  }
+  return value;
+}
+
+/**
+ * SGD with the µP per-layer learning rates of DESIGN.md §4: parameter p moves
+ * with η·m_p, m_p = fanOutMult / fanInMult (input r, hidden 1, output 1/r,
+ * vector r). Without params it is plain SGD.
+ */
+export class MuSgdOptimizer extends tf.Optimizer {
+  static get className(): string {
+    return 'MuSgd';
+  }
+
+  private readonly rates: PerVariableRates;
+  private readonly momentum: number;
+  private readonly nesterov: boolean;
+  private readonly weightDecay: number;
+  private readonly buffers = new Map<string, tf.Variable>();
+
+  constructor(
+    private learningRate: number,
+    params?: readonly ParamSpec[],
+    options: MuSgdOptions = {},
+  ) {
+    super();
+    checkNonNegative(learningRate, 'learning rate', 'muSgd');
+    this.rates = new PerVariableRates('muSgd', params, sgdMultiplier);
+    this.momentum = checkNonNegative(options.momentum ?? 0, 'momentum', 'muSgd');
+    this.nesterov = options.nesterov ?? false;
+    this.weightDecay = checkNonNegative(options.weightDecay ?? 0, 'weightDecay', 'muSgd');
+    if (this.nesterov && this.momentum === 0) {
+      throw new InvalidOptionError('muSgd: nesterov needs momentum > 0, got momentum 0.');
+    }
+  }
+
+  setLearningRate(learningRate: number): void {
+    this.learningRate = checkNonNegative(learningRate, 'learning rate', 'muSgd.setLearningRate');
+  }
+
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const registered = tf.engine().registeredVariables;
+    for (const { name, tensor } of gradientList(variableGradients)) {
+      const gradient = tensor as tf.Tensor | null | undefined;
+      if (gradient == null) continue;
+      const variable = registered[name];
+      if (variable === undefined) continue;
+      const stepSize = this.learningRate * this.rates.of(name);
+      tf.tidy(() => {
+        let direction: tf.Tensor = this.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, this.weightDecay)) : gradient;
+        if (this.momentum > 0) {
+          let buffer = this.buffers.get(name);
+          if (buffer === undefined) {
+            // PyTorch starts the buffer at the first gradient.
+            buffer = tf.variable(direction, false);
+            this.buffers.set(name, buffer);
+          } else {
+            buffer.assign(tf.add(tf.mul(buffer, this.momentum), direction));
+          }
+          direction = this.nesterov ? tf.add(direction, tf.mul(buffer, this.momentum)) : buffer;
+        }
+        variable.assign(tf.sub(variable, tf.mul(direction, stepSize)));
+      });
+    }
+    this.incrementIterations();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    const state: NamedTensor[] = [await this.saveIterations()];
+    for (const [name, buffer] of this.buffers) state.push({ name: `${name}/momentum`, tensor: buffer });
+    return state;
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weightValues);
+    for (const buffer of this.buffers.values()) buffer.dispose();
+    this.buffers.clear();
+    for (const { name, tensor } of rest) {
+      if (!name.endsWith('/momentum')) {
+        throw new InvalidOptionError(`muSgd.setWeights: unexpected weight '${name}'; expected '<variable>/momentum'.`);
+      }
+      this.buffers.set(name.slice(0, -'/momentum'.length), tf.variable(tensor, false));
+    }
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      learningRate: this.learningRate,
+      momentum: this.momentum,
+      nesterov: this.nesterov,
+      weightDecay: this.weightDecay,
+    };
+  }
+
+  override dispose(): void {
+    for (const buffer of this.buffers.values()) buffer.dispose();
+    this.buffers.clear();
+    super.dispose();
+  }
+}
+
+/** SGD with µP per-layer learning rates η·m_p (DESIGN.md §4). */
+export function muSgd(learningRate: number, params?: readonly ParamSpec[], options?: MuSgdOptions): MuSgdOptimizer {
+  return new MuSgdOptimizer(learningRate, params, options);
+}

@@ -1,0 +1,72 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { InvalidOptionError, MissingParamSpecError } from './errors.js';
+import { assertUsableVariable, type ParamSpec } from './param-spec.js';
+import type { PlannedParameter } from './perturbation.js';
+import type { PerturbationRule } from './perturbation-rule.js';
+
+/** What one SAM step needs to know about its variables; built once per variable list. */
+export interface StepPlan {
+  /** Every variable of the step: the second pass and the descent step use all of them. */
+  readonly variables: tf.Variable[];
+  /** The parameters the rule perturbs, with their constants a_p, b_p. */
+  readonly selected: PlannedParameter[];
+  readonly selectedVariables: tf.Variable[];
+  readonly widthMultiplier: number;
+}
+
+/** A variable with no ParamSpec is treated as width multiplier 1 (plain SAM). */
+function unitSpec(variable: tf.Variable): ParamSpec {
+  return { variable, role: 'hidden', fanInMult: 1, fanOutMult: 1, norm: false };
+}
+
+export function buildStepPlan(
+  rule: PerturbationRule,
+  variables: tf.Variable[],
+  specsByName: ReadonlyMap<string, ParamSpec> | undefined,
+  widthMultiplier: number,
+): StepPlan {
+  const selected: PlannedParameter[] = [];
+  for (const variable of variables) {
+    assertUsableVariable(variable, 'SamOptimizer.minimize');
+    let spec: ParamSpec;
+    if (specsByName === undefined) {
+      spec = unitSpec(variable);
+    } else {
+      const found = specsByName.get(variable.name);
+      if (found === undefined) {
+        throw new MissingParamSpecError(
+          `SamOptimizer: variable '${variable.name}' (shape [${variable.shape.join(', ')}]) is being optimized but has no ` +
+            'ParamSpec in `params`; expected a spec for every variable in varList (use describeParams(model, baseModel) ' +
+            'or paramSpecs([...])).',
+        );
+      }
+      if (found.variable !== variable) {
+        // Same name, another object: the spec's variable was disposed and a new one took its name.
+        assertUsableVariable(found.variable, 'SamOptimizer params');
+      }
+      spec = found;
+    }
+    if (!rule.selects(spec)) continue;
+    const scale = rule.layerScale(spec, widthMultiplier);
+    for (const [what, value] of Object.entries(scale)) {
+      if (!Number.isFinite(value) || value < 0) {
+        throw new InvalidOptionError(
+          `rule '${rule.name}' gave ${what} scale ${value} for '${variable.name}'; expected a finite number >= 0.`,
+        );
+      }
+    }
+    selected.push({ spec, scale });
+  }
+  if (selected.length === 0) {
+    throw new InvalidOptionError(
+      `rule '${rule.name}' selects none of the ${variables.length} optimized variables; expected at least one ` +
+        'parameter to perturb (a rule that perturbs norm parameters needs ParamSpecs with `norm: true`).',
+    );
+  }
+  return {
+    variables,
+    selected,
+    selectedVariables: selected.map((parameter) => parameter.spec.variable),
+    widthMultiplier,
+  };
+}

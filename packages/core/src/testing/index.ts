@@ -1,0 +1,13 @@
+export {
+  FLOAT64_MLP_NAMES,
+  type Float64Forward,
+  type Float64MlpName,
+  type Float64MlpParams,
+  type Float64MlpShape,
+  float64Init,
+  float64LossAndGradients,
+  float64Shapes,
+  seededNormal,
+  seededRandom,
+} from './float64-mlp.js';
+export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';

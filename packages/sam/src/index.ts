@@ -1,0 +1,1 @@
+export { sam, type SamOptions } from './sam.js';

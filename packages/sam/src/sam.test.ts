@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidOptionError, InvalidRhoError, muSgd, SamOptimizer } from '@mup2/core';
+import {
+  createTinyMlp,
+  FLOAT64_MLP_NAMES,
+  type Float64MlpName,
+  type Float64MlpParams,
+  float64Init,
+  float64LossAndGradients,
+  seededRandom,
+} from '@mup2/core/testing';
+import { describe, expect, it } from 'vitest';
+import { sam } from './sam.js';
+
+const BASE_WIDTH = 4;
+const batch = 8;
+const inputSize = 6;
+const classes = 3;
+
+function makeData(seed: number) {
+  const uniform = seededRandom(seed);
+  const x = Float64Array.from({ length: batch * inputSize }, () => uniform() * 2 - 1);
+  const labels = Array.from({ length: batch }, () => Math.floor(uniform() * classes));
+  return { x, labels };
+}
+
+/** m_p = fanOutMult / fanInMult written out by hand for this MLP at width multiplier r. */
+function handMultipliers(r: number): Record<Float64MlpName, number> {
+  return { W1: r, gamma: r, W2: 1, b2: r, W3: 1 / r };
+}
+
+/** One SAM step in float64, written from DESIGN.md §5 and §6 independently of the package. */
+function referenceStep(
+  params: Float64MlpParams,
+  data: { x: Float64Array; labels: number[] },
+  width: number,
+  options: { rho: number; scaling: 'naive' | 'global' | 'mup2'; lr: number },
+): Float64MlpParams {
+  const shape = { inputSize, width, classes };
+  const r = width / BASE_WIDTH;
+  const m = handMultipliers(r);
+  const a = (name: Float64MlpName) =>
+    options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : m[name];
+  const b = (name: Float64MlpName) => (options.scaling === 'mup2' ? m[name] : 1);
+  const g = float64LossAndGradients(params, data.x, data.labels, shape).gradients;
+  let normSquared = 0;
+  for (const name of FLOAT64_MLP_NAMES) for (const value of g[name]) normSquared += b(name) * value * value;
+  const denominator = Math.sqrt(normSquared) + 1e-12;
+  const perturbed = {} as Float64MlpParams;
+  for (const name of FLOAT64_MLP_NAMES) {
+    perturbed[name] = params[name].map((w, i) => w + (options.rho * a(name) * (g[name][i] as number)) / denominator);
+  }
+  const gAtPerturbed = float64LossAndGradients(perturbed, data.x, data.labels, shape).gradients;
+  const next = {} as Float64MlpParams;
+  for (const name of FLOAT64_MLP_NAMES) {
+    next[name] = params[name].map((w, i) => w - options.lr * m[name] * (gAtPerturbed[name][i] as number));
+  }
+  return next;
+}
+
+function runStep(width: number, scaling: 'naive' | 'global' | 'mup2', rho: number, seed = 1) {
+  const shape = { inputSize, width, classes };
+  const initial = float64Init(shape, seed, { baseWidth: BASE_WIDTH });
+  const data = makeData(seed + 100);
+  const mlp = createTinyMlp(initial, shape, BASE_WIDTH);
+  const start = mlp.read(); // the float32-rounded starting point both sides use
+  const lr = 0.5;
+  const optimizer = new SamOptimizer({ base: muSgd(lr, mlp.specs), rule: sam({ rho, scaling }), params: mlp.specs });
+  const x = tf.tensor2d(Float32Array.from(data.x), [batch, inputSize]);
+  const y = tf.tensor1d(data.labels, 'int32');
+  const before = tf.memory().numTensors;
+  const cost = optimizer.minimize(() => mlp.loss(x, y), true, Object.values(mlp.variables));
+  const loss = cost?.dataSync()[0];
+  cost?.dispose();
+  const after = tf.memory().numTensors;
+  const result = mlp.read();
+  const reference = referenceStep(start, data, width, { rho, scaling, lr });
+  const referenceLoss = float64LossAndGradients(start, data.x, data.labels, shape).forward.loss;
+  x.dispose();
+  y.dispose();
+  mlp.dispose();
+  optimizer.dispose();
+  return { start, result, reference, loss, referenceLoss, leaked: after - before };
+}
+
+function expectUpdatesClose(start: Float64MlpParams, actual: Float64MlpParams, expected: Float64MlpParams) {
+  for (const name of FLOAT64_MLP_NAMES) {
+    const expectedDelta = expected[name].map((value, i) => value - (start[name][i] as number));
+    const actualDelta = actual[name].map((value, i) => value - (start[name][i] as number));
+    const scale = Math.max(...expectedDelta.map(Math.abs));
+    expect(scale, `${name} must move`).toBeGreaterThan(0);
+    let worst = 0;
+    actualDelta.forEach((value, i) => {
+      worst = Math.max(worst, Math.abs(value - (expectedDelta[i] as number)));
+    });
+    expect(worst / scale, `${name}: largest error relative to the largest update`).toBeLessThan(2e-3);
+  }
+}
+
+describe('sam() step against a float64 computation', () => {
+  for (const scaling of ['naive', 'global', 'mup2'] as const) {
+    it(`matches at width multiplier 4 with scaling '${scaling}'`, () => {
+      const { start, result, reference, loss, referenceLoss, leaked } = runStep(16, scaling, 0.3);
+      expectUpdatesClose(start, result, reference);
+      expect(loss).toBeCloseTo(referenceLoss, 5);
+      expect(leaked).toBe(0);
+    });
+  }
+
+  it('differs between scalings at width multiplier 4 (the multipliers are applied)', () => {
+    const naive = runStep(16, 'naive', 0.3).result;
+    const mup2 = runStep(16, 'mup2', 0.3).result;
+    const gap = Math.max(...naive.W1.map((value, i) => Math.abs(value - (mup2.W1[i] as number))));
+    expect(gap).toBeGreaterThan(1e-5);
+  });
+
+  it('gives the same step for every scaling at width multiplier 1', () => {
+    const steps = (['naive', 'global', 'mup2'] as const).map((scaling) => runStep(BASE_WIDTH, scaling, 0.3));
+    const [naive, global, mup2] = steps;
+    expectUpdatesClose(naive!.start, naive!.result, naive!.reference);
+    for (const other of [global!, mup2!]) {
+      for (const name of FLOAT64_MLP_NAMES) expect(Array.from(other.result[name])).toEqual(Array.from(naive!.result[name]));
+    }
+  });
+
+  it('with rho = 0 equals the base optimizer alone, exactly', () => {
+    const shape = { inputSize, width: 16, classes };
+    const initial = float64Init(shape, 7, { baseWidth: BASE_WIDTH });
+    const data = makeData(8);
+    const x = tf.tensor2d(Float32Array.from(data.x), [batch, inputSize]);
+    const y = tf.tensor1d(data.labels, 'int32');
+    const plain = createTinyMlp(initial, shape, BASE_WIDTH);
+    const samModel = createTinyMlp(initial, shape, BASE_WIDTH);
+    const base = muSgd(0.5, plain.specs);
+    const samOptimizer = new SamOptimizer({ base: muSgd(0.5, samModel.specs), rule: sam({ rho: 0 }), params: samModel.specs });
+    for (let step = 0; step < 3; step++) {
+      base.minimize(() => plain.loss(x, y), false, Object.values(plain.variables));
+      samOptimizer.minimize(() => samModel.loss(x, y), false, Object.values(samModel.variables));
+    }
+    const a = plain.read();
+    const b = samModel.read();
+    for (const name of FLOAT64_MLP_NAMES) expect(Array.from(b[name])).toEqual(Array.from(a[name]));
+    for (const t of [x, y]) t.dispose();
+    plain.dispose();
+    samModel.dispose();
+  });
+});
+
+describe('sam() options', () => {
+  it('rejects a negative, NaN or infinite rho, naming the value', () => {
+    for (const rho of [-0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => sam({ rho })).toThrowError(InvalidRhoError);
+      expect(() => sam({ rho })).toThrowError(String(rho));
+    }
+  });
+
+  it('rejects an unknown scaling, listing the known ones', () => {
+    expect(() => sam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(InvalidOptionError);
+    expect(() => sam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(/'naive', 'global', 'mup2'/);
+  });
+
+  it('declares the interface version and its radius', () => {
+    const rule = sam({ rho: 0.05, scaling: 'global' });
+    expect(rule.specificationVersion).toBe('v1');
+    expect(rule.radius).toBe(0.05);
+    expect(rule.scaling).toBe('global');
+  });
+});

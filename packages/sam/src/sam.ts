@@ -1,0 +1,51 @@
+import {
+  assertRadius,
+  assertScaling,
+  type LayerScale,
+  type ParamSpec,
+  type PerturbationRule,
+  type PerturbationScaling,
+  sgdMultiplier,
+} from '@mup2/core';
+
+export interface SamOptions {
+  /** The radius ρ (≥ 0), as in the SAM literature at base width. */
+  readonly rho: number;
+  /**
+   * 'naive': ε = ρ·g/‖g‖ (standard SAM); 'global': ρ·r^(-1/2) (µP-global);
+   * 'mup2' (default): the µP² layerwise scaling a_p = b_p = m_p.
+   * All three are the same at width multiplier 1.
+   */
+  readonly scaling?: PerturbationScaling;
+}
+
+/**
+ * SAM (Foret et al. 2021) with the µP² scalings of DESIGN.md §5:
+ *
+ *   ε_p = ρ · a_p · g_p / ( sqrt( Σ_q b_q ‖g_q‖² ) + 1e-12 )
+ *
+ * 'mup2' takes a_p = b_p = m_p = fanOutMult / fanInMult: SAM's ascent step in the
+ * geometry of µP-SGD (steepest ascent under Σ_p ‖ε_p‖² / m_p ≤ ρ²), so every
+ * layer's perturbation scales like its µP update and perturbs its output by Θ(1).
+ */
+export function sam(options: SamOptions): PerturbationRule {
+  const { rho, scaling = 'mup2' } = options ?? ({} as SamOptions);
+  assertRadius(rho, 'sam');
+  assertScaling(scaling, 'sam');
+  return {
+    specificationVersion: 'v1',
+    name: 'sam',
+    radius: rho,
+    scaling,
+    selects: () => true,
+    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
+      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
+      if (scaling === 'mup2') {
+        const multiplier = sgdMultiplier(spec);
+        return { perturbation: multiplier, norm: multiplier };
+      }
+      return { perturbation: 1, norm: 1 };
+    },
+    direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
+  };
+}

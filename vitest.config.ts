@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+const project = (root: string) => ({
+  extends: true as const,
+  test: { name: root.split('/').pop(), root, include: ['src/**/*.test.ts'] },
+});
+
+export default defineConfig({
+  test: {
+    setupFiles: [new URL('./vitest.setup.ts', import.meta.url).pathname],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: [project('packages/core'), project('packages/sam'), project('apps/model-zoo'), project('apps/bench')],
+  },
+});
