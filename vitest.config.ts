@@ -11,6 +11,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    projects: [project('packages/core'), project('packages/sam'), project('apps/model-zoo'), project('apps/bench')],
+    projects: [
+      project('packages/core'),
+      project('packages/sam'),
+      project('packages/asam'),
+      project('packages/sam-on'),
+      project('apps/model-zoo'),
+      project('apps/bench'),
+    ],
   },
 });

@@ -43,3 +43,4 @@ export {
 } from './perturbation-rule.js';
 export { type Parameterization, parsePreset, type Preset, type PresetName, PRESET_NAMES, PRESETS } from './presets.js';
 export { SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
+export { effectivePerturbations, type LayerKind, logLogSlope, type MeasuredLayer } from './coord-check.js';

@@ -11,3 +11,4 @@ export {
   seededRandom,
 } from './float64-mlp.js';
 export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
+export { type TinyMlpCoordCheck, type TinyMlpCoordCheckOptions, tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * How a layer applies its parameter to its input, which decides the change of
+ * its pre-activation that a perturbation ε causes:
+ * 'matmul': input·ε (dense weights [in, out]); 'scale': input ⊙ ε (norm gains);
+ * 'shift': ε itself (biases, norm offsets).
+ */
+export type LayerKind = 'matmul' | 'scale' | 'shift';
+
+export interface MeasuredLayer {
+  /** The perturbed variable's name (the key of the perturbation map). */
+  readonly variableName: string;
+  readonly kind: LayerKind;
+  /** The layer's input at the current weights, [batch, features] ('shift' needs none). */
+  readonly input?: tf.Tensor;
+}
+
+/**
+ * The effective perturbation of each layer (DESIGN.md §5): the RMS over
+ * coordinates of the change of its pre-activation caused by ε alone, at the
+ * current input. Layers without a perturbation (a rule that does not select
+ * them) are left out.
+ */
+export function effectivePerturbations(
+  perturbations: tf.NamedTensorMap,
+  layers: readonly MeasuredLayer[],
+): Record<string, number> {
+  const effects: Record<string, number> = {};
+  for (const layer of layers) {
+    const epsilon = perturbations[layer.variableName];
+    if (epsilon === undefined) continue;
+    if (layer.kind !== 'shift' && layer.input === undefined) {
+      throw new InvalidOptionError(`effectivePerturbations: layer '${layer.variableName}' of kind '${layer.kind}' needs its input.`);
+    }
+    const rms = tf.tidy(() => {
+      const input = layer.input as tf.Tensor;
+      const change =
+        layer.kind === 'matmul'
+          ? tf.matMul(tf.reshape(input, [-1, epsilon.shape[0] as number]), tf.reshape(epsilon, [epsilon.shape[0] as number, -1]))
+          : layer.kind === 'scale'
+            ? tf.mul(input, epsilon)
+            : epsilon;
+      return tf.sqrt(tf.mean(tf.square(change)));
+    });
+    effects[layer.variableName] = rms.dataSync()[0] as number;
+    rms.dispose();
+  }
+  return effects;
+}
+
+/** Least-squares slope of log(y) against log(x): the width exponent of a quantity measured at widths x. */
+export function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length || xs.length < 2) {
+    throw new InvalidOptionError(`logLogSlope: expected two equal-length series of at least 2 points, got ${xs.length} and ${ys.length}.`);
+  }
+  const lx = xs.map(Math.log);
+  const ly = ys.map((y) => Math.log(Math.max(y, Number.MIN_VALUE)));
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const mx = mean(lx);
+  const my = mean(ly);
+  let numerator = 0;
+  let denominator = 0;
+  lx.forEach((x, i) => {
+    numerator += (x - mx) * ((ly[i] as number) - my);
+    denominator += (x - mx) ** 2;
+  });
+  return numerator / denominator;
+}
