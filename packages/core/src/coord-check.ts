@@ -32,13 +32,18 @@ export function effectivePerturbations(
     const epsilon = perturbations[layer.variableName];
     if (epsilon === undefined) continue;
     if (layer.kind !== 'shift' && layer.input === undefined) {
-      throw new InvalidOptionError(`effectivePerturbations: layer '${layer.variableName}' of kind '${layer.kind}' needs its input.`);
+      throw new InvalidOptionError(
+        `effectivePerturbations: layer '${layer.variableName}' of kind '${layer.kind}' needs its input.`,
+      );
     }
     const rms = tf.tidy(() => {
       const input = layer.input as tf.Tensor;
       const change =
         layer.kind === 'matmul'
-          ? tf.matMul(tf.reshape(input, [-1, epsilon.shape[0] as number]), tf.reshape(epsilon, [epsilon.shape[0] as number, -1]))
+          ? tf.matMul(
+              tf.reshape(input, [-1, epsilon.shape[0] as number]),
+              tf.reshape(epsilon, [epsilon.shape[0] as number, -1]),
+            )
           : layer.kind === 'scale'
             ? tf.mul(input, epsilon)
             : epsilon;
@@ -53,7 +58,9 @@ export function effectivePerturbations(
 /** Least-squares slope of log(y) against log(x): the width exponent of a quantity measured at widths x. */
 export function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
   if (xs.length !== ys.length || xs.length < 2) {
-    throw new InvalidOptionError(`logLogSlope: expected two equal-length series of at least 2 points, got ${xs.length} and ${ys.length}.`);
+    throw new InvalidOptionError(
+      `logLogSlope: expected two equal-length series of at least 2 points, got ${xs.length} and ${ys.length}.`,
+    );
   }
   const lx = xs.map(Math.log);
   const ly = ys.map((y) => Math.log(Math.max(y, Number.MIN_VALUE)));

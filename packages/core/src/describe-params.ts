@@ -54,7 +54,9 @@ export function describeParams(model: LayerLike, baseModel: LayerLike): ParamSpe
     const shape = weight.shape;
     const baseShape = base.shape;
     if (shape.some((size) => size === null) || baseShape.some((size) => size === null)) {
-      throw new InvalidOptionError(`describeParams: weight '${variable.name}' has an unknown dimension; build the model first.`);
+      throw new InvalidOptionError(
+        `describeParams: weight '${variable.name}' has an unknown dimension; build the model first.`,
+      );
     }
     return {
       variable,

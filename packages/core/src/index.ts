@@ -1,4 +1,5 @@
-export { initBackend, type InitBackendOptions } from './backend.js';
+export { type InitBackendOptions, initBackend } from './backend.js';
+export { effectivePerturbations, type LayerKind, logLogSlope, type MeasuredLayer } from './coord-check.js';
 export { describeParams, type LayerLike, type LayerWeightLike } from './describe-params.js';
 export {
   BackendError,
@@ -12,9 +13,9 @@ export {
   RuleSpecificationError,
   ShapeMismatchError,
 } from './errors.js';
-export { muAdam, MuAdamOptimizer, type MuAdamOptions } from './mu-adam.js';
-export { muInit, type MuInitOptions } from './mu-init.js';
-export { muSgd, MuSgdOptimizer, type MuSgdOptions } from './mu-sgd.js';
+export { MuAdamOptimizer, type MuAdamOptions, muAdam } from './mu-adam.js';
+export { type MuInitOptions, muInit } from './mu-init.js';
+export { MuSgdOptimizer, type MuSgdOptions, muSgd } from './mu-sgd.js';
 export {
   adamMultiplier,
   fans,
@@ -41,6 +42,5 @@ export {
   type PerturbationRule,
   type PerturbationScaling,
 } from './perturbation-rule.js';
-export { type Parameterization, parsePreset, type Preset, type PresetName, PRESET_NAMES, PRESETS } from './presets.js';
+export { type Parameterization, PRESET_NAMES, PRESETS, type Preset, type PresetName, parsePreset } from './presets.js';
 export { SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
-export { effectivePerturbations, type LayerKind, logLogSlope, type MeasuredLayer } from './coord-check.js';

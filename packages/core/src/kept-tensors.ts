@@ -15,7 +15,7 @@ type Keep = <T extends tf.Tensor>(tensor: T) => T;
 export function withKeptTensorsReturnedToScope<T>(fn: () => T): T {
   const engine = tf.engine() as unknown as { keep: Keep; track: Keep };
   const kept: tf.Tensor[] = [];
-  const ownKeep = Object.prototype.hasOwnProperty.call(engine, 'keep') ? engine.keep : undefined;
+  const ownKeep = Object.hasOwn(engine, 'keep') ? engine.keep : undefined;
   const originalKeep = engine.keep;
   engine.keep = <K extends tf.Tensor>(tensor: K): K => {
     kept.push(tensor);

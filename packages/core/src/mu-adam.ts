@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensor } from './named-tensor.js';
 import { InvalidOptionError } from './errors.js';
+import type { NamedTensor } from './named-tensor.js';
 import { adamMultiplier, type ParamSpec } from './param-spec.js';
-import { PerVariableRates, gradientList } from './per-variable-rates.js';
+import { gradientList, PerVariableRates } from './per-variable-rates.js';
 
 export interface MuAdamOptions {
   readonly beta1?: number;
@@ -85,10 +85,7 @@ export class MuAdamOptimizer extends tf.Optimizer {
       tf.tidy(() => {
         first.assign(tf.add(tf.mul(first, this.beta1), tf.mul(gradient, 1 - this.beta1)));
         second.assign(tf.add(tf.mul(second, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2)));
-        const update = tf.div(
-          tf.div(first, correction1),
-          tf.add(tf.sqrt(tf.div(second, correction2)), this.epsilon),
-        );
+        const update = tf.div(tf.div(first, correction1), tf.add(tf.sqrt(tf.div(second, correction2)), this.epsilon));
         const decayed = this.weightDecay > 0 ? tf.mul(variable, 1 - stepSize * this.weightDecay) : variable;
         variable.assign(tf.sub(decayed, tf.mul(update, stepSize)));
       });
@@ -111,12 +108,16 @@ export class MuAdamOptimizer extends tf.Optimizer {
     for (const { name, tensor } of rest) {
       if (name.endsWith('/m')) firsts.set(name.slice(0, -2), tensor);
       else if (name.endsWith('/v')) seconds.set(name.slice(0, -2), tensor);
-      else throw new InvalidOptionError(`muAdam.setWeights: unexpected weight '${name}'; expected '<variable>/m' or '/v'.`);
+      else
+        throw new InvalidOptionError(
+          `muAdam.setWeights: unexpected weight '${name}'; expected '<variable>/m' or '/v'.`,
+        );
     }
     this.disposeMoments();
     for (const [name, first] of firsts) {
       const second = seconds.get(name);
-      if (second === undefined) throw new InvalidOptionError(`muAdam.setWeights: '${name}/m' has no matching '${name}/v'.`);
+      if (second === undefined)
+        throw new InvalidOptionError(`muAdam.setWeights: '${name}/m' has no matching '${name}/v'.`);
       this.moments.set(name, { first: tf.variable(first, false), second: tf.variable(second, false) });
     }
   }

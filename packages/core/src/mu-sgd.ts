@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensor } from './named-tensor.js';
 import { InvalidOptionError } from './errors.js';
+import type { NamedTensor } from './named-tensor.js';
 import { type ParamSpec, sgdMultiplier } from './param-spec.js';
-import { PerVariableRates, gradientList } from './per-variable-rates.js';
+import { gradientList, PerVariableRates } from './per-variable-rates.js';
 
 export interface MuSgdOptions {
   /** Heavy-ball momentum μ (PyTorch convention: buf ← μ·buf + g). Default 0. */
@@ -64,7 +64,8 @@ export class MuSgdOptimizer extends tf.Optimizer {
       if (variable === undefined) continue;
       const stepSize = this.learningRate * this.rates.of(name);
       tf.tidy(() => {
-        let direction: tf.Tensor = this.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, this.weightDecay)) : gradient;
+        let direction: tf.Tensor =
+          this.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, this.weightDecay)) : gradient;
         if (this.momentum > 0) {
           let buffer = this.buffers.get(name);
           if (buffer === undefined) {

@@ -37,7 +37,5 @@ export class PerVariableRates {
 export function gradientList(
   gradients: Record<string, unknown> | Array<{ name: string; tensor: unknown }>,
 ): Array<{ name: string; tensor: unknown }> {
-  return Array.isArray(gradients)
-    ? gradients
-    : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+  return Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
 }

@@ -68,7 +68,9 @@ const RULE_MEMBERS = {
 /** Throws a RuleSpecificationError naming what is wrong with a rule object. */
 export function assertPerturbationRule(rule: unknown): asserts rule is PerturbationRule {
   if (typeof rule !== 'object' || rule === null) {
-    throw new RuleSpecificationError(`Expected a PerturbationRule object, got ${rule === null ? 'null' : typeof rule}.`);
+    throw new RuleSpecificationError(
+      `Expected a PerturbationRule object, got ${rule === null ? 'null' : typeof rule}.`,
+    );
   }
   const candidate = rule as Record<string, unknown>;
   if (candidate.specificationVersion !== 'v1') {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerScale, PerturbationRule } from './perturbation-rule.js';
 import type { ParamSpec } from './param-spec.js';
+import type { LayerScale, PerturbationRule } from './perturbation-rule.js';
 
 /** A selected parameter with the rule's constants for it, computed once per parameter set. */
 export interface PlannedParameter {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensor } from './named-tensor.js';
 import { InvalidOptionError, NonFiniteGradientError } from './errors.js';
 import { withKeptTensorsReturnedToScope } from './kept-tensors.js';
+import type { NamedTensor } from './named-tensor.js';
 import { assertUsableVariable, modelWidthMultiplier, type ParamSpec } from './param-spec.js';
 import { computePerturbation } from './perturbation.js';
 import { assertPerturbationRule, assertRadius, type PerturbationRule } from './perturbation-rule.js';
@@ -83,7 +83,9 @@ export class SamOptimizer extends tf.Optimizer {
     }
     const widthMultiplier = options.widthMultiplier ?? (params ? modelWidthMultiplier(params) : 1);
     if (!Number.isFinite(widthMultiplier) || widthMultiplier <= 0) {
-      throw new InvalidOptionError(`SamOptimizer: widthMultiplier must be a positive finite number, got ${widthMultiplier}.`);
+      throw new InvalidOptionError(
+        `SamOptimizer: widthMultiplier must be a positive finite number, got ${widthMultiplier}.`,
+      );
     }
     this.fixedWidthMultiplier = widthMultiplier;
     if (options.clipNorm !== undefined && !(Number.isFinite(options.clipNorm) && options.clipNorm > 0)) {
@@ -191,7 +193,9 @@ export class SamOptimizer extends tf.Optimizer {
     const read = async (name: string): Promise<number> => {
       const entry = weightValues.find((weight) => weight.name === name);
       if (entry === undefined) {
-        throw new InvalidOptionError(`SamOptimizer.setWeights: missing '${name}'; expected the list getWeights() returned.`);
+        throw new InvalidOptionError(
+          `SamOptimizer.setWeights: missing '${name}'; expected the list getWeights() returned.`,
+        );
       }
       return (await entry.tensor.data())[0] as number;
     };
@@ -244,7 +248,11 @@ export class SamOptimizer extends tf.Optimizer {
   }
 
   /** g' = ∇f(w + ε); the weights and the non-trainable state are back to their values before the call, whatever happens. */
-  private gradientsAtPerturbed(f: () => tf.Scalar, plan: StepPlan, perturbations: tf.NamedTensorMap): tf.NamedTensorMap {
+  private gradientsAtPerturbed(
+    f: () => tf.Scalar,
+    plan: StepPlan,
+    perturbations: tf.NamedTensorMap,
+  ): tf.NamedTensorMap {
     const originals: Array<[tf.Variable, tf.Tensor]> = [];
     const snapshot = new NonTrainableSnapshot();
     try {
@@ -269,12 +277,7 @@ export class SamOptimizer extends tf.Optimizer {
     }
   }
 
-  private descend(
-    cost: tf.Scalar,
-    grads: tf.NamedTensorMap,
-    plan: StepPlan,
-    returnCost: boolean,
-  ): tf.Scalar | null {
+  private descend(cost: tf.Scalar, grads: tf.NamedTensorMap, plan: StepPlan, returnCost: boolean): tf.Scalar | null {
     let gradients = grads;
     if ((this.clipNorm !== undefined || this.nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
       const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));

@@ -1,1 +1,1 @@
-export { sam, type SamOptions } from './sam.js';
+export { type SamOptions, sam } from './sam.js';

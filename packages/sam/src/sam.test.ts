@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { InvalidOptionError, InvalidRhoError, muSgd, SamOptimizer } from '@mup2/core';
 import {
   createTinyMlp,
@@ -9,6 +8,7 @@ import {
   float64LossAndGradients,
   seededRandom,
 } from '@mup2/core/testing';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { sam } from './sam.js';
 
@@ -119,7 +119,8 @@ describe('sam() step against a float64 computation', () => {
     const [naive, global, mup2] = steps;
     expectUpdatesClose(naive!.start, naive!.result, naive!.reference);
     for (const other of [global!, mup2!]) {
-      for (const name of FLOAT64_MLP_NAMES) expect(Array.from(other.result[name])).toEqual(Array.from(naive!.result[name]));
+      for (const name of FLOAT64_MLP_NAMES)
+        expect(Array.from(other.result[name])).toEqual(Array.from(naive!.result[name]));
     }
   });
 
@@ -132,7 +133,11 @@ describe('sam() step against a float64 computation', () => {
     const plain = createTinyMlp(initial, shape, BASE_WIDTH);
     const samModel = createTinyMlp(initial, shape, BASE_WIDTH);
     const base = muSgd(0.5, plain.specs);
-    const samOptimizer = new SamOptimizer({ base: muSgd(0.5, samModel.specs), rule: sam({ rho: 0 }), params: samModel.specs });
+    const samOptimizer = new SamOptimizer({
+      base: muSgd(0.5, samModel.specs),
+      rule: sam({ rho: 0 }),
+      params: samModel.specs,
+    });
     for (let step = 0; step < 3; step++) {
       base.minimize(() => plain.loss(x, y), false, Object.values(plain.variables));
       samOptimizer.minimize(() => samModel.loss(x, y), false, Object.values(samModel.variables));

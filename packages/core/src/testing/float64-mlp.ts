@@ -145,7 +145,11 @@ export function seededNormal(seed: number): () => number {
  * SP initialisation (std 1/√fan_in, γ = 1, b2 small) from a seed; with `mup`
  * the readout std is further divided by √(width / baseWidth) (DESIGN.md §4).
  */
-export function float64Init(shape: Float64MlpShape, seed: number, options: { baseWidth?: number } = {}): Float64MlpParams {
+export function float64Init(
+  shape: Float64MlpShape,
+  seed: number,
+  options: { baseWidth?: number } = {},
+): Float64MlpParams {
   const normal = seededNormal(seed);
   const shapes = float64Shapes(shape);
   const draw = (size: number, std: number) => Float64Array.from({ length: size }, () => normal() * std);

@@ -61,7 +61,10 @@ export function tinyMlpCoordCheck(options: TinyMlpCoordCheckOptions): TinyMlpCoo
       const normal = seededNormal(seed);
       const uniform = seededRandom(seed + 1);
       const x = tf.tensor2d(Float32Array.from({ length: batch * inputSize }, normal), [batch, inputSize]);
-      const y = tf.tensor1d(Array.from({ length: batch }, () => Math.floor(uniform() * classes)), 'int32');
+      const y = tf.tensor1d(
+        Array.from({ length: batch }, () => Math.floor(uniform() * classes)),
+        'int32',
+      );
       const optimizer = new SamOptimizer({
         base: muSgd(learningRate, mlp.specs),
         rule: options.rule(options.scaling),

@@ -36,7 +36,11 @@ export function createTinyMlp(params: Float64MlpParams, shape: Float64MlpShape, 
     ]),
   ) as Record<Float64MlpName, tf.Variable>;
   const specs = paramSpecs(
-    FLOAT64_MLP_NAMES.map((name) => ({ variable: variables[name], baseShape: baseShapes[name], norm: name === 'gamma' })),
+    FLOAT64_MLP_NAMES.map((name) => ({
+      variable: variables[name],
+      baseShape: baseShapes[name],
+      norm: name === 'gamma',
+    })),
   );
   const hidden = (x: tf.Tensor2D) => {
     const z1 = tf.matMul(x, variables.W1 as tf.Tensor2D);
