@@ -33,15 +33,25 @@ function normWeights(layer: LayerLike, found: Set<Variable>): void {
  * ParamSpecs of every trainable weight of a tfjs-layers model, found as
  * microsoft/mup's `set_base_shapes` does: `baseModel` is the same architecture
  * at the base width, and a dimension that differs between the two grows with
- * width. Gains and offsets of BatchNormalization / LayerNormalization layers
- * are marked `norm`. Weights are matched by position.
+ * width. Pass `deltaModel` (the architecture at a third width) when `model`
+ * may be at the base width itself: then no dimension differs from the base,
+ * and the delta tells which ones grow (mup's `delta` argument). Gains and
+ * offsets of BatchNormalization / LayerNormalization layers are marked `norm`.
+ * Weights are matched by position.
  */
-export function describeParams(model: LayerLike, baseModel: LayerLike): ParamSpec[] {
+export function describeParams(model: LayerLike, baseModel: LayerLike, deltaModel?: LayerLike): ParamSpec[] {
   const weights = model.trainableWeights;
   const baseWeights = baseModel.trainableWeights;
   if (weights.length !== baseWeights.length) {
     throw new ShapeMismatchError(
       `describeParams: the model has ${weights.length} trainable weights but the base model has ${baseWeights.length}; ` +
+        'expected the same architecture at another width.',
+    );
+  }
+  const deltaWeights = deltaModel?.trainableWeights;
+  if (deltaWeights && deltaWeights.length !== weights.length) {
+    throw new ShapeMismatchError(
+      `describeParams: the model has ${weights.length} trainable weights but the delta model has ${deltaWeights.length}; ` +
         'expected the same architecture at another width.',
     );
   }
@@ -53,7 +63,8 @@ export function describeParams(model: LayerLike, baseModel: LayerLike): ParamSpe
     const base = baseWeights[index] as LayerWeightLike;
     const shape = weight.shape;
     const baseShape = base.shape;
-    if (shape.some((size) => size === null) || baseShape.some((size) => size === null)) {
+    const deltaShape: readonly (number | null)[] | undefined = deltaWeights?.[index]?.shape;
+    if ([shape, baseShape, deltaShape ?? []].some((dims) => dims.some((size) => size === null))) {
       throw new InvalidOptionError(
         `describeParams: weight '${variable.name}' has an unknown dimension; build the model first.`,
       );
@@ -61,7 +72,7 @@ export function describeParams(model: LayerLike, baseModel: LayerLike): ParamSpe
     return {
       variable,
       norm: norms.has(variable),
-      ...roleFromShapes(shape as number[], baseShape as number[], variable.name),
+      ...roleFromShapes(shape as number[], baseShape as number[], variable.name, deltaShape as number[] | undefined),
     };
   });
 }

@@ -24,10 +24,17 @@ export interface ParamSpec {
   readonly norm: boolean;
 }
 
-/** A variable and the shape it has in the base-width model; the role follows from which dimensions differ. */
+/**
+ * A variable and the shape it has in the base-width model. Which dimensions
+ * grow is read from `deltaShape` (the shape at another width) when given,
+ * else from the difference between the variable's shape and `baseShape`. As in
+ * microsoft/mup, a model at its own base width needs the delta: there no
+ * dimension differs from the base, so without it every weight looks fixed-size.
+ */
 export interface ParamSpecFromBaseShape {
   readonly variable: Variable;
   readonly baseShape: readonly number[];
+  readonly deltaShape?: readonly number[];
   readonly norm?: boolean;
 }
 
@@ -54,32 +61,44 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn, fanOut };
 }
 
-/** Role and multipliers of a parameter of `shape` whose base-width copy has `baseShape`. */
+function checkShapes(shape: readonly number[], other: readonly number[], what: string, name: string): void {
+  if (shape.length !== other.length) {
+    throw new ShapeMismatchError(
+      `${name} has shape [${shape.join(', ')}] but its ${what} shape is [${other.join(', ')}]; ` +
+        'expected the same rank (the base model must have the same architecture at another width).',
+    );
+  }
+  for (const size of other) {
+    if (!Number.isInteger(size) || size <= 0) {
+      throw new ShapeMismatchError(`${name}: ${what} shape [${other.join(', ')}] must have positive integer sizes.`);
+    }
+  }
+}
+
+/**
+ * Role and multipliers of a parameter of `shape` whose base-width copy has
+ * `baseShape`. The dimensions that grow with width are those in which
+ * `deltaShape` (the parameter at a third width) differs from `baseShape`, or,
+ * without a delta, those in which `shape` differs from `baseShape`.
+ */
 export function roleFromShapes(
   shape: readonly number[],
   baseShape: readonly number[],
   name = 'parameter',
+  deltaShape?: readonly number[],
 ): Pick<ParamSpec, 'role' | 'fanInMult' | 'fanOutMult'> {
-  if (shape.length !== baseShape.length) {
-    throw new ShapeMismatchError(
-      `${name} has shape [${shape.join(', ')}] but its base shape is [${baseShape.join(', ')}]; ` +
-        'expected the same rank (the base model must have the same architecture at another width).',
-    );
-  }
-  for (const size of [...shape, ...baseShape]) {
-    if (!Number.isInteger(size) || size <= 0) {
-      throw new ShapeMismatchError(
-        `${name}: shapes [${shape.join(', ')}] and base [${baseShape.join(', ')}] must have positive integer sizes.`,
-      );
-    }
-  }
+  checkShapes(shape, shape, 'own', name);
+  checkShapes(shape, baseShape, 'base', name);
+  const reference = deltaShape ?? shape;
+  if (deltaShape) checkShapes(shape, deltaShape, 'delta', name);
   const { fanIn, fanOut } = fans(shape);
   const base = fans(baseShape);
+  const grown = fans(reference);
   const fanInMult = fanIn / base.fanIn;
   const fanOutMult = fanOut / base.fanOut;
   if (shape.length <= 1) return { role: 'vector', fanInMult: 1, fanOutMult };
-  const inGrows = fanIn !== base.fanIn;
-  const outGrows = fanOut !== base.fanOut;
+  const inGrows = grown.fanIn !== base.fanIn;
+  const outGrows = grown.fanOut !== base.fanOut;
   const role: ParamRole = inGrows && outGrows ? 'hidden' : inGrows ? 'output' : 'input';
   return { role, fanInMult, fanOutMult };
 }
@@ -117,7 +136,11 @@ export function paramSpecs(entries: readonly ParamSpecInput[]): ParamSpec[] {
     seen.add(name);
     const norm = entry.norm ?? false;
     if ('baseShape' in entry) {
-      return { variable: entry.variable, norm, ...roleFromShapes(entry.variable.shape, entry.baseShape, name) };
+      return {
+        variable: entry.variable,
+        norm,
+        ...roleFromShapes(entry.variable.shape, entry.baseShape, name, entry.deltaShape),
+      };
     }
     if (!PARAM_ROLES.includes(entry.role)) {
       throw new InvalidOptionError(

@@ -280,7 +280,13 @@ export class SamOptimizer extends tf.Optimizer {
   private descend(cost: tf.Scalar, grads: tf.NamedTensorMap, plan: StepPlan, returnCost: boolean): tf.Scalar | null {
     let gradients = grads;
     if ((this.clipNorm !== undefined || this.nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
-      const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+      // Without clipping only finiteness matters, and a plain sum is NaN or ±Inf exactly when some entry is
+      // (barring overflow near 1e38): one reduction per tensor instead of a square and a reduction.
+      const norm = tf.tidy(() =>
+        this.clipNorm === undefined
+          ? tf.addN(Object.values(grads).map((g) => tf.sum(g)))
+          : tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))),
+      );
       const normValue = norm.dataSync()[0] as number;
       norm.dispose();
       if (this.nonFinite !== 'ignore' && !Number.isFinite(normValue)) {

@@ -28,6 +28,7 @@ let instance = 0;
 export function createTinyMlp(params: Float64MlpParams, shape: Float64MlpShape, baseWidth: number): TinyMlp {
   const shapes = float64Shapes(shape);
   const baseShapes = float64Shapes({ ...shape, width: baseWidth });
+  const deltaShapes = float64Shapes({ ...shape, width: baseWidth * 2 });
   const prefix = `tiny_mlp_${instance++}`;
   const variables = Object.fromEntries(
     FLOAT64_MLP_NAMES.map((name) => [

@@ -1,0 +1,22 @@
+#!/usr/bin/env -S npx tsx
+import { Mup2Error } from '@mup2/core';
+import { Command } from 'commander';
+import { registerCoordCommand } from './commands/coord.js';
+
+const program = new Command()
+  .name('bench')
+  .description('µP² SAM benchmarks: the experiments of "µP²: Effective Sharpness Aware Minimization Requires Layerwise Perturbation Scaling".')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode));
+
+registerCoordCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (Mup2Error.isInstance(error)) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,141 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
+import { loadDataset } from '@mup2/model-zoo';
+import { SingleBar } from 'cli-progress';
+import { type Command, Option } from 'commander';
+import { nameList, nonNegativeNumber, positiveInteger, positiveIntegerList } from '../cli-options.js';
+import { type CoordSlope, runCoordCheck } from '../coord/run-coord-check.js';
+import { measureStepRatios } from '../perf/step-ratios.js';
+import { coordChart } from '../plot/coord-chart.js';
+import { renderChart } from '../plot/render-chart.js';
+import { createResultsDir } from '../results-dir.js';
+import { RULE_NAMES } from '../rules.js';
+
+interface CoordOptions {
+  rule: string;
+  presets: PresetName[];
+  widths: number[];
+  baseWidth?: number;
+  steps: number;
+  lr: number;
+  rho: number;
+  seeds: number;
+  batch: number;
+  backend?: string;
+  out?: string;
+  perf: boolean;
+  perfWidth: number;
+  perfRounds: number;
+}
+
+const LAYER_ORDER = ['input W', 'norm gain', 'hidden W', 'output W', 'bias'];
+
+/** The slopes as a Markdown table: one row per preset, one column per layer. */
+export function slopeTable(slopes: readonly CoordSlope[]): string {
+  const layers = LAYER_ORDER.filter((layer) => slopes.some((slope) => slope.layer === layer));
+  const presets = [...new Set(slopes.map((slope) => slope.preset))];
+  const lines = [`| preset | ${layers.join(' | ')} |`, `|---|${layers.map(() => '---:').join('|')}|`];
+  for (const preset of presets) {
+    const cells = layers.map((layer) => {
+      const found = slopes.find((slope) => slope.preset === preset && slope.layer === layer);
+      return found ? found.slope.toFixed(2) : '–';
+    });
+    lines.push(`| ${preset} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function registerCoordCommand(program: Command): void {
+  program
+    .command('coord')
+    .description(
+      'Perturbation coordinate check (DESIGN.md §5): per-layer effective perturbation of SAM against width, ' +
+        'and its log-log slope per preset. Under mup2 every slope is ≈ 0; under mup-global input and hidden ' +
+        'slopes are clearly negative (only the last layer is effectively perturbed).',
+    )
+    .addOption(new Option('--rule <name>', 'perturbation rule').choices(RULE_NAMES).default('sam'))
+    .option('--presets <list>', 'comma-separated presets', nameList(PRESET_NAMES), [
+      'sp-naive',
+      'mup-naive',
+      'mup-global',
+      'mup2',
+    ] as PresetName[])
+    .option('--widths <list>', 'comma-separated widths', positiveIntegerList, [64, 128, 256, 512, 1024, 2048])
+    .option('--base-width <n>', 'base width of µP (default: the smallest width)', positiveInteger)
+    .option('--steps <n>', 'SAM steps before measuring', positiveInteger, 3)
+    .option('--lr <x>', 'learning rate η (µP-SGD)', nonNegativeNumber, 0.1)
+    .option('--rho <x>', 'perturbation radius ρ', nonNegativeNumber, 0.1)
+    .option('--seeds <n>', 'seeds to average over', positiveInteger, 2)
+    .option('--batch <n>', 'batch size', positiveInteger, 64)
+    .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
+    .option('--out <dir>', 'results folder (default: results/coord-<time>)')
+    .option('--no-perf', 'skip the step-time ratios')
+    .option('--perf-width <n>', 'MLP width for the step-time ratios', positiveInteger, 1024)
+    .option('--perf-rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10)
+    .action(async (options: CoordOptions) => {
+      if (options.widths.length < 2) {
+        program.error(`error: --widths needs at least two widths to fit a slope, got ${options.widths.join(',')}`);
+      }
+      const backend = await initBackend({ backend: options.backend });
+      const dataset = await loadDataset({ name: 'mnist' });
+      const widths = [...options.widths].sort((a, b) => a - b);
+      const config = {
+        rule: options.rule,
+        presets: options.presets,
+        widths,
+        baseWidth: options.baseWidth ?? (widths[0] as number),
+        steps: options.steps,
+        learningRate: options.lr,
+        rho: options.rho,
+        seeds: options.seeds,
+        batch: options.batch,
+      };
+      const out = await createResultsDir('coord', options.out);
+      const bar = new SingleBar({
+        format: 'coord check [{bar}] {value}/{total} {label} | ETA {eta_formatted}',
+        noTTYOutput: false,
+        clearOnComplete: true,
+      });
+      bar.start(config.presets.length * widths.length * config.seeds, 0, { label: '' });
+      const started = performance.now();
+      const { rows, slopes } = runCoordCheck(config, dataset, (done, _total, label) => bar.update(done, { label }));
+      bar.stop();
+      const seconds = (performance.now() - started) / 1000;
+      const table = slopeTable(slopes);
+      process.stdout.write(
+        `\nPerturbation coordinate check: rule ${config.rule}, MNIST, MLP 784→n→n→10, widths ${widths.join(', ')}, ` +
+          `base width ${config.baseWidth}, ${config.steps} SAM steps, η=${config.learningRate}, ρ=${config.rho}, ` +
+          `${config.seeds} seeds, backend ${backend} (${seconds.toFixed(1)} s)\n` +
+          'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width):\n\n' +
+          `${table}\n`,
+      );
+      let perf: ReturnType<typeof measureStepRatios> | undefined;
+      if (options.perf) {
+        perf = measureStepRatios(dataset, {
+          width: options.perfWidth,
+          batch: 128,
+          rounds: options.perfRounds,
+          warmup: 3,
+          rule: options.rule,
+        });
+        process.stdout.write(
+          `\nStep time, MLP 784→${perf.width}→${perf.width}→10, batch ${perf.batch}, ${backend}, median of ${options.perfRounds}: ` +
+            `SGD ${perf.milliseconds.sgd.toFixed(1)} ms, SAM naive ${perf.milliseconds.samNaive.toFixed(1)} ms, ` +
+            `SAM mup2 ${perf.milliseconds.samMup2.toFixed(1)} ms\n` +
+            `  SAM/SGD ${perf.samOverSgd.toFixed(2)} (target ≤ 2.05), mup2/naive ${perf.mup2OverNaive.toFixed(2)} (target ≤ 1.03), ` +
+            `tensor growth per step ${perf.tensorGrowthPerStep}\n`,
+        );
+      }
+      await writeFile(
+        join(out, 'coord.json'),
+        `${JSON.stringify({ command: 'coord', config, backend, seconds, slopes, rows, perf }, null, 2)}\n`,
+      );
+      await writeFile(join(out, 'coord-slopes.md'), `${table}\n`);
+      const chart = await renderChart(
+        coordChart(rows, `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST MLP)`),
+        join(out, 'coord'),
+      );
+      process.stdout.write(`\nResults: ${out}\n  ${join(out, 'coord.json')}\n  ${chart.svg}\n  ${chart.png}\n`);
+    });
+}

@@ -1,0 +1,19 @@
+import { mkdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** The user's working directory: pnpm runs package scripts in the package folder but keeps the caller's in INIT_CWD. */
+export function userDirectory(): string {
+  return process.env.INIT_CWD ?? process.cwd();
+}
+
+/** `requested` (relative to where the user ran the command), or results/<kind>-<timestamp>. */
+export async function createResultsDir(kind: string, requested?: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const path = requested
+    ? isAbsolute(requested)
+      ? requested
+      : resolve(userDirectory(), requested)
+    : join(userDirectory(), 'results', `${kind}-${stamp}`);
+  await mkdir(path, { recursive: true });
+  return path;
+}

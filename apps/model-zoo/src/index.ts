@@ -1,0 +1,5 @@
+export { fastMatMul } from './layers/fast-matmul.js';
+export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
+export { createMlp, type MlpOptions } from './models/mlp.js';
+export type { ZooModel } from './models/zoo-model.js';
+export * from './datasets/index.js';
