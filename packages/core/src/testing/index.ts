@@ -1,4 +1,11 @@
 export {
+  checkPerturbationRule,
+  type RuleConformanceOptions,
+  type RuleFactory,
+  type RuleFactoryOptions,
+  runRuleConformance,
+} from './conformance.js';
+export {
   FLOAT64_MLP_NAMES,
   type Float64Forward,
   type Float64MlpName,

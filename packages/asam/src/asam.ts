@@ -1,0 +1,76 @@
+import {
+  assertRadius,
+  assertScaling,
+  InvalidOptionError,
+  type LayerScale,
+  type ParamSpec,
+  type PerturbationRule,
+  type PerturbationScaling,
+} from '@mup2/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AsamOptions {
+  /** The radius ρ (≥ 0), as in the ASAM literature at base width. */
+  readonly rho: number;
+  /**
+   * η_T, the offset in T_p = |w_p| + η_T that keeps zero weights perturbable.
+   * Default 0.01, the ASAM paper's value. Under 'mup2' it is scaled per layer like the
+   * layer's µP init std, so |w| : η_T does not change with width.
+   */
+  readonly eta?: number;
+  /**
+   * 'naive': ε = ρ·T²g/‖Tg‖ (elementwise ASAM); 'global': ρ·r^(-1/2) (µP-global);
+   * 'mup2' (default): the µP² scaling a_p = √r, b_p = 1 with η_T scaled per layer.
+   * All three are the same at width multiplier 1.
+   */
+  readonly scaling?: PerturbationScaling;
+}
+
+/** ASAM's default η_T (Kwon et al. 2021). */
+export const ASAM_DEFAULT_ETA = 0.01;
+
+/**
+ * s_p: how the layer's µP init std changes with width relative to base (DESIGN.md §4):
+ * input and vector parameters keep theirs, hidden weights shrink like fanInMult^(-1/2),
+ * the readout like fanInMult^(-1). Scaling η_T by it keeps η_T a fixed fraction of |w|.
+ */
+export function etaScale(spec: Pick<ParamSpec, 'role' | 'fanInMult'>): number {
+  if (spec.role === 'hidden') return spec.fanInMult ** -0.5;
+  if (spec.role === 'output') return 1 / spec.fanInMult;
+  return 1;
+}
+
+/**
+ * Elementwise ASAM (Kwon et al. 2021) with the µP² scalings of DESIGN.md §5:
+ *
+ *   T_p = |w_p| + η_T,   ε_p = ρ · a_p · T_p² ⊙ g_p / ( sqrt( Σ_q b_q ‖T_q ⊙ g_q‖² ) + 1e-12 )
+ *
+ * 'mup2' takes a_p = √r and b_p = 1: in µP every ‖T_q ⊙ g_q‖ is already Θ(n^-1/2), so one
+ * global factor makes every layer's perturbation scale like its µP update.
+ */
+export function asam(options: AsamOptions): PerturbationRule {
+  const { rho, eta = ASAM_DEFAULT_ETA, scaling = 'mup2' } = options ?? ({} as AsamOptions);
+  assertRadius(rho, 'asam');
+  if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) {
+    throw new InvalidOptionError(`asam: eta must be a finite number >= 0, got ${String(eta)}.`);
+  }
+  assertScaling(scaling, 'asam');
+  return {
+    specificationVersion: 'v1',
+    name: 'asam',
+    radius: rho,
+    scaling,
+    selects: () => true,
+    layerScale(_spec: ParamSpec, widthMultiplier: number): LayerScale {
+      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
+      if (scaling === 'mup2') return { perturbation: Math.sqrt(widthMultiplier), norm: 1 };
+      return { perturbation: 1, norm: 1 };
+    },
+    direction({ gradient, weight, spec }) {
+      const offset = scaling === 'mup2' ? eta * etaScale(spec) : eta;
+      const t = tf.add(tf.abs(weight), offset);
+      const normTerm = tf.mul(t, gradient);
+      return { direction: tf.mul(t, normTerm), normTerm };
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { ASAM_DEFAULT_ETA, type AsamOptions, asam, etaScale } from './asam.js';

@@ -1,0 +1,1 @@
+export { type SamOnOptions, samOn } from './sam-on.js';

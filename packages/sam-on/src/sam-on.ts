@@ -1,0 +1,52 @@
+import {
+  assertRadius,
+  assertScaling,
+  type LayerScale,
+  type ParamSpec,
+  type PerturbationRule,
+  type PerturbationScaling,
+  sgdMultiplier,
+} from '@mup2/core';
+
+export interface SamOnOptions {
+  /** The radius ρ (≥ 0), as in the SAM-ON literature at base width. */
+  readonly rho: number;
+  /**
+   * 'naive': ε = ρ·g/‖g‖ over the norm parameters (standard SAM-ON); 'global': ρ·r^(-1/2)
+   * (µP-global); 'mup2' (default): the µP² scaling a_p = b_p = m_p over the norm parameters.
+   * All three are the same at width multiplier 1.
+   */
+  readonly scaling?: PerturbationScaling;
+}
+
+/**
+ * SAM-ON (Müller et al. 2023): SAM restricted to the normalization layers' gains and
+ * offsets (the ParamSpecs with `norm: true`), with the µP² scalings of DESIGN.md §5:
+ *
+ *   ε_p = ρ · a_p · g_p / ( sqrt( Σ_{q norm} b_q ‖g_q‖² ) + 1e-12 )   for norm parameters p
+ *
+ * 'mup2' takes a_p = b_p = m_p: the norm parameters are vectors (m_p = r), so this is ρ·√r·g/‖g‖,
+ * and each gain's perturbation scales like its µP update.
+ * SamOptimizer backpropagates the ascent pass to the norm parameters only.
+ */
+export function samOn(options: SamOnOptions): PerturbationRule {
+  const { rho, scaling = 'mup2' } = options ?? ({} as SamOnOptions);
+  assertRadius(rho, 'samOn');
+  assertScaling(scaling, 'samOn');
+  return {
+    specificationVersion: 'v1',
+    name: 'sam-on',
+    radius: rho,
+    scaling,
+    selects: (spec: ParamSpec) => spec.norm,
+    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
+      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
+      if (scaling === 'mup2') {
+        const multiplier = sgdMultiplier(spec);
+        return { perturbation: multiplier, norm: multiplier };
+      }
+      return { perturbation: 1, norm: 1 };
+    },
+    direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
+  };
+}
