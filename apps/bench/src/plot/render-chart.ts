@@ -1,25 +1,23 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-/** Fonts resvg can use for the chart's text; Debian's fonts-dejavu-core puts them here. */
-const FONT_FILES = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
-];
+/** The chart's font ships with the dejavu-fonts-ttf package, so PNGs have text on a machine without fonts. */
+const fontDirectory = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((file) => join(fontDirectory, file));
 
 /** A Vega-Lite spec rendered without a browser: SVG from vega's headless view, PNG from resvg. */
 export async function renderChart(spec: TopLevelSpec, basePath: string): Promise<{ svg: string; png: string }> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  const fontFiles = FONT_FILES.filter((file) => existsSync(file));
   const png = new Resvg(svg, {
     background: 'white',
     fitTo: { mode: 'zoom', value: 2 },
-    font: { fontFiles, loadSystemFonts: fontFiles.length === 0, defaultFontFamily: 'DejaVu Sans' },
+    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' },
   })
     .render()
     .asPng();
