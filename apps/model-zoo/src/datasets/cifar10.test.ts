@@ -59,7 +59,7 @@ describe('loadCifar10', () => {
     const file = join(directory, 'data_batch_3.bin');
     await writeFile(file, cifarBatchBytes(2, 0, () => 1).subarray(0, 2 * 3073 - 100));
     await expect(loadCifar10({ dataDir: directory })).rejects.toThrow(
-      `${file}: record count is not a whole number: 6046 bytes is 1 records of 3073 bytes plus 2973 bytes`,
+      `${file}: record count is not a whole number: 6046 bytes is 1 whole record of 3073 bytes plus 2973 bytes`,
     );
   });
 

@@ -28,7 +28,7 @@ function recordCount(bytes: Uint8Array, file: string): number {
   if (bytes.length % CIFAR10_RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
     throw new DatasetError(
-      `${file}: record count is not a whole number: ${bytes.length} bytes is ${whole} records of ` +
+      `${file}: record count is not a whole number: ${bytes.length} bytes is ${whole} whole record${whole === 1 ? '' : 's'} of ` +
         `${CIFAR10_RECORD_BYTES} bytes plus ${bytes.length % CIFAR10_RECORD_BYTES} bytes (truncated or not a CIFAR-10 binary batch)`,
       { file },
     );
