@@ -3,3 +3,4 @@ export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
 export { createMlp, type MlpOptions } from './models/mlp.js';
 export type { ZooModel } from './models/zoo-model.js';
 export * from './datasets/index.js';
+export { type CreateModelOptions, createModel, MLP_REFERENCE_WIDTH, MODEL_NAMES, type ModelName } from './models/create-model.js';
