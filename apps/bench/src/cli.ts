@@ -5,7 +5,9 @@ import { registerCoordCommand } from './commands/coord.js';
 
 const program = new Command()
   .name('bench')
-  .description('µP² SAM benchmarks: the experiments of "µP²: Effective Sharpness Aware Minimization Requires Layerwise Perturbation Scaling".')
+  .description(
+    'µP² SAM benchmarks: the experiments of "µP²: Effective Sharpness Aware Minimization Requires Layerwise Perturbation Scaling".',
+  )
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode));
 

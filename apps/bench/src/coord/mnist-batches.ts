@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 
 /** Training batch `index` (wrapping around) as flat normalised inputs [size, h·w·c] and int32 labels. */
 export function takeBatch(dataset: ImageDataset, index: number, size: number): { x: tf.Tensor2D; y: tf.Tensor1D } {

@@ -1,14 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
 import {
   effectivePerturbations,
   logLogSlope,
   muSgd,
   type ParamSpec,
-  parsePreset,
   type PresetName,
+  parsePreset,
   SamOptimizer,
 } from '@mup2/core';
 import { createMlp, type ImageDataset } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 import { createRule } from '../rules.js';
 import { takeBatch } from './mnist-batches.js';
 

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { muSgd, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import { createMlp, type ImageDataset } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 import { takeBatch } from '../coord/mnist-batches.js';
 import { createRule } from '../rules.js';
 import { timeInterleaved } from './interleaved-timer.js';

@@ -7,7 +7,9 @@ export function coordChart(rows: readonly CoordRow[], title: string): TopLevelSp
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     data: { values: rows.map((row) => ({ ...row })) },
-    facet: { column: { field: 'preset', type: 'nominal', title: null, sort: [...new Set(rows.map((row) => row.preset))] } },
+    facet: {
+      column: { field: 'preset', type: 'nominal', title: null, sort: [...new Set(rows.map((row) => row.preset))] },
+    },
     spec: {
       width: 220,
       height: 200,

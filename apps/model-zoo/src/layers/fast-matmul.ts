@@ -15,7 +15,10 @@ const fastMatMulImpl = tf.customGrad((a, b, save) => {
     value: tf.matMul(left, right),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [savedLeft, savedRight] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(savedRight)), tf.matMul(tf.transpose(savedLeft), dy as tf.Tensor2D)];
+      return [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(savedRight)),
+        tf.matMul(tf.transpose(savedLeft), dy as tf.Tensor2D),
+      ];
     },
   };
 });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { type MeasuredLayer, muInit, type Parameterization, paramSpecs } from '@mup2/core';
+import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../layers/fast-matmul.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import type { ZooModel } from './zoo-model.js';

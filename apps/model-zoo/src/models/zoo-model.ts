@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { MeasuredLayer, ParamSpec } from '@mup2/core';
+import type * as tf from '@tensorflow/tfjs';
 
 /** What every model of the zoo offers the trainer, the benchmarks and the coordinate check. */
 export interface ZooModel {
