@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { adamMultiplier, type ParamSpec } from './param-spec.js';
-import { gradientList, PerVariableRates } from './per-variable-rates.js';
+import { PerVariableRates, variableUpdates } from './per-variable-rates.js';
 
 export interface MuAdamOptions {
   readonly beta1?: number;
@@ -63,16 +63,11 @@ export class MuAdamOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const registered = tf.engine().registeredVariables;
     const step = this.iterations + 1;
     const correction1 = 1 - this.beta1 ** step;
     const correction2 = 1 - this.beta2 ** step;
-    for (const { name, tensor } of gradientList(variableGradients)) {
-      const gradient = tensor as tf.Tensor | null | undefined;
-      if (gradient == null) continue;
-      const variable = registered[name];
-      if (variable === undefined) continue;
-      const stepSize = this.learningRate * this.rates.of(name);
+    for (const { name, variable, gradient, rate } of variableUpdates(variableGradients, this.rates)) {
+      const stepSize = this.learningRate * rate;
       let moments = this.moments.get(name);
       if (moments === undefined) {
         moments = tf.tidy(() => ({

@@ -22,8 +22,9 @@ export function muInit(params: readonly ParamSpec[], options: MuInitOptions = {}
   if (readout !== 'scaled' && readout !== 'zero') {
     throw new InvalidOptionError(`muInit: readout must be 'scaled' or 'zero', got ${JSON.stringify(readout)}.`);
   }
+  // Check every spec first: a disposed variable must not leave the model half initialised.
+  for (const spec of params) assertUsableVariable(spec.variable, 'muInit');
   for (const spec of params) {
-    assertUsableVariable(spec.variable, 'muInit');
     if (spec.role !== 'output') continue;
     const variable = spec.variable;
     tf.tidy(() => {

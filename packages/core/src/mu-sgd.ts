@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { type ParamSpec, sgdMultiplier } from './param-spec.js';
-import { gradientList, PerVariableRates } from './per-variable-rates.js';
+import { PerVariableRates, variableUpdates } from './per-variable-rates.js';
 
 export interface MuSgdOptions {
   /** Heavy-ball momentum μ (PyTorch convention: buf ← μ·buf + g). Default 0. */
@@ -56,13 +56,8 @@ export class MuSgdOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const registered = tf.engine().registeredVariables;
-    for (const { name, tensor } of gradientList(variableGradients)) {
-      const gradient = tensor as tf.Tensor | null | undefined;
-      if (gradient == null) continue;
-      const variable = registered[name];
-      if (variable === undefined) continue;
-      const stepSize = this.learningRate * this.rates.of(name);
+    for (const { name, variable, gradient, rate } of variableUpdates(variableGradients, this.rates)) {
+      const stepSize = this.learningRate * rate;
       tf.tidy(() => {
         let direction: tf.Tensor =
           this.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, this.weightDecay)) : gradient;

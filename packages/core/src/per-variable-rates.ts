@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { MissingParamSpecError } from './errors.js';
+import type { NamedTensor } from './named-tensor.js';
 import { assertUsableVariable, type ParamSpec } from './param-spec.js';
 
 /**
@@ -34,8 +36,29 @@ export class PerVariableRates {
   }
 }
 
-export function gradientList(
-  gradients: Record<string, unknown> | Array<{ name: string; tensor: unknown }>,
-): Array<{ name: string; tensor: unknown }> {
-  return Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+export interface VariableUpdate {
+  readonly name: string;
+  readonly variable: tf.Variable;
+  readonly gradient: tf.Tensor;
+  /** The variable's learning-rate multiplier. */
+  readonly rate: number;
+}
+
+/**
+ * The gradients of registered variables, each with its rate. Every rate is
+ * looked up before the caller moves any weight, so a variable without a spec
+ * fails the whole step instead of leaving it half applied.
+ */
+export function variableUpdates(gradients: tf.NamedTensorMap | NamedTensor[], rates: PerVariableRates): VariableUpdate[] {
+  const registered = tf.engine().registeredVariables;
+  const list = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+  const updates: VariableUpdate[] = [];
+  for (const { name, tensor } of list) {
+    const gradient = tensor as tf.Tensor | null | undefined;
+    if (gradient == null) continue;
+    const variable = registered[name];
+    if (variable === undefined) continue;
+    updates.push({ name, variable, gradient, rate: rates.of(name) });
+  }
+  return updates;
 }

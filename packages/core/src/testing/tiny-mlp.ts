@@ -33,7 +33,8 @@ export function createTinyMlp(params: Float64MlpParams, shape: Float64MlpShape, 
   const variables = Object.fromEntries(
     FLOAT64_MLP_NAMES.map((name) => [
       name,
-      tf.variable(tf.tensor(Float32Array.from(params[name]), shapes[name]), true, `${prefix}/${name}`),
+      // tidy disposes the initial value tensor; the variable keeps its own reference to the data.
+      tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(params[name]), shapes[name]), true, `${prefix}/${name}`)),
     ]),
   ) as Record<Float64MlpName, tf.Variable>;
   const specs = paramSpecs(
