@@ -1,10 +1,14 @@
-import type { Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { InvalidOptionError, ShapeMismatchError } from './errors.js';
 import { assertUsableVariable, type ParamSpec, roleFromShapes } from './param-spec.js';
 
-/** What describeParams reads of a tfjs-layers weight (a LayerVariable). */
+/**
+ * What describeParams reads of a tfjs-layers weight (a LayerVariable). Its
+ * `read()` is typed as returning a Tensor, as LayerVariable's is; describeParams
+ * checks that it is a tf.Variable at run time.
+ */
 export interface LayerWeightLike {
-  read(): Variable;
+  read(): Tensor;
   readonly shape: readonly (number | null)[];
   readonly trainable: boolean;
 }
@@ -19,7 +23,7 @@ export interface LayerLike {
 /** Layers whose weights are normalisation gains and offsets (SAM-ON's parameters). */
 const NORM_LAYERS = new Set(['BatchNormalization', 'LayerNormalization']);
 
-function normWeights(layer: LayerLike, found: Set<Variable>): void {
+function normWeights(layer: LayerLike, found: Set<Tensor>): void {
   if (layer.layers && layer.layers.length > 0) {
     for (const inner of layer.layers) normWeights(inner, found);
     return;
@@ -42,6 +46,13 @@ function normWeights(layer: LayerLike, found: Set<Variable>): void {
 export function describeParams(model: LayerLike, baseModel: LayerLike, deltaModel?: LayerLike): ParamSpec[] {
   const weights = model.trainableWeights;
   const baseWeights = baseModel.trainableWeights;
+  if (weights.length === 0) {
+    // An unbuilt model (no inputShape) has no weights yet; an empty list would make every later step fail far from here.
+    throw new InvalidOptionError(
+      'describeParams: the model has no trainable weights; expected a built model ' +
+        '(give the first layer an inputShape, or call model.build(shape) or predict once).',
+    );
+  }
   if (weights.length !== baseWeights.length) {
     throw new ShapeMismatchError(
       `describeParams: the model has ${weights.length} trainable weights but the base model has ${baseWeights.length}; ` +
@@ -55,10 +66,10 @@ export function describeParams(model: LayerLike, baseModel: LayerLike, deltaMode
         'expected the same architecture at another width.',
     );
   }
-  const norms = new Set<Variable>();
+  const norms = new Set<Tensor>();
   normWeights(model, norms);
   return weights.map((weight, index) => {
-    const variable = weight.read();
+    const variable = weight.read() as Variable;
     assertUsableVariable(variable, 'describeParams');
     const base = baseWeights[index] as LayerWeightLike;
     const shape = weight.shape;

@@ -49,9 +49,14 @@ export interface VariableUpdate {
  * looked up before the caller moves any weight, so a variable without a spec
  * fails the whole step instead of leaving it half applied.
  */
-export function variableUpdates(gradients: tf.NamedTensorMap | NamedTensor[], rates: PerVariableRates): VariableUpdate[] {
+export function variableUpdates(
+  gradients: tf.NamedTensorMap | NamedTensor[],
+  rates: PerVariableRates,
+): VariableUpdate[] {
   const registered = tf.engine().registeredVariables;
-  const list = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+  const list = Array.isArray(gradients)
+    ? gradients
+    : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
   const updates: VariableUpdate[] = [];
   for (const { name, tensor } of list) {
     const gradient = tensor as tf.Tensor | null | undefined;
