@@ -1,0 +1,305 @@
+import {
+  InvalidOptionError,
+  InvalidRhoError,
+  muSgd,
+  type PerturbationRule,
+  RuleSpecificationError,
+  SamOptimizer,
+} from '@mup2/core';
+import {
+  checkPerturbationRule,
+  createTinyMlp,
+  FLOAT64_MLP_NAMES,
+  type Float64MlpName,
+  type Float64MlpParams,
+  float64Init,
+  float64LossAndGradients,
+  seededRandom,
+  tinyMlpCoordCheck,
+} from '@mup2/core/testing';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { asam } from './asam.js';
+
+const BASE_WIDTH = 4;
+const batch = 8;
+const inputSize = 6;
+const classes = 3;
+type Scaling = 'naive' | 'global' | 'mup2';
+
+function makeData(seed: number) {
+  const uniform = seededRandom(seed);
+  const x = Float64Array.from({ length: batch * inputSize }, () => uniform() * 2 - 1);
+  const labels = Array.from({ length: batch }, () => Math.floor(uniform() * classes));
+  return { x, labels };
+}
+
+/** m_p = fanOutMult / fanInMult written out by hand for this MLP at width multiplier r (µP-SGD's rates). */
+function handMultipliers(r: number): Record<Float64MlpName, number> {
+  return { W1: r, gamma: r, W2: 1, b2: r, W3: 1 / r };
+}
+
+/** s_p by hand: µP init std relative to base. W1 input, γ and b2 vectors: 1; W2 hidden: r^-1/2; W3 readout: 1/r. */
+function handEtaScales(r: number): Record<Float64MlpName, number> {
+  return { W1: 1, gamma: 1, W2: 1 / Math.sqrt(r), b2: 1, W3: 1 / r };
+}
+
+/** One ASAM step in float64, written from DESIGN.md §5 and §6 independently of the package. */
+function referenceStep(
+  params: Float64MlpParams,
+  data: { x: Float64Array; labels: number[] },
+  width: number,
+  options: { rho: number; eta: number; scaling: Scaling; lr: number },
+): Float64MlpParams {
+  const shape = { inputSize, width, classes };
+  const r = width / BASE_WIDTH;
+  const m = handMultipliers(r);
+  const s = handEtaScales(r);
+  const a = options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : Math.sqrt(r);
+  const etaOf = (name: Float64MlpName) => (options.scaling === 'mup2' ? options.eta * s[name] : options.eta);
+  const g = float64LossAndGradients(params, data.x, data.labels, shape).gradients;
+  const t = (name: Float64MlpName, i: number) => Math.abs(params[name][i] as number) + etaOf(name);
+  let normSquared = 0;
+  for (const name of FLOAT64_MLP_NAMES) {
+    g[name].forEach((gradient, i) => {
+      normSquared += (t(name, i) * gradient) ** 2; // b_p = 1 in every scaling
+    });
+  }
+  const denominator = Math.sqrt(normSquared) + 1e-12;
+  const perturbed = {} as Float64MlpParams;
+  for (const name of FLOAT64_MLP_NAMES) {
+    perturbed[name] = params[name].map(
+      (w, i) => w + (options.rho * a * t(name, i) ** 2 * (g[name][i] as number)) / denominator,
+    );
+  }
+  const gAtPerturbed = float64LossAndGradients(perturbed, data.x, data.labels, shape).gradients;
+  const next = {} as Float64MlpParams;
+  for (const name of FLOAT64_MLP_NAMES) {
+    next[name] = params[name].map((w, i) => w - options.lr * m[name] * (gAtPerturbed[name][i] as number));
+  }
+  return next;
+}
+
+function runStep(width: number, options: { scaling: Scaling; rho: number; eta?: number }, seed = 1) {
+  const shape = { inputSize, width, classes };
+  const initial = float64Init(shape, seed, { baseWidth: BASE_WIDTH });
+  const data = makeData(seed + 100);
+  const mlp = createTinyMlp(initial, shape, BASE_WIDTH);
+  const start = mlp.read(); // the float32-rounded starting point both sides use
+  const lr = 0.5;
+  const rule = asam(options);
+  const optimizer = new SamOptimizer({ base: muSgd(lr, mlp.specs), rule, params: mlp.specs });
+  const x = tf.tensor2d(Float32Array.from(data.x), [batch, inputSize]);
+  const y = tf.tensor1d(data.labels, 'int32');
+  const before = tf.memory().numTensors;
+  const cost = optimizer.minimize(() => mlp.loss(x, y), true, Object.values(mlp.variables));
+  const loss = cost?.dataSync()[0];
+  cost?.dispose();
+  const after = tf.memory().numTensors;
+  const result = mlp.read();
+  const reference = referenceStep(start, data, width, { ...options, eta: options.eta ?? 0.01, lr });
+  const referenceLoss = float64LossAndGradients(start, data.x, data.labels, shape).forward.loss;
+  x.dispose();
+  y.dispose();
+  mlp.dispose();
+  optimizer.dispose();
+  return { start, result, reference, loss, referenceLoss, leaked: after - before };
+}
+
+function expectUpdatesClose(start: Float64MlpParams, actual: Float64MlpParams, expected: Float64MlpParams) {
+  for (const name of FLOAT64_MLP_NAMES) {
+    const expectedDelta = expected[name].map((value, i) => value - (start[name][i] as number));
+    const actualDelta = actual[name].map((value, i) => value - (start[name][i] as number));
+    const scale = Math.max(...expectedDelta.map(Math.abs));
+    expect(scale, `${name} must move`).toBeGreaterThan(0);
+    let worst = 0;
+    actualDelta.forEach((value, i) => {
+      worst = Math.max(worst, Math.abs(value - (expectedDelta[i] as number)));
+    });
+    expect(worst / scale, `${name}: largest error relative to the largest update`).toBeLessThan(2e-3);
+  }
+}
+
+describe('asam() step against a float64 computation', () => {
+  for (const scaling of ['naive', 'global', 'mup2'] as const) {
+    // η_T = 0.2 is comparable to |w| here, so a wrong per-layer scaling of η_T shows in the step.
+    it(`matches at width multiplier 4 with scaling '${scaling}' and eta 0.2`, () => {
+      const { start, result, reference, loss, referenceLoss, leaked } = runStep(16, { scaling, rho: 0.5, eta: 0.2 });
+      expectUpdatesClose(start, result, reference);
+      expect(loss).toBeCloseTo(referenceLoss, 5);
+      expect(leaked).toBe(0);
+    });
+  }
+
+  it('matches with the default eta (0.01) and scaling (mup2)', () => {
+    const { start, result, reference, leaked } = runStep(16, { scaling: 'mup2', rho: 0.5 }, 2);
+    expectUpdatesClose(start, result, reference);
+    expect(leaked).toBe(0);
+    expect(asam({ rho: 0.5 }).scaling).toBe('mup2');
+  });
+
+  it('gives the same step for every scaling at width multiplier 1', () => {
+    const steps = (['naive', 'global', 'mup2'] as const).map((scaling) =>
+      runStep(BASE_WIDTH, { scaling, rho: 0.5, eta: 0.2 }),
+    );
+    const [naive, global, mup2] = steps;
+    expectUpdatesClose(naive!.start, naive!.result, naive!.reference);
+    for (const other of [global!, mup2!]) {
+      expect(other.leaked).toBe(0);
+      for (const name of FLOAT64_MLP_NAMES) {
+        expect(Array.from(other.result[name])).toEqual(Array.from(naive!.result[name]));
+      }
+    }
+  });
+});
+
+/** Plain SAM written inline (D = N = g), to show that the invariance below is ASAM's and not the test's. */
+const plainSam: PerturbationRule = {
+  specificationVersion: 'v1',
+  name: 'plain-sam',
+  radius: 0.5,
+  scaling: 'naive',
+  selects: () => true,
+  layerScale: () => ({ perturbation: 1, norm: 1 }),
+  direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
+};
+
+describe('asam() scale invariance (Kwon et al. 2021)', () => {
+  /**
+   * Rescales W1 by 2 and γ by 1/2, and W2, b2 by 3 and W3 by 1/3: with ReLU this leaves the
+   * network's function unchanged (a scaling operator A with T_{Aw}^-1 A = T_w^-1). ASAM's
+   * perturbation then moves with the weights, ε(Aw) = A ε(w), so the normalized perturbation
+   * T_w^-1 ε = ε / |w| (η_T = 0) is the same at w and at Aw.
+   */
+  const factors: Record<Float64MlpName, number> = { W1: 2, gamma: 1 / 2, W2: 3, b2: 3, W3: 1 / 3 };
+
+  function normalizedPerturbations(rule: PerturbationRule, rescale: boolean) {
+    const shape = { inputSize, width: 16, classes };
+    const initial = float64Init(shape, 5, { baseWidth: BASE_WIDTH });
+    const params = rescale
+      ? (Object.fromEntries(
+          FLOAT64_MLP_NAMES.map((name) => [name, initial[name].map((w) => w * factors[name])]),
+        ) as unknown as Float64MlpParams)
+      : initial;
+    const data = makeData(6);
+    const mlp = createTinyMlp(params, shape, BASE_WIDTH);
+    const x = tf.tensor2d(Float32Array.from(data.x), [batch, inputSize]);
+    const y = tf.tensor1d(data.labels, 'int32');
+    const optimizer = new SamOptimizer({ base: muSgd(0.1, mlp.specs), rule, params: mlp.specs });
+    const before = tf.memory().numTensors;
+    const loss = () => mlp.loss(x, y);
+    const lossValue = tf.tidy(() => loss().dataSync()[0] as number);
+    const perturbations = optimizer.computePerturbation(loss, Object.values(mlp.variables));
+    const weights = mlp.read();
+    const normalized = {} as Record<Float64MlpName, number[]>;
+    for (const name of FLOAT64_MLP_NAMES) {
+      const epsilon = perturbations[mlp.variables[name].name]!.dataSync();
+      normalized[name] = Array.from(epsilon, (value, i) => value / Math.abs(weights[name][i] as number));
+    }
+    tf.dispose(perturbations);
+    const leaked = tf.memory().numTensors - before;
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    mlp.dispose();
+    return { normalized, lossValue, leaked };
+  }
+
+  /** Largest elementwise difference relative to the largest entry, per layer. */
+  function worstRelativeGap(a: Record<Float64MlpName, number[]>, b: Record<Float64MlpName, number[]>): number {
+    let worst = 0;
+    for (const name of FLOAT64_MLP_NAMES) {
+      const scale = Math.max(...a[name].map(Math.abs));
+      a[name].forEach((value, i) => {
+        worst = Math.max(worst, Math.abs(value - (b[name][i] as number)) / scale);
+      });
+    }
+    return worst;
+  }
+
+  for (const scaling of ['naive', 'mup2'] as const) {
+    it(`gives the same normalized perturbation ε/|w| for rescaled weights (eta 0, scaling '${scaling}')`, () => {
+      const original = normalizedPerturbations(asam({ rho: 0.5, eta: 0, scaling }), false);
+      const rescaled = normalizedPerturbations(asam({ rho: 0.5, eta: 0, scaling }), true);
+      expect(rescaled.lossValue, 'the rescaling leaves the function unchanged').toBeCloseTo(original.lossValue, 5);
+      expect(worstRelativeGap(original.normalized, rescaled.normalized)).toBeLessThan(1e-4);
+      expect(original.leaked + rescaled.leaked).toBe(0);
+    });
+  }
+
+  it('where plain SAM is not invariant', () => {
+    const original = normalizedPerturbations(plainSam, false);
+    const rescaled = normalizedPerturbations(plainSam, true);
+    expect(worstRelativeGap(original.normalized, rescaled.normalized)).toBeGreaterThan(0.5);
+  });
+});
+
+describe('asam() µP² scaling of eta (coordinate check, widths 64…1024)', () => {
+  // With η_T = 1, far above |w|, ε is driven by η_T: unless η_T shrinks like each layer's init
+  // std, the hidden and readout layers are over-perturbed as width grows.
+  it("keeps every layer's slope within ±0.3 of 0 with eta 1", () => {
+    const before = tf.memory().numTensors;
+    const check = tinyMlpCoordCheck({ rule: (scaling) => asam({ rho: 0.1, eta: 1, scaling }), scaling: 'mup2' });
+    expect(tf.memory().numTensors).toBe(before);
+    for (const name of FLOAT64_MLP_NAMES) {
+      expect(Math.abs(check.slopes[name]!), `${name}: ${JSON.stringify(check.slopes)}`).toBeLessThanOrEqual(0.3);
+    }
+  });
+
+  it('which an unscaled eta would not (the check can tell)', () => {
+    const unscaled = (scaling: Scaling): PerturbationRule => {
+      const rule = asam({ rho: 0.1, eta: 1, scaling });
+      // Pretend every parameter is an input weight, so s_p = 1 everywhere.
+      return { ...rule, direction: (input) => rule.direction({ ...input, spec: { ...input.spec, role: 'input' } }) };
+    };
+    const check = tinyMlpCoordCheck({ rule: unscaled, scaling: 'mup2', widths: [64, 256, 1024], seeds: [1] });
+    expect(check.slopes.W3!).toBeGreaterThan(0.5);
+  });
+});
+
+describe('asam() options', () => {
+  it('rejects a negative or non-finite eta, naming the value', () => {
+    for (const eta of [-0.01, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => asam({ rho: 0.1, eta })).toThrowError(InvalidOptionError);
+      expect(() => asam({ rho: 0.1, eta })).toThrowError(`got ${String(eta)}`);
+    }
+    expect(asam({ rho: 0.1, eta: 0 }).name).toBe('asam');
+  });
+
+  it('rejects a negative, NaN or infinite rho, naming the value', () => {
+    for (const rho of [-0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => asam({ rho })).toThrowError(InvalidRhoError);
+      expect(() => asam({ rho })).toThrowError(String(rho));
+    }
+  });
+
+  it('rejects an unknown scaling, listing the known ones', () => {
+    expect(() => asam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(InvalidOptionError);
+    expect(() => asam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(/'naive', 'global', 'mup2'/);
+  });
+
+  it('declares the interface version, its radius and its scaling', () => {
+    const rule = asam({ rho: 2, scaling: 'global' });
+    expect(rule.specificationVersion).toBe('v1');
+    expect(rule.radius).toBe(2);
+    expect(rule.scaling).toBe('global');
+  });
+});
+
+describe('asam() conformance failures name the missing member', () => {
+  for (const member of ['name', 'radius', 'scaling', 'selects', 'layerScale', 'direction'] as const) {
+    it(`a rule without '${member}' fails`, () => {
+      const broken: Record<string, unknown> = { ...asam({ rho: 0.1 }) };
+      delete broken[member];
+      const problems = checkPerturbationRule(broken);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(`'${member}'`);
+      expect(() => new SamOptimizer({ base: muSgd(0.1), rule: broken as never })).toThrowError(RuleSpecificationError);
+      expect(() => new SamOptimizer({ base: muSgd(0.1), rule: broken as never })).toThrowError(`'${member}'`);
+    });
+  }
+
+  it("a rule of another interface version fails, naming 'v1'", () => {
+    const problems = checkPerturbationRule({ ...asam({ rho: 0.1 }), specificationVersion: 'v2' });
+    expect(problems).toEqual([`member 'specificationVersion' is "v2"; expected 'v1'`]);
+  });
+});

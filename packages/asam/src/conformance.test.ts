@@ -1,0 +1,4 @@
+import { runRuleConformance } from '@mup2/core/testing';
+import { asam } from './asam.js';
+
+runRuleConformance(asam);

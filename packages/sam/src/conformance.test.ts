@@ -1,0 +1,4 @@
+import { runRuleConformance } from '@mup2/core/testing';
+import { sam } from './sam.js';
+
+runRuleConformance(sam);
