@@ -38,8 +38,11 @@ export function createMlp(options: MlpOptions): ZooModel {
   const seed = options.seed ?? 0;
   const prefix = `mlp${instances++}_w${width}`;
   let seedOffset = 0;
+  // tidy disposes each initial value; the variable keeps its own reference to the buffer.
   const normal = (shape: number[], std: number, name: string) =>
-    tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + seedOffset++), true, `${prefix}/${name}`);
+    tf.tidy(() =>
+      tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + seedOffset++), true, `${prefix}/${name}`),
+    );
 
   const weights: tf.Variable[] = [];
   const entries: Array<{ variable: tf.Variable; baseShape: number[]; deltaShape: number[]; norm?: boolean }> = [];
@@ -60,13 +63,15 @@ export function createMlp(options: MlpOptions): ZooModel {
   }
   const readout = normal([width, classes], 1 / Math.sqrt(width), 'readout/kernel');
   entries.push({ variable: readout, baseShape: [baseWidth, classes], deltaShape: [deltaWidth, classes] });
-  const gain = normGain ? tf.variable(tf.ones([width]), true, `${prefix}/gain`) : undefined;
+  const gain = normGain ? tf.tidy(() => tf.variable(tf.ones([width]), true, `${prefix}/gain`)) : undefined;
   if (gain) entries.push({ variable: gain, baseShape: [baseWidth], deltaShape: [deltaWidth], norm: true });
   const biases = bias
-    ? Array.from({ length: depth }, (_, layer) => tf.variable(tf.zeros([width]), true, `${prefix}/dense${layer}/bias`))
+    ? Array.from({ length: depth }, (_, layer) =>
+        tf.tidy(() => tf.variable(tf.zeros([width]), true, `${prefix}/dense${layer}/bias`)),
+      )
     : [];
   biases.forEach((variable) => entries.push({ variable, baseShape: [baseWidth], deltaShape: [deltaWidth] }));
-  const readoutBias = bias ? tf.variable(tf.zeros([classes]), true, `${prefix}/readout/bias`) : undefined;
+  const readoutBias = bias ? tf.tidy(() => tf.variable(tf.zeros([classes]), true, `${prefix}/readout/bias`)) : undefined;
   if (readoutBias) entries.push({ variable: readoutBias, baseShape: [classes], deltaShape: [classes] });
 
   const specs = paramSpecs(entries);

@@ -89,7 +89,11 @@ export function tinyMlpCoordCheck(options: TinyMlpCoordCheckOptions): TinyMlpCoo
       optimizer.dispose();
       mlp.dispose();
     }
-    for (const [name, value] of Object.entries(sums)) (effects[name] ??= []).push(value);
+    for (const [name, value] of Object.entries(sums)) {
+      const series = effects[name] ?? [];
+      series.push(value);
+      effects[name] = series;
+    }
   }
   const slopes = Object.fromEntries(
     Object.entries(effects).map(([name, values]) => [name, logLogSlope(widths, values)]),

@@ -41,6 +41,7 @@ export function createTinyMlp(params: Float64MlpParams, shape: Float64MlpShape, 
     FLOAT64_MLP_NAMES.map((name) => ({
       variable: variables[name],
       baseShape: baseShapes[name],
+      deltaShape: deltaShapes[name],
       norm: name === 'gamma',
     })),
   );
