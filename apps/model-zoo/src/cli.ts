@@ -1,0 +1,22 @@
+#!/usr/bin/env -S npx tsx
+import { Mup2Error } from '@mup2/core';
+import { Command } from 'commander';
+import { registerTrainCommand } from './commands/train.js';
+
+const program = new Command()
+  .name('zoo')
+  .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD, SAM, ASAM or SAM-ON in SP, µP or µP².')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode));
+
+registerTrainCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (Mup2Error.isInstance(error)) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

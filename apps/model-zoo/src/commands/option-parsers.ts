@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from 'commander';
+
+/** A commander parser for a positive integer option. */
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got '${value}'.`);
+  }
+  return parsed;
+}
+
+/** A commander parser for an integer >= 0 option. */
+export function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(`expected an integer >= 0, got '${value}'.`);
+  }
+  return parsed;
+}
+
+/** A commander parser for a finite number > 0. */
+export function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got '${value}'.`);
+  }
+  return parsed;
+}
+
+/** A commander parser for a finite number >= 0. */
+export function nonNegativeNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(`expected a finite number >= 0, got '${value}'.`);
+  }
+  return parsed;
+}

@@ -1,0 +1,159 @@
+import { resolve } from 'node:path';
+import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
+import { type Command, Option } from 'commander';
+import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
+import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
+import { RULE_NAMES, type RuleName } from '../training/perturbation-rules.js';
+import {
+  defaultLearningRate,
+  defaultOptimizerFor,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  resolveTrainConfig,
+  type TrainConfig,
+} from '../training/train-config.js';
+import { trainRun } from '../training/train-run.js';
+import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+import { percent, trainProgress } from './train-progress.js';
+
+interface TrainOptions {
+  model: ModelName;
+  widthMult: number;
+  baseWidthMult?: number;
+  rule: RuleName;
+  preset: PresetName;
+  optimizer?: OptimizerName;
+  lr?: number;
+  rho: number;
+  momentum?: number;
+  weightDecay?: number;
+  epochs: number;
+  batch: number;
+  seed: number;
+  dataset: DatasetName;
+  dataDir?: string;
+  limit?: number;
+  augment?: boolean;
+  backend?: string;
+  checkpoint?: string;
+  resume?: boolean;
+}
+
+/**
+ * Paths on the command line are the user's: under `pnpm zoo` the process runs
+ * in apps/model-zoo, and pnpm passes the directory it was called from as INIT_CWD.
+ */
+function userPath(path: string): string {
+  const base = process.env.npm_lifecycle_event === 'zoo' ? (process.env.INIT_CWD ?? process.cwd()) : process.cwd();
+  return resolve(base, path);
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'Train a zoo model with SGD or a SAM variant in one of the paper’s parameterizations, printing test accuracy ' +
+        'after every epoch. With --checkpoint, saves after every epoch; --resume continues a run bit-for-bit.',
+    )
+    .addOption(new Option('--model <name>', 'architecture').choices(MODEL_NAMES).default('mlp'))
+    .option('--width-mult <x>', 'width relative to the reference width (MLP: 64 units)', positiveNumber, 1)
+    .option(
+      '--base-width-mult <x>',
+      'width multiplier at which µP equals SP (default: the model’s own)',
+      positiveNumber,
+    )
+    .addOption(
+      new Option('--rule <name>', "perturbation rule; 'sgd' trains with the base optimizer alone")
+        .choices(RULE_NAMES)
+        .default('sam'),
+    )
+    .addOption(
+      new Option('--preset <name>', 'parameterization and perturbation scaling').choices(PRESET_NAMES).default('mup2'),
+    )
+    .addOption(
+      new Option('--optimizer <name>', 'base optimizer (default: adam for vit, sgd with momentum otherwise)').choices(
+        OPTIMIZER_NAMES,
+      ),
+    )
+    .option('--lr <x>', 'learning rate η at base width (default: 0.1 for sgd, 0.001 for adam)', positiveNumber)
+    .option('--rho <x>', 'perturbation radius ρ', nonNegativeNumber, 0.05)
+    .option('--momentum <x>', 'SGD momentum (default 0.9)', nonNegativeNumber)
+    .option('--weight-decay <x>', 'weight decay (SGD: L2 on the gradient; Adam: decoupled)', nonNegativeNumber)
+    .option('--epochs <n>', 'epochs', positiveInteger, 5)
+    .option('--batch <n>', 'batch size', positiveInteger, 128)
+    .option('--seed <n>', 'seed of the initialisation and the batch order', nonNegativeInteger, 0)
+    .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
+    .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
+    .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option('--augment', 'random crop and flip of training images (default for cifar10)')
+    .option('--no-augment', 'no augmentation')
+    .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
+    .option('--checkpoint <dir>', 'save a checkpoint in this folder after every epoch')
+    .option('--resume', 'continue from the checkpoint in --checkpoint, if there is one')
+    .action(async (options: TrainOptions, command: Command) => {
+      if (options.resume && options.checkpoint === undefined) {
+        command.error('error: --resume needs --checkpoint <dir>, the folder to resume from.');
+      }
+      const optimizer = options.optimizer ?? defaultOptimizerFor(options.model);
+      const config: TrainConfig = {
+        model: options.model,
+        widthMult: options.widthMult,
+        ...(options.baseWidthMult !== undefined && { baseWidthMult: options.baseWidthMult }),
+        rule: options.rule,
+        preset: options.preset,
+        optimizer,
+        lr: options.lr ?? defaultLearningRate(optimizer),
+        rho: options.rho,
+        ...(options.momentum !== undefined && { momentum: options.momentum }),
+        ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
+        epochs: options.epochs,
+        batch: options.batch,
+        seed: options.seed,
+        dataset: options.dataset,
+        ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
+        ...(options.limit !== undefined && { limit: options.limit }),
+        ...(options.augment !== undefined && { augment: options.augment }),
+        ...(options.checkpoint !== undefined && {
+          checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },
+        }),
+      };
+      // Bad values fail before the backend and the data are loaded.
+      resolveTrainConfig(config);
+      const backend = await initBackend({ backend: options.backend });
+      const write = (line: string) => process.stdout.write(`${line}\n`);
+      const progress = trainProgress(write);
+      const hooks = {
+        ...progress,
+        onStart: (start: Parameters<typeof progress.onStart>[0]) => {
+          const c = start.config;
+          write(
+            `train ${c.model} (width mult ${c.widthMult}, ${start.parameters.toLocaleString('en-US')} parameters) on ${c.dataset} ` +
+              `(${start.trainExamples} train / ${start.testExamples} test), rule ${c.rule}, preset ${c.preset}, ` +
+              `${c.optimizer}${c.optimizer === 'sgd' ? ` (momentum ${c.momentum})` : ''}, lr ${c.lr}, rho ${c.rho}, ` +
+              `batch ${c.batch}, seed ${c.seed}, backend ${backend}`,
+          );
+          if (start.startEpoch > 0) {
+            write(`resuming from ${config.checkpoint?.dir} after epoch ${start.startEpoch} of ${c.epochs}`);
+          }
+          progress.onStart(start);
+        },
+      };
+      let result: Awaited<ReturnType<typeof trainRun>>;
+      try {
+        result = await trainRun(config, hooks);
+      } finally {
+        progress.stop();
+      }
+      if (result.diverged) {
+        write(
+          `diverged in epoch ${result.divergedAtEpoch}: the loss became NaN or infinite; stopped ` +
+            `(best test acc ${percent(result.bestTestAccuracy)}, ${result.seconds.toFixed(1)} s).`,
+        );
+        return;
+      }
+      write(
+        `done: final test acc ${percent(result.finalTestAccuracy)}, best ${percent(result.bestTestAccuracy)}, ` +
+          `${result.seconds.toFixed(1)} s${config.checkpoint ? `, checkpoint in ${config.checkpoint.dir}` : ''}`,
+      );
+    });
+}

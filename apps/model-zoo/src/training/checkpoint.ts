@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { ZooModel } from '../models/zoo-model.js';
+import { CheckpointError } from './checkpoint-error.js';
+import type { ResolvedTrainConfig } from './train-config.js';
+import type { EpochSummary } from './train-result.js';
+
+/**
+ * Checkpoint format, version 1. A directory holds two files:
+ *
+ * - `checkpoint.json`, the manifest: the run's config, the epochs done and
+ *   their summaries, the optimizer step, the seed, and one entry per tensor
+ *   `{ name, shape, dtype, offset, byteLength }` locating it in the data file;
+ * - `epoch-NNNN.bin`, the data: every tensor's values one after the other,
+ *   float32 or int32, little-endian, at the byte offsets of the manifest. The
+ *   manifest records its size and SHA-256.
+ *
+ * Model tensors are every variable of the model (BatchNorm statistics too), in
+ * `allVariables` order. Optimizer tensors are `optimizer.getWeights()` in order;
+ * names that begin with a model variable's name have it replaced by `@<index>`
+ * into the model list, because variable names carry a per-process instance
+ * counter. The batch order and augmentation of epoch e are drawn from
+ * (seed, e) alone, so the seed and the epoch are the whole random state.
+ *
+ * Each file is written to a temporary name, synced, and renamed into place;
+ * the data file first, then the manifest that points at it, so the directory
+ * always holds a matching pair. Older data files are then removed.
+ */
+export const CHECKPOINT_FORMAT = 'mup2-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_MANIFEST = 'checkpoint.json';
+
+type StoredDtype = 'float32' | 'int32';
+
+export interface StoredTensor {
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype: StoredDtype;
+  /** Byte offset in the data file. */
+  readonly offset: number;
+  readonly byteLength: number;
+}
+
+export interface CheckpointManifest {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  readonly version: typeof CHECKPOINT_VERSION;
+  /** Epochs done. */
+  readonly epoch: number;
+  /** Optimizer steps done. */
+  readonly step: number;
+  /** With the epoch, what fixes the batches of every epoch to come. */
+  readonly seed: number;
+  readonly config: ResolvedTrainConfig;
+  readonly history: EpochSummary[];
+  /** The backend that computed it: a run resumed on another backend is not bit-for-bit the same as one straight run. */
+  readonly backend: string;
+  readonly data: { readonly file: string; readonly bytes: number; readonly sha256: string };
+  readonly model: StoredTensor[];
+  readonly optimizer: { readonly className: string; readonly weights: StoredTensor[] };
+}
+
+/** A checkpoint read back and checked, its tensors' values at hand. */
+export interface LoadedCheckpoint {
+  readonly manifest: CheckpointManifest;
+  readonly model: Array<{ readonly entry: StoredTensor; readonly values: Float32Array | Int32Array }>;
+  readonly optimizer: Array<{ readonly entry: StoredTensor; readonly values: Float32Array | Int32Array }>;
+}
+
+export interface CheckpointState {
+  readonly epoch: number;
+  readonly step: number;
+  readonly config: ResolvedTrainConfig;
+  readonly history: readonly EpochSummary[];
+  readonly backend: string;
+  readonly model: ZooModel;
+  readonly optimizer: tf.Optimizer;
+}
+
+const dataFileName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}.bin`;
+const DATA_FILE_PATTERN = /^epoch-\d{4,}\.bin$/;
+
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
+}
+
+/** `@<index>/rest` for a name that begins with the name of model variable `index`; the longest such name wins. */
+function portableName(name: string, variables: readonly tf.Variable[]): string {
+  let best = -1;
+  variables.forEach((variable, index) => {
+    if (
+      name.startsWith(`${variable.name}/`) &&
+      (best < 0 || variable.name.length > (variables[best]?.name.length ?? 0))
+    ) {
+      best = index;
+    }
+  });
+  return best < 0 ? name : `@${best}${name.slice((variables[best] as tf.Variable).name.length)}`;
+}
+
+function localName(name: string, variables: readonly tf.Variable[], file: string): string {
+  const match = /^@(\d+)(\/.*)$/.exec(name);
+  if (match === null) return name;
+  const variable = variables[Number(match[1])];
+  if (variable === undefined) {
+    throw new CheckpointError(
+      `checkpoint ${file}: optimizer weight '${name}' refers to model variable ${match[1]}, but the model has ${variables.length}.`,
+      { file },
+    );
+  }
+  return `${variable.name}${match[2]}`;
+}
+
+/** Writes the model, optimizer state and progress of a run to `dir` (created if needed). */
+export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const variables = state.model.allVariables;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const store = async (name: string, tensor: tf.Tensor): Promise<StoredTensor> => {
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') {
+      throw new CheckpointError(`cannot save '${name}': dtype ${tensor.dtype}; expected float32 or int32.`);
+    }
+    const values = (await tensor.data()) as Float32Array | Int32Array;
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    chunks.push(bytes);
+    const entry = { name, shape: [...tensor.shape], dtype: tensor.dtype, offset, byteLength: bytes.byteLength };
+    offset += bytes.byteLength;
+    return entry;
+  };
+  const model: StoredTensor[] = [];
+  for (const variable of variables) model.push(await store(variable.name, variable));
+  const weights = await state.optimizer.getWeights();
+  const optimizerEntries: StoredTensor[] = [];
+  try {
+    for (const { name, tensor } of weights) optimizerEntries.push(await store(portableName(name, variables), tensor));
+  } finally {
+    // getWeights returns the optimizer's own state variables and fresh scalars (its step counts): only the latter are ours.
+    for (const { tensor } of weights) if (!(tensor instanceof tf.Variable)) tensor.dispose();
+  }
+  const data = Buffer.concat(chunks);
+  const dataFile = dataFileName(state.epoch);
+  const manifest: CheckpointManifest = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    epoch: state.epoch,
+    step: state.step,
+    seed: state.config.seed,
+    config: state.config,
+    history: [...state.history],
+    backend: state.backend,
+    data: { file: dataFile, bytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') },
+    model,
+    optimizer: { className: state.optimizer.getClassName(), weights: optimizerEntries },
+  };
+  await writeAtomically(join(dir, dataFile), data);
+  await writeAtomically(join(dir, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const name of await readdir(dir)) {
+    if (name !== dataFile && DATA_FILE_PATTERN.test(name)) await rm(join(dir, name), { force: true });
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** Throws unless the parsed manifest has every field of version 1 with a plausible value. */
+function checkManifest(value: unknown, file: string): CheckpointManifest {
+  const fault = (what: string): never => {
+    throw new CheckpointError(`checkpoint ${file} is not a valid checkpoint manifest: ${what}.`, { file });
+  };
+  if (!isObject(value)) return fault('expected a JSON object');
+  if (value.format !== CHECKPOINT_FORMAT)
+    fault(`'format' is ${JSON.stringify(value.format)}, expected '${CHECKPOINT_FORMAT}'`);
+  if (value.version !== CHECKPOINT_VERSION) {
+    fault(`'version' is ${JSON.stringify(value.version)}, this code reads version ${CHECKPOINT_VERSION}`);
+  }
+  for (const key of ['epoch', 'step', 'seed'] as const) {
+    if (!isCount(value[key])) fault(`'${key}' is ${JSON.stringify(value[key])}, expected an integer >= 0`);
+  }
+  if (!isObject(value.config)) fault("'config' is missing");
+  if (!Array.isArray(value.history)) fault("'history' is missing");
+  if (typeof value.backend !== 'string') fault("'backend' is missing");
+  const data = value.data;
+  if (!isObject(data) || typeof data.file !== 'string' || !DATA_FILE_PATTERN.test(data.file)) {
+    fault("'data.file' is missing or not an epoch-NNNN.bin name");
+  }
+  const { bytes, sha256 } = data as Record<string, unknown>;
+  if (!isCount(bytes)) fault("'data.bytes' is not an integer >= 0");
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) fault("'data.sha256' is not a SHA-256 hex digest");
+  const checkEntries = (entries: unknown, where: string) => {
+    if (!Array.isArray(entries)) return fault(`'${where}' is not a list`);
+    entries.forEach((entry: unknown, index) => {
+      const at = `'${where}[${index}]'`;
+      if (!isObject(entry) || typeof entry.name !== 'string') return fault(`${at} has no name`);
+      if (!Array.isArray(entry.shape) || !entry.shape.every(isCount)) return fault(`${at} has no valid shape`);
+      if (entry.dtype !== 'float32' && entry.dtype !== 'int32') return fault(`${at} has dtype ${String(entry.dtype)}`);
+      const size = (entry.shape as number[]).reduce((product, length) => product * length, 1);
+      if (!isCount(entry.offset) || entry.offset % 4 !== 0 || entry.byteLength !== size * 4) {
+        return fault(`${at} has an offset or byteLength that does not fit its shape`);
+      }
+      if (entry.offset + size * 4 > (bytes as number)) return fault(`${at} ends past the data file's ${bytes} bytes`);
+    });
+  };
+  checkEntries(value.model, 'model');
+  const optimizer = value.optimizer;
+  if (!isObject(optimizer) || typeof optimizer.className !== 'string') return fault("'optimizer.className' is missing");
+  checkEntries(optimizer.weights, 'optimizer.weights');
+  return value as unknown as CheckpointManifest;
+}
+
+/**
+ * Reads the checkpoint in `dir`, checking the manifest, the data file's size
+ * and checksum. Undefined when `dir` holds no manifest; a CheckpointError
+ * naming the file for anything unreadable, truncated or corrupt.
+ */
+export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | undefined> {
+  const manifestFile = join(dir, CHECKPOINT_MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(manifestFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CheckpointError(`checkpoint ${manifestFile} cannot be read: ${(error as Error).message}`, {
+      file: manifestFile,
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(
+      `checkpoint ${manifestFile} is corrupt or truncated: not valid JSON (${(error as Error).message}).`,
+      { file: manifestFile, cause: error },
+    );
+  }
+  const manifest = checkManifest(parsed, manifestFile);
+  const dataFile = join(dir, manifest.data.file);
+  let data: Buffer;
+  try {
+    data = await readFile(dataFile);
+  } catch (error) {
+    throw new CheckpointError(
+      `checkpoint ${dataFile} cannot be read (${(error as Error).message}); ${manifestFile} refers to it.`,
+      { file: dataFile, cause: error },
+    );
+  }
+  if (data.byteLength !== manifest.data.bytes) {
+    throw new CheckpointError(
+      `checkpoint ${dataFile} is ${data.byteLength < manifest.data.bytes ? 'truncated' : 'too long'}: ` +
+        `${data.byteLength} bytes, expected ${manifest.data.bytes}.`,
+      { file: dataFile },
+    );
+  }
+  if (createHash('sha256').update(data).digest('hex') !== manifest.data.sha256) {
+    throw new CheckpointError(
+      `checkpoint ${dataFile} is corrupt: its SHA-256 does not match the one recorded in ${manifestFile}.`,
+      { file: dataFile },
+    );
+  }
+  // A copy into a fresh buffer: Buffer's pool offsets need not be 4-byte aligned.
+  const values = (entry: StoredTensor) => {
+    const bytes = data.buffer.slice(data.byteOffset + entry.offset, data.byteOffset + entry.offset + entry.byteLength);
+    return entry.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  };
+  return {
+    manifest,
+    model: manifest.model.map((entry) => ({ entry, values: values(entry) })),
+    optimizer: manifest.optimizer.weights.map((entry) => ({ entry, values: values(entry) })),
+  };
+}
+
+/** Puts a loaded checkpoint's values into the model's variables and the optimizer's state. */
+export async function restoreCheckpoint(
+  checkpoint: LoadedCheckpoint,
+  model: ZooModel,
+  optimizer: tf.Optimizer,
+  dir: string,
+): Promise<void> {
+  const file = join(dir, CHECKPOINT_MANIFEST);
+  const variables = model.allVariables;
+  const mismatch = (what: string): never => {
+    throw new CheckpointError(`checkpoint ${file} does not fit the model: ${what}.`, { file });
+  };
+  if (checkpoint.model.length !== variables.length) {
+    mismatch(`it holds ${checkpoint.model.length} model variables, the model has ${variables.length}`);
+  }
+  checkpoint.model.forEach(({ entry }, index) => {
+    const variable = variables[index] as tf.Variable;
+    if (entry.shape.join(',') !== variable.shape.join(',') || entry.dtype !== variable.dtype) {
+      mismatch(
+        `variable ${index} is '${entry.name}' ${entry.dtype} [${entry.shape.join(', ')}] there, ` +
+          `'${variable.name}' ${variable.dtype} [${variable.shape.join(', ')}] here`,
+      );
+    }
+  });
+  if (checkpoint.manifest.optimizer.className !== optimizer.getClassName()) {
+    throw new CheckpointError(
+      `checkpoint ${file} holds the state of a ${checkpoint.manifest.optimizer.className}, ` +
+        `but this run's optimizer is a ${optimizer.getClassName()}.`,
+      { file },
+    );
+  }
+  const state = checkpoint.optimizer.map(({ entry, values }) => ({
+    name: localName(entry.name, variables, file),
+    tensor: tf.tensor(values, entry.shape, entry.dtype),
+  }));
+  try {
+    checkpoint.model.forEach(({ entry, values }, index) => {
+      tf.tidy(() => (variables[index] as tf.Variable).assign(tf.tensor(values, entry.shape, entry.dtype)));
+    });
+    await optimizer.setWeights(state);
+  } catch (error) {
+    if (CheckpointError.isInstance(error)) throw error;
+    throw new CheckpointError(
+      `checkpoint ${file}: the optimizer state cannot be restored: ${(error as Error).message}`,
+      { file, cause: error },
+    );
+  } finally {
+    // setWeights copies what it keeps into variables of its own (sharing the data, counted by reference).
+    for (const { tensor } of state) tensor.dispose();
+  }
+}

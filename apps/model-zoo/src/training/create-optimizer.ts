@@ -1,0 +1,25 @@
+import { muAdam, muSgd, parsePreset, SamOptimizer } from '@mup2/core';
+import type * as tf from '@tensorflow/tfjs';
+import type { ZooModel } from '../models/zoo-model.js';
+import { createPerturbationRule } from './perturbation-rules.js';
+import type { ResolvedTrainConfig } from './train-config.js';
+
+/**
+ * The optimizer of a run (DESIGN.md §5, §6). The preset's parameterization
+ * decides the learning rates: SP gives one global rate (the base optimizer
+ * without specs), µP the per-layer rates of §4 (with the model's specs). Its
+ * scaling goes to the perturbation rule, which always sees the specs: 'sp-lp'
+ * needs the layerwise multipliers in SP, and SAM-ON finds the norm parameters by them.
+ */
+export function createOptimizer(config: ResolvedTrainConfig, model: ZooModel): tf.Optimizer {
+  const preset = parsePreset(config.preset);
+  const rateSpecs = preset.parameterization === 'mup' ? model.specs : undefined;
+  const base =
+    config.optimizer === 'adam'
+      ? muAdam(config.lr, rateSpecs, { weightDecay: config.weightDecay })
+      : muSgd(config.lr, rateSpecs, { momentum: config.momentum, weightDecay: config.weightDecay });
+  const rule = createPerturbationRule(config.rule, { rho: config.rho, scaling: preset.scaling });
+  if (rule === undefined) return base;
+  // A NaN or infinite gradient is let through: the run sees the loss turn NaN and stops as diverged.
+  return new SamOptimizer({ base, rule, params: model.specs, nonFinite: 'ignore' });
+}

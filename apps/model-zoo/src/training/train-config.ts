@@ -1,0 +1,221 @@
+import { InvalidOptionError, PRESET_NAMES, type PresetName, parsePreset } from '@mup2/core';
+import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
+import { isDatasetName } from '../datasets/load-dataset.js';
+import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
+import { RULE_NAMES, type RuleName } from './perturbation-rules.js';
+
+/** The optimizer that takes the descent step: SGD with momentum, or Adam(W). Both get µP learning rates under a µP preset. */
+export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** Where `trainRun` saves a checkpoint after every epoch, and whether it continues from the one found there. */
+export interface CheckpointOptions {
+  readonly dir: string;
+  /** Continue from the checkpoint in `dir` if there is one (none: start fresh). Default false, and then `dir` must hold no checkpoint. */
+  readonly resume?: boolean;
+}
+
+export interface TrainConfig {
+  readonly model: ModelName;
+  /** Width relative to the architecture's reference width (see createModel). */
+  readonly widthMult: number;
+  /** The width multiplier at which µP equals SP. Default: the architecture's own. */
+  readonly baseWidthMult?: number;
+  /** 'sgd': the base optimizer alone; otherwise SamOptimizer with this perturbation rule. */
+  readonly rule: RuleName;
+  /** Parameterization and perturbation scaling, as in the paper's Figure 1 (DESIGN.md §5). */
+  readonly preset: PresetName;
+  /** Learning rate η (at base width; µP presets scale it per layer). */
+  readonly lr: number;
+  /** Perturbation radius ρ (not used by rule 'sgd'). */
+  readonly rho: number;
+  readonly epochs: number;
+  readonly batch: number;
+  /** Fixes the initialisation and every epoch's batch order and augmentation. */
+  readonly seed: number;
+  readonly dataset: DatasetName;
+  readonly dataDir?: string;
+  /** Keep at most this many examples of each split. */
+  readonly limit?: number;
+  /** Default: 'adam' (AdamW) for the ViT, 'sgd' with momentum for the others. */
+  readonly optimizer?: OptimizerName;
+  /** SGD momentum. Default 0.9; SGD only. */
+  readonly momentum?: number;
+  /** SGD: L2 penalty added to the gradient; Adam: decoupled (AdamW). Default 0. */
+  readonly weightDecay?: number;
+  /** Random crop and horizontal flip of training images. Default: true for cifar10, false otherwise. */
+  readonly augment?: boolean;
+  readonly checkpoint?: CheckpointOptions;
+}
+
+/** A validated TrainConfig with every default filled in: what a run and its checkpoint are identified by. */
+export interface ResolvedTrainConfig {
+  readonly model: ModelName;
+  readonly widthMult: number;
+  readonly baseWidthMult: number | null;
+  readonly rule: RuleName;
+  readonly preset: PresetName;
+  readonly lr: number;
+  readonly rho: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly dataset: DatasetName;
+  readonly dataDir: string | null;
+  readonly limit: number | null;
+  readonly optimizer: OptimizerName;
+  /** 0 for Adam. */
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly augment: boolean;
+}
+
+const CONFIG_KEYS = [
+  'model',
+  'widthMult',
+  'baseWidthMult',
+  'rule',
+  'preset',
+  'lr',
+  'rho',
+  'epochs',
+  'batch',
+  'seed',
+  'dataset',
+  'dataDir',
+  'limit',
+  'optimizer',
+  'momentum',
+  'weightDecay',
+  'augment',
+  'checkpoint',
+] as const satisfies readonly (keyof TrainConfig)[];
+
+/** Architectures trained with Adam(W) by default, as in the literature; the rest with SGD and momentum. */
+const ADAM_MODELS: readonly string[] = ['vit'];
+
+/** The optimizer a model trains with unless told otherwise. */
+export function defaultOptimizerFor(model: string): OptimizerName {
+  return ADAM_MODELS.includes(model) ? 'adam' : 'sgd';
+}
+
+/** A learning rate that trains the zoo's models at base width: 0.1 for SGD with momentum 0.9, 1e-3 for Adam. */
+export function defaultLearningRate(optimizer: OptimizerName): number {
+  return optimizer === 'adam' ? 1e-3 : 0.1;
+}
+
+const show = (value: unknown) => (typeof value === 'string' ? `'${value}'` : String(value));
+const fail = (message: string): never => {
+  throw new InvalidOptionError(`trainRun: ${message}`);
+};
+const oneOf = (key: string, value: unknown, allowed: readonly string[]) => {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    fail(`unknown ${key} ${show(value)}; expected one of ${allowed.map((name) => `'${name}'`).join(', ')}.`);
+  }
+};
+const positiveNumber = (key: string, value: unknown) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`${key} must be a positive finite number, got ${show(value)}.`);
+  }
+};
+const nonNegativeNumber = (key: string, value: unknown) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(`${key} must be a finite number >= 0, got ${show(value)}.`);
+  }
+};
+const positiveInteger = (key: string, value: unknown) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    fail(`${key} must be a positive integer, got ${show(value)}.`);
+  }
+};
+
+/**
+ * Checks every field of a TrainConfig and fills in the defaults. Throws an
+ * InvalidOptionError naming the field and the value it got.
+ */
+export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
+  if (typeof config !== 'object' || config === null) fail(`expected a config object, got ${show(config)}.`);
+  for (const key of Object.keys(config)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      fail(`unknown config key '${key}'; expected some of ${CONFIG_KEYS.join(', ')}.`);
+    }
+  }
+  oneOf('model', config.model, MODEL_NAMES);
+  positiveNumber('widthMult', config.widthMult);
+  if (config.baseWidthMult !== undefined) positiveNumber('baseWidthMult', config.baseWidthMult);
+  oneOf('rule', config.rule, RULE_NAMES);
+  oneOf('preset', config.preset, PRESET_NAMES);
+  parsePreset(config.preset);
+  positiveNumber('lr', config.lr);
+  nonNegativeNumber('rho', config.rho);
+  positiveInteger('epochs', config.epochs);
+  positiveInteger('batch', config.batch);
+  if (typeof config.seed !== 'number' || !Number.isSafeInteger(config.seed) || config.seed < 0) {
+    fail(`seed must be an integer >= 0, got ${show(config.seed)}.`);
+  }
+  if (!isDatasetName(config.dataset)) oneOf('dataset', config.dataset, DATASET_NAMES);
+  if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === '')) {
+    fail(`dataDir must be a non-empty path, got ${show(config.dataDir)}.`);
+  }
+  if (config.limit !== undefined) positiveInteger('limit', config.limit);
+  const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
+  oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
+  if (config.momentum !== undefined) {
+    if (optimizer !== 'sgd') fail(`momentum applies to optimizer 'sgd' only, got it with '${optimizer}'.`);
+    if (typeof config.momentum !== 'number' || !(config.momentum >= 0 && config.momentum < 1)) {
+      fail(`momentum must be a number in [0, 1), got ${show(config.momentum)}.`);
+    }
+  }
+  if (config.weightDecay !== undefined) nonNegativeNumber('weightDecay', config.weightDecay);
+  if (config.augment !== undefined && typeof config.augment !== 'boolean') {
+    fail(`augment must be true or false, got ${show(config.augment)}.`);
+  }
+  if (config.checkpoint !== undefined) {
+    const { dir, resume } = config.checkpoint ?? {};
+    if (typeof dir !== 'string' || dir === '') fail(`checkpoint.dir must be a non-empty path, got ${show(dir)}.`);
+    if (resume !== undefined && typeof resume !== 'boolean') {
+      fail(`checkpoint.resume must be true or false, got ${show(resume)}.`);
+    }
+  }
+  return {
+    model: config.model,
+    widthMult: config.widthMult,
+    baseWidthMult: config.baseWidthMult ?? null,
+    rule: config.rule,
+    preset: config.preset,
+    lr: config.lr,
+    rho: config.rho,
+    epochs: config.epochs,
+    batch: config.batch,
+    seed: config.seed,
+    dataset: config.dataset,
+    dataDir: config.dataDir ?? null,
+    limit: config.limit ?? null,
+    optimizer,
+    momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
+    weightDecay: config.weightDecay ?? 0,
+    augment: config.augment ?? config.dataset === 'cifar10',
+  };
+}
+
+/**
+ * The fields whose change makes a checkpoint belong to another run. `epochs`
+ * may grow (train longer), and `dataDir` says where the files are, not what they are.
+ */
+export const RUN_IDENTITY_KEYS = [
+  'model',
+  'widthMult',
+  'baseWidthMult',
+  'rule',
+  'preset',
+  'lr',
+  'rho',
+  'batch',
+  'seed',
+  'dataset',
+  'limit',
+  'optimizer',
+  'momentum',
+  'weightDecay',
+  'augment',
+] as const satisfies readonly (keyof ResolvedTrainConfig)[];

@@ -1,0 +1,69 @@
+import type { ResolvedTrainConfig } from './train-config.js';
+
+/** One finished epoch. Accuracies are fractions in [0, 1]. */
+export interface EpochSummary {
+  /** 1-based. */
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches (at the weights before each step). */
+  readonly trainLoss: number;
+  /** Fraction of the epoch's training examples classified correctly (at the weights before each step). */
+  readonly trainAccuracy: number;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  /** Wall time of the epoch, training and evaluation. */
+  readonly seconds: number;
+}
+
+/** After each training step. */
+export interface BatchProgress {
+  /** 1-based epoch and batch within it. */
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly batches: number;
+  /** This batch's loss, and the mean loss and accuracy of the epoch so far. */
+  readonly loss: number;
+  readonly meanLoss: number;
+  readonly trainAccuracy: number;
+}
+
+/** Once the data is loaded, the model built and any checkpoint restored, before the first step. */
+export interface TrainStart {
+  readonly config: ResolvedTrainConfig;
+  readonly backend: string;
+  /** Epochs already done (restored from a checkpoint), 0 for a fresh run. */
+  readonly startEpoch: number;
+  readonly batchesPerEpoch: number;
+  readonly trainExamples: number;
+  readonly testExamples: number;
+  /** Number of trainable scalars. */
+  readonly parameters: number;
+}
+
+export interface TrainHooks {
+  onStart?(start: TrainStart): void;
+  onBatch?(progress: BatchProgress): void;
+  /** After the epoch's evaluation and checkpoint. */
+  onEpoch?(summary: EpochSummary): void;
+}
+
+export interface TrainResult {
+  /** Test accuracy after the last epoch; 0 when the run diverged (its weights are NaN). */
+  readonly finalTestAccuracy: number;
+  /** Best test accuracy over the finished epochs (0 if none finished). */
+  readonly bestTestAccuracy: number;
+  /** Mean training loss of the last epoch; NaN when the run diverged. */
+  readonly trainLoss: number;
+  /** Every finished epoch, including those restored from a checkpoint. */
+  readonly epochs: EpochSummary[];
+  /** Wall time of this call (a resumed run counts only its own part). */
+  readonly seconds: number;
+  readonly backend: string;
+  /** The loss (or a weight) became NaN or infinite; training stopped there and the epoch was not saved. */
+  readonly diverged: boolean;
+  /** The epoch in which it diverged (1-based), if it did. */
+  readonly divergedAtEpoch?: number;
+  /** Epochs restored from a checkpoint (0 for a fresh run). */
+  readonly resumedFromEpoch: number;
+  readonly config: ResolvedTrainConfig;
+}

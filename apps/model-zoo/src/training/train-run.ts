@@ -1,0 +1,252 @@
+import { InvalidOptionError, parsePreset } from '@mup2/core';
+import * as tf from '@tensorflow/tfjs';
+import { type Batch, trainBatchCount, trainBatches } from '../datasets/batches.js';
+import type { ImageDataset } from '../datasets/image-dataset.js';
+import { loadDataset } from '../datasets/load-dataset.js';
+import { softmaxCrossEntropy } from '../layers/log-softmax.js';
+import { createModel } from '../models/create-model.js';
+import type { ZooModel } from '../models/zoo-model.js';
+import {
+  CHECKPOINT_MANIFEST,
+  type LoadedCheckpoint,
+  readCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { CheckpointError } from './checkpoint-error.js';
+import { createOptimizer } from './create-optimizer.js';
+import { countCorrect, evaluateAccuracy } from './evaluate-accuracy.js';
+import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
+import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
+
+/** Loss and correct count of one step, read back from the device. */
+interface StepOutcome {
+  readonly loss: number;
+  readonly correct: number;
+}
+
+/**
+ * One optimizer step on a batch. The loss and the correct count are those of
+ * the first forward pass, at the weights before the step (SamOptimizer calls
+ * the closure twice; the second pass, at w + ε, is not what the model predicts).
+ */
+async function trainStep(model: ZooModel, optimizer: tf.Optimizer, { x, y }: Batch): Promise<StepOutcome> {
+  let correct: tf.Scalar | undefined;
+  const loss = optimizer.minimize(
+    () => {
+      const logits = model.apply(x, { training: true });
+      if (correct === undefined) correct = tf.keep(countCorrect(logits, y));
+      return softmaxCrossEntropy(logits, y);
+    },
+    true,
+    model.trainableVariables,
+  ) as tf.Scalar;
+  const [lossValue, correctValue] = await Promise.all([loss.data(), (correct as tf.Scalar).data()]);
+  tf.dispose([loss, correct as tf.Scalar]);
+  return { loss: lossValue[0] as number, correct: correctValue[0] as number };
+}
+
+function allFinite(variables: readonly tf.Variable[]): boolean {
+  return tf.tidy(() => variables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
+}
+
+/** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
+function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
+  const show = (value: unknown) => (value === undefined || value === null ? 'unset' : JSON.stringify(value));
+  return RUN_IDENTITY_KEYS.filter((key) => JSON.stringify(stored[key] ?? null) !== JSON.stringify(current[key])).map(
+    (key) => `${key} ${show(stored[key])} there, ${show(current[key])} now`,
+  );
+}
+
+/** The checkpoint to continue from, after checking that it belongs to this run; undefined to start fresh. */
+async function checkpointToResume(
+  config: TrainConfig,
+  resolved: ResolvedTrainConfig,
+): Promise<LoadedCheckpoint | undefined> {
+  if (config.checkpoint === undefined) return undefined;
+  const { dir, resume = false } = config.checkpoint;
+  const checkpoint = await readCheckpoint(dir);
+  if (checkpoint === undefined) return undefined;
+  const file = `${dir}/${CHECKPOINT_MANIFEST}`;
+  if (!resume) {
+    throw new CheckpointError(
+      `checkpoint ${file} already exists (epoch ${checkpoint.manifest.epoch}); resume from it or choose another checkpoint directory.`,
+      { file },
+    );
+  }
+  const differences = configDifferences(checkpoint.manifest.config as unknown as Record<string, unknown>, resolved);
+  if (differences.length > 0) {
+    throw new CheckpointError(
+      `checkpoint ${file} was written by a run with another config (${differences.join('; ')}); ` +
+        'resume with the same config (only epochs may change) or choose another checkpoint directory.',
+      { file },
+    );
+  }
+  if (checkpoint.manifest.epoch > resolved.epochs) {
+    throw new CheckpointError(
+      `checkpoint ${file} has ${checkpoint.manifest.epoch} epochs done, more than the ${resolved.epochs} asked for.`,
+      { file },
+    );
+  }
+  return checkpoint;
+}
+
+function summarize(
+  history: readonly EpochSummary[],
+  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs'>,
+): TrainResult {
+  const last = history[history.length - 1];
+  return {
+    finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
+    bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
+    trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
+    epochs: [...history],
+    ...partial,
+  };
+}
+
+/**
+ * Trains one model of the zoo on one data set (DESIGN.md §5, §6, §8): builds
+ * the model in the preset's parameterization, its base optimizer (SGD with
+ * momentum or Adam(W), µP per-layer rates under a µP preset) wrapped in a
+ * SamOptimizer with the rule and the preset's perturbation scaling, and runs
+ * `epochs` seeded epochs, evaluating test accuracy after each.
+ *
+ * With `checkpoint`, saves the run after every epoch, and with `resume`
+ * continues from a checkpoint of the same config: the result is bit-for-bit
+ * that of one uninterrupted run on the same backend. A run whose loss turns NaN
+ * stops and reports `diverged` instead of throwing.
+ *
+ * The caller chooses the TF.js backend first (initBackend); everything the run
+ * allocates is disposed before it returns.
+ */
+export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const started = performance.now();
+  const resolved = resolveTrainConfig(config);
+  const checkpoint = await checkpointToResume(config, resolved);
+  const dataset: ImageDataset = await loadDataset({
+    name: resolved.dataset,
+    dataDir: resolved.dataDir ?? undefined,
+    limit: resolved.limit ?? undefined,
+  });
+  const batches = trainBatchCount(dataset, resolved.batch);
+  if (batches === 0) {
+    throw new InvalidOptionError(
+      `trainRun: batch ${resolved.batch} is larger than the ${dataset.train.count} training examples of ${dataset.name}.`,
+    );
+  }
+  const backend = tf.getBackend();
+  const model = createModel({
+    model: resolved.model,
+    widthMult: resolved.widthMult,
+    baseWidthMult: resolved.baseWidthMult ?? undefined,
+    parameterization: parsePreset(resolved.preset).parameterization,
+    imageShape: dataset.imageShape,
+    classes: dataset.classes,
+    seed: resolved.seed,
+  });
+  let optimizer: tf.Optimizer | undefined;
+  try {
+    optimizer = createOptimizer(resolved, model);
+    const history: EpochSummary[] = [];
+    let step = 0;
+    if (checkpoint !== undefined) {
+      await restoreCheckpoint(checkpoint, model, optimizer, (config.checkpoint as { dir: string }).dir);
+      history.push(...checkpoint.manifest.history);
+      step = checkpoint.manifest.step;
+    }
+    const startEpoch = checkpoint?.manifest.epoch ?? 0;
+    hooks.onStart?.({
+      config: resolved,
+      backend,
+      startEpoch,
+      batchesPerEpoch: batches,
+      trainExamples: dataset.train.count,
+      testExamples: dataset.test.count,
+      parameters: model.trainableVariables.reduce((sum, variable) => sum + variable.size, 0),
+    });
+    for (let epoch = startEpoch + 1; epoch <= resolved.epochs; epoch++) {
+      const epochStarted = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let batch = 0;
+      let diverged = false;
+      const generator = trainBatches(dataset, {
+        batchSize: resolved.batch,
+        seed: resolved.seed,
+        epoch: epoch - 1,
+        augment: resolved.augment,
+      });
+      for (const current of generator) {
+        let outcome: StepOutcome;
+        try {
+          outcome = await trainStep(model, optimizer, current);
+        } finally {
+          tf.dispose([current.x, current.y]);
+        }
+        step += 1;
+        batch += 1;
+        seen += current.y.shape[0];
+        lossSum += outcome.loss;
+        correct += outcome.correct;
+        if (!Number.isFinite(outcome.loss)) {
+          diverged = true;
+          break;
+        }
+        hooks.onBatch?.({
+          epoch,
+          epochs: resolved.epochs,
+          batch,
+          batches,
+          loss: outcome.loss,
+          meanLoss: lossSum / batch,
+          trainAccuracy: correct / seen,
+        });
+      }
+      // A last step with a NaN gradient leaves a finite loss but NaN weights.
+      if (diverged || !allFinite(model.trainableVariables)) {
+        return summarize(history, {
+          seconds: (performance.now() - started) / 1000,
+          backend,
+          diverged: true,
+          divergedAtEpoch: epoch,
+          resumedFromEpoch: startEpoch,
+          config: resolved,
+        });
+      }
+      const test = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch });
+      const summary: EpochSummary = {
+        epoch,
+        trainLoss: lossSum / batch,
+        trainAccuracy: correct / seen,
+        testAccuracy: test.accuracy,
+        testLoss: test.loss,
+        seconds: (performance.now() - epochStarted) / 1000,
+      };
+      history.push(summary);
+      if (config.checkpoint !== undefined) {
+        await saveCheckpoint(config.checkpoint.dir, {
+          epoch,
+          step,
+          config: resolved,
+          history,
+          backend,
+          model,
+          optimizer,
+        });
+      }
+      hooks.onEpoch?.(summary);
+    }
+    return summarize(history, {
+      seconds: (performance.now() - started) / 1000,
+      backend,
+      diverged: false,
+      resumedFromEpoch: startEpoch,
+      config: resolved,
+    });
+  } finally {
+    optimizer?.dispose();
+    model.dispose();
+  }
+}
