@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError, NonFiniteGradientError } from './errors.js';
-import { withKeptTensorsReturnedToScope } from './kept-tensors.js';
+import { withKeptTensorsDisposedOnError, withKeptTensorsReturnedToScope } from './kept-tensors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { assertUsableVariable, modelWidthMultiplier, type ParamSpec } from './param-spec.js';
 import { computePerturbation } from './perturbation.js';
@@ -128,10 +128,10 @@ export class SamOptimizer extends tf.Optimizer {
     const radius = this.radiusForStep();
     if (radius === 0) {
       // ε = 0: the second pass would be the first one again; this is exactly the base step.
-      const { value, grads } = tf.variableGrads(f, plan.variables);
+      const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.variables));
       return this.descend(value, grads, plan, returnCost);
     }
-    const first = tf.variableGrads(f, plan.selectedVariables);
+    const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
     let perturbation: ReturnType<typeof computePerturbation>;
     try {
       perturbation = computePerturbation(this.rule, plan.selected, first.grads, radius, plan.widthMultiplier);
@@ -147,7 +147,13 @@ export class SamOptimizer extends tf.Optimizer {
       tf.dispose(first.grads);
     }
     perturbation.normSquared.dispose();
-    const descent = this.gradientsAtPerturbed(f, plan, perturbation.perturbations);
+    let descent: tf.NamedTensorMap;
+    try {
+      descent = this.gradientsAtPerturbed(f, plan, perturbation.perturbations);
+    } catch (error) {
+      first.value.dispose();
+      throw error;
+    }
     return this.descend(first.value, descent, plan, returnCost);
   }
 
@@ -158,7 +164,7 @@ export class SamOptimizer extends tf.Optimizer {
    */
   computePerturbation(f: () => tf.Scalar, varList?: tf.Variable[]): tf.NamedTensorMap {
     const plan = this.planFor(varList);
-    const { value, grads } = tf.variableGrads(f, plan.selectedVariables);
+    const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
     value.dispose();
     try {
       const { perturbations, normSquared } = computePerturbation(
@@ -310,6 +316,9 @@ export class SamOptimizer extends tf.Optimizer {
         if (tensor !== undefined) ordered.push({ name: variable.name, tensor });
       }
       this.base.applyGradients(ordered);
+    } catch (error) {
+      cost.dispose();
+      throw error;
     } finally {
       tf.dispose(gradients);
     }
