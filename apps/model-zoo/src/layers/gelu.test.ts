@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { gelu } from './gelu.js';
+import { maxAbsDifference } from './test-values.js';
+
+/** erf by its Maclaurin series in float64 (accurate to ~1e-9 on |x| ≤ 4). */
+function erf64(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 80; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+const gelu64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+
+const points = Array.from({ length: 81 }, (_, i) => -4 + i * 0.1);
+
+describe('gelu', () => {
+  it('equals ½x(1 + erf(x/√2)) computed in float64', () => {
+    const actual = tf.tidy(() => gelu(tf.tensor1d(points)).dataSync());
+    expect(maxAbsDifference(actual, points.map(gelu64))).toBeLessThan(1e-5);
+  });
+
+  it('has the gradient of a central finite difference of the float64 formula', () => {
+    const actual = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(gelu(x)))(tf.tensor1d(points))
+        .dataSync(),
+    );
+    const step = 1e-5;
+    const expected = points.map((x) => (gelu64(x + step) - gelu64(x - step)) / (2 * step));
+    expect(maxAbsDifference(actual, expected)).toBeLessThan(1e-5);
+  });
+
+  it('passes upstream gradients through per element and keeps the shape', () => {
+    const [value, gradient] = tf.tidy(() => {
+      const x = tf.tensor2d([
+        [0.5, -1],
+        [2, 0],
+      ]);
+      const upstream = tf.tensor2d([
+        [2, 3],
+        [-1, 0.5],
+      ]);
+      const g = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(gelu(input), upstream)))(x);
+      return [gelu(x).shape, g.arraySync() as number[][]];
+    });
+    expect(value).toEqual([2, 2]);
+    const step = 1e-5;
+    const slope = (x: number) => (gelu64(x + step) - gelu64(x - step)) / (2 * step);
+    expect(
+      maxAbsDifference((gradient as number[][]).flat(), [2 * slope(0.5), 3 * slope(-1), -slope(2), 0.5 * slope(0)]),
+    ).toBeLessThan(1e-5);
+  });
+});

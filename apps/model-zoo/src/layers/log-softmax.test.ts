@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { logSoftmax, softmaxCrossEntropy } from './log-softmax.js';
+import { maxAbsDifference, testValues } from './test-values.js';
+
+/** log softmax of one row in float64, shifted by the maximum for stability. */
+function logSoftmax64(row: number[]): number[] {
+  const top = Math.max(...row);
+  const logSum = Math.log(row.reduce((sum, value) => sum + Math.exp(value - top), 0)) + top;
+  return row.map((value) => value - logSum);
+}
+
+describe('logSoftmax', () => {
+  const rows = [testValues(5, 1, 3), testValues(5, 2, 3), [100, 101, 99, -50, 100.5]];
+
+  it('equals x − log Σ exp(x) per row (float64), also for large logits', () => {
+    const actual = tf.tidy(() => logSoftmax(tf.tensor2d(rows)).arraySync());
+    expect(maxAbsDifference(actual.flat(), rows.flatMap(logSoftmax64))).toBeLessThan(1e-4);
+  });
+
+  it('cross-entropy is the mean of −log p(label), with gradient (softmax − onehot)/batch', () => {
+    const labels = [3, 0, 1];
+    const [loss, gradient] = tf.tidy(() => {
+      const logits = tf.tensor2d(rows);
+      const value = softmaxCrossEntropy(logits, tf.tensor1d(labels, 'int32'));
+      const g = tf.grad((x: tf.Tensor) => softmaxCrossEntropy(x as tf.Tensor2D, tf.tensor1d(labels, 'int32')))(logits);
+      return [value.dataSync()[0] as number, g.arraySync() as number[][]];
+    });
+    const logProbabilities = rows.map(logSoftmax64);
+    const expectedLoss = -labels.reduce((sum, label, i) => sum + (logProbabilities[i]?.[label] as number), 0) / 3;
+    expect(Math.abs((loss as number) - expectedLoss)).toBeLessThan(1e-4);
+    const expectedGradient = logProbabilities.flatMap((row, i) =>
+      row.map((logP, j) => (Math.exp(logP) - (j === labels[i] ? 1 : 0)) / 3),
+    );
+    expect(maxAbsDifference((gradient as number[][]).flat(), expectedGradient)).toBeLessThan(1e-5);
+  });
+});
