@@ -2,6 +2,7 @@
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
+import { registerPerfCommand } from './commands/perf.js';
 
 const program = new Command()
   .name('bench')
@@ -12,6 +13,7 @@ const program = new Command()
   .exitOverride((error) => process.exit(error.exitCode));
 
 registerCoordCommand(program);
+registerPerfCommand(program);
 
 try {
   await program.parseAsync(process.argv);

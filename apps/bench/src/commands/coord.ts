@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
-import { loadDataset } from '@mup2/model-zoo';
+import { loadDataset, MLP_REFERENCE_WIDTH } from '@mup2/model-zoo';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { nameList, nonNegativeNumber, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { type CoordSlope, runCoordCheck } from '../coord/run-coord-check.js';
-import { measureStepRatios } from '../perf/step-ratios.js';
+import { measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
 import { coordChart } from '../plot/coord-chart.js';
 import { renderChart } from '../plot/render-chart.js';
 import { createResultsDir } from '../results-dir.js';
@@ -110,22 +110,30 @@ export function registerCoordCommand(program: Command): void {
           'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width):\n\n' +
           `${table}\n`,
       );
-      let perf: ReturnType<typeof measureStepRatios> | undefined;
+      let perf: ReturnType<typeof measureModelPerf> | undefined;
       if (options.perf) {
-        perf = measureStepRatios(dataset, {
-          width: options.perfWidth,
-          batch: 128,
-          rounds: options.perfRounds,
-          warmup: 3,
-          rule: options.rule,
-        });
-        process.stdout.write(
-          `\nStep time, MLP 784→${perf.width}→${perf.width}→10, batch ${perf.batch}, ${backend}, median of ${options.perfRounds}: ` +
-            `SGD ${perf.milliseconds.sgd.toFixed(1)} ms, SAM naive ${perf.milliseconds.samNaive.toFixed(1)} ms, ` +
-            `SAM mup2 ${perf.milliseconds.samMup2.toFixed(1)} ms\n` +
-            `  SAM/SGD ${perf.samOverSgd.toFixed(2)} (target ≤ 2.05), mup2/naive ${perf.mup2OverNaive.toFixed(2)} (target ≤ 1.03), ` +
-            `tensor growth per step ${perf.tensorGrowthPerStep}\n`,
+        perf = measureModelPerf(
+          {
+            ...PERF_MODELS.mlp,
+            widthMult: options.perfWidth / MLP_REFERENCE_WIDTH,
+            label: `MLP 784→${options.perfWidth}→${options.perfWidth}→10`,
+          },
+          { rules: [options.rule], rounds: options.perfRounds, warmup: 3 },
         );
+        const time = (step: string) => perf?.steps.find((entry) => entry.step === step);
+        const sgd = time('sgd');
+        const naive = time(`${options.rule} naive`);
+        const mup2 = time(`${options.rule} mup2`);
+        if (sgd && naive && mup2) {
+          process.stdout.write(
+            `\nStep time, ${perf.label}, batch ${perf.batch}, ${backend}, median of ${options.perfRounds}: ` +
+              `SGD ${sgd.milliseconds.toFixed(1)} ms, ${options.rule} naive ${naive.milliseconds.toFixed(1)} ms, ` +
+              `${options.rule} mup2 ${mup2.milliseconds.toFixed(1)} ms\n` +
+              `  ${options.rule.toUpperCase()}/SGD ${mup2.overSgd.toFixed(2)} (target ≤ 2.05), ` +
+              `mup2/naive ${(mup2.milliseconds / naive.milliseconds).toFixed(2)} (target ≤ 1.03), ` +
+              `tensor growth per step ${perf.tensorGrowthPerStep}\n`,
+          );
+        }
       }
       await writeFile(
         join(out, 'coord.json'),

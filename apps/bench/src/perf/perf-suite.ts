@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
+import { createModel } from '@mup2/model-zoo';
+import { createRule } from '../rules.js';
+import { timeInterleaved } from './interleaved-timer.js';
+
+/** A model the perf suite times, with the input it is timed on. */
+export interface PerfModel {
+  readonly label: string;
+  readonly model: string;
+  readonly widthMult: number;
+  readonly imageShape: readonly [number, number, number];
+  readonly classes: number;
+  readonly batch: number;
+}
+
+export const PERF_MODELS = {
+  mlp: { label: 'MLP 784→1024→1024→10', model: 'mlp', widthMult: 16, imageShape: [28, 28, 1], classes: 10, batch: 128 },
+  resnet18: { label: 'ResNet-18 ×1, 32×32', model: 'resnet18', widthMult: 1, imageShape: [32, 32, 3], classes: 10, batch: 32 },
+  vit: { label: 'ViT (small), 32×32', model: 'vit', widthMult: 1, imageShape: [32, 32, 3], classes: 10, batch: 64 },
+} satisfies Record<string, PerfModel>;
+
+export interface StepTime {
+  /** 'sgd' or '<rule> <scaling>', e.g. 'sam mup2'. */
+  readonly step: string;
+  readonly milliseconds: number;
+  /** This step's time over the SGD step's on the same model. */
+  readonly overSgd: number;
+}
+
+export interface ModelPerf {
+  readonly model: string;
+  readonly label: string;
+  readonly batch: number;
+  readonly steps: StepTime[];
+  /** Tensors left behind per step over all timed and warm-up steps (0 means no leak). */
+  readonly tensorGrowthPerStep: number;
+}
+
+/**
+ * Step times of SGD and of each rule × scaling on one model, in one process,
+ * interleaved round by round after a warm-up, median of `rounds`. Every step
+ * uses the same µP-SGD base optimizer, so a ratio is the cost of the perturbation.
+ */
+export function measureModelPerf(
+  perfModel: PerfModel,
+  options: {
+    rules: readonly string[];
+    scalings?: readonly PerturbationScaling[];
+    rounds: number;
+    warmup: number;
+    batch?: number;
+  },
+): ModelPerf {
+  const batch = options.batch ?? perfModel.batch;
+  const scalings = options.scalings ?? (['naive', 'mup2'] as const);
+  const model = createModel({
+    model: perfModel.model,
+    widthMult: perfModel.widthMult,
+    parameterization: 'mup',
+    imageShape: perfModel.imageShape,
+    classes: perfModel.classes,
+    seed: 1,
+  });
+  const x = tf.randomNormal([batch, ...perfModel.imageShape]);
+  const y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % perfModel.classes),
+    'int32',
+  );
+  const optimizers: Record<string, tf.Optimizer> = { sgd: muSgd(1e-4, model.specs) };
+  for (const rule of options.rules) {
+    for (const scaling of scalings) {
+      if (!PERTURBATION_SCALINGS.includes(scaling)) continue;
+      optimizers[`${rule} ${scaling}`] = new SamOptimizer({
+        base: muSgd(1e-4, model.specs),
+        rule: createRule(rule, { rho: 0.05, scaling }),
+        params: model.specs,
+      });
+    }
+  }
+  const loss = () => model.loss(x, y, { training: true });
+  const steps = Object.fromEntries(
+    Object.entries(optimizers).map(([name, optimizer]) => [
+      name,
+      () => {
+        const cost = optimizer.minimize(loss, true, model.trainableVariables);
+        cost?.dataSync();
+        cost?.dispose();
+      },
+    ]),
+  );
+  const before = tf.memory().numTensors;
+  const milliseconds = timeInterleaved(steps, { warmup: options.warmup, rounds: options.rounds });
+  const stepCount = (options.warmup + options.rounds) * Object.keys(steps).length;
+  const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
+  for (const optimizer of Object.values(optimizers)) optimizer.dispose();
+  model.dispose();
+  tf.dispose([x, y]);
+  const sgd = milliseconds.sgd as number;
+  return {
+    model: perfModel.model,
+    label: perfModel.label,
+    batch,
+    tensorGrowthPerStep,
+    steps: Object.entries(milliseconds).map(([step, ms]) => ({ step, milliseconds: ms, overSgd: ms / sgd })),
+  };
+}
