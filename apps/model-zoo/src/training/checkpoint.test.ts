@@ -1,0 +1,202 @@
+import { cp, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Mup2Error } from '@mup2/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKPOINT_MANIFEST, type CheckpointManifest, type LoadedCheckpoint, readCheckpoint } from './checkpoint.js';
+import { CheckpointError } from './checkpoint-error.js';
+import type { TrainConfig } from './train-config.js';
+import type { TrainResult } from './train-result.js';
+import { trainRun } from './train-run.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mup2-checkpoint-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Eight steps per epoch on 512 MNIST digits: enough for momentum and Adam moments to matter. */
+const base: TrainConfig = {
+  model: 'mlp',
+  widthMult: 0.25,
+  rule: 'sam',
+  preset: 'mup2',
+  lr: 0.05,
+  rho: 0.05,
+  epochs: 2,
+  batch: 64,
+  seed: 3,
+  dataset: 'mnist',
+  limit: 512,
+};
+
+const bytesOf = (values: Float32Array | Int32Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+function expectSameState(actual: LoadedCheckpoint, expected: LoadedCheckpoint): void {
+  expect(actual.model.map(({ entry }) => entry.shape)).toEqual(expected.model.map(({ entry }) => entry.shape));
+  actual.model.forEach(({ values }, index) => {
+    expect(bytesOf(values).equals(bytesOf(expected.model[index]?.values as Float32Array))).toBe(true);
+  });
+  expect(actual.optimizer.map(({ entry }) => entry.name)).toEqual(expected.optimizer.map(({ entry }) => entry.name));
+  actual.optimizer.forEach(({ values }, index) => {
+    expect(bytesOf(values).equals(bytesOf(expected.optimizer[index]?.values as Float32Array))).toBe(true);
+  });
+  expect(actual.manifest.step).toBe(expected.manifest.step);
+}
+
+const withoutSeconds = (result: TrainResult) => result.epochs.map(({ seconds: _, ...rest }) => rest);
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(CheckpointError.isInstance(error)).toBe(true);
+  expect(Mup2Error.isInstance(error)).toBe(true);
+  return error as Error;
+}
+
+describe('checkpoints', () => {
+  // SAM over SGD with momentum, and ASAM over Adam (bias correction depends on the restored step count).
+  it.each([
+    { rule: 'sam', optimizer: 'sgd' },
+    { rule: 'asam', optimizer: 'adam', lr: 0.003, rho: 0.5 },
+  ] as const)('1 epoch + resume + 1 epoch = 2 epochs straight, bit for bit ($rule, $optimizer)', async (change) => {
+    const config = { ...base, ...change };
+    const straightDir = join(root, `straight-${change.rule}`);
+    const splitDir = join(root, `split-${change.rule}`);
+    const straight = await trainRun({ ...config, checkpoint: { dir: straightDir } });
+    const first = await trainRun({ ...config, epochs: 1, checkpoint: { dir: splitDir } });
+    const resumed = await trainRun({ ...config, checkpoint: { dir: splitDir, resume: true } });
+
+    expect(straight.diverged).toBe(false);
+    expect(resumed.resumedFromEpoch).toBe(1);
+    expect(resumed.epochs[0]).toEqual(first.epochs[0]);
+    expect(withoutSeconds(resumed)).toEqual(withoutSeconds(straight));
+    expect(resumed.finalTestAccuracy).toBe(straight.finalTestAccuracy);
+    expect(resumed.trainLoss).toBe(straight.trainLoss);
+    const straightState = (await readCheckpoint(straightDir)) as LoadedCheckpoint;
+    const splitState = (await readCheckpoint(splitDir)) as LoadedCheckpoint;
+    expect(splitState.manifest.epoch).toBe(2);
+    expect(splitState.manifest.step).toBe(16);
+    expectSameState(splitState, straightState);
+    // The optimizer state is there, keyed by model variable index, not by the per-process variable name.
+    const names = splitState.optimizer.map(({ entry }) => entry.name);
+    if (change.optimizer === 'sgd') expect(names).toContain('@0/momentum');
+    else expect(names).toEqual(expect.arrayContaining(['@0/m', '@0/v']));
+  });
+
+  it('keeps one manifest and the data file of the last epoch, and leaves no temporary files', async () => {
+    const dir = join(root, 'layout');
+    await trainRun({ ...base, rule: 'sgd', limit: 128, checkpoint: { dir } });
+    expect((await readdir(dir)).sort()).toEqual([CHECKPOINT_MANIFEST, 'epoch-0002.bin']);
+    const manifest = JSON.parse(await readFile(join(dir, CHECKPOINT_MANIFEST), 'utf8')) as CheckpointManifest;
+    expect(manifest).toMatchObject({ format: 'mup2-checkpoint', version: 1, epoch: 2, step: 4, seed: 3 });
+    expect(manifest.history.map((epoch) => epoch.epoch)).toEqual([1, 2]);
+    expect(manifest.config).toMatchObject({ rule: 'sgd', lr: 0.05, momentum: 0.9, limit: 128 });
+    const last = manifest.model.at(-1);
+    expect(manifest.data.bytes).toBe(
+      Math.max(...[...manifest.model, ...manifest.optimizer.weights].map((entry) => entry.offset + entry.byteLength)),
+    );
+    expect(last?.dtype).toBe('float32');
+    expect(await readCheckpoint(join(root, 'no-such-dir'))).toBeUndefined();
+  });
+
+  describe('a damaged or foreign checkpoint', () => {
+    const config: TrainConfig = { ...base, rule: 'sgd', epochs: 1, limit: 128 };
+    let good: string;
+    beforeAll(async () => {
+      good = join(root, 'good');
+      await trainRun({ ...config, checkpoint: { dir: good } });
+    });
+    const copy = async (name: string) => {
+      const dir = join(root, name);
+      await cp(good, dir, { recursive: true });
+      return dir;
+    };
+    const resume = (dir: string, change: Partial<TrainConfig> = {}) =>
+      trainRun({ ...config, epochs: 2, ...change, checkpoint: { dir, resume: true } });
+
+    it('names a truncated data file', async () => {
+      const dir = await copy('truncated');
+      await truncate(join(dir, 'epoch-0001.bin'), 1000);
+      const error = await rejection(resume(dir));
+      expect(error.message).toMatch(
+        new RegExp(`^checkpoint ${join(dir, 'epoch-0001.bin')} is truncated: 1000 bytes, expected \\d+\\.$`),
+      );
+      expect((error as CheckpointError).file).toBe(join(dir, 'epoch-0001.bin'));
+    });
+
+    it('names a data file whose bytes changed', async () => {
+      const dir = await copy('flipped');
+      const file = join(dir, 'epoch-0001.bin');
+      const data = await readFile(file);
+      data[100] = (data[100] as number) ^ 0xff;
+      await writeFile(file, data);
+      const error = await rejection(resume(dir));
+      expect(error.message).toBe(
+        `checkpoint ${file} is corrupt: its SHA-256 does not match the one recorded in ${join(dir, CHECKPOINT_MANIFEST)}.`,
+      );
+    });
+
+    it('names a missing data file', async () => {
+      const dir = await copy('missing');
+      await rm(join(dir, 'epoch-0001.bin'));
+      const error = await rejection(resume(dir));
+      expect(error.message).toMatch(new RegExp(`^checkpoint ${join(dir, 'epoch-0001.bin')} cannot be read`));
+    });
+
+    it('names a truncated or malformed manifest', async () => {
+      const dir = await copy('bad-manifest');
+      const file = join(dir, CHECKPOINT_MANIFEST);
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.slice(0, text.length / 2));
+      expect((await rejection(resume(dir))).message).toMatch(
+        new RegExp(`^checkpoint ${file} is corrupt or truncated: not valid JSON`),
+      );
+      const manifest = JSON.parse(text) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify({ ...manifest, version: 7 }));
+      expect((await rejection(resume(dir))).message).toBe(
+        `checkpoint ${file} is not a valid checkpoint manifest: 'version' is 7, this code reads version 1.`,
+      );
+      await writeFile(
+        file,
+        JSON.stringify({
+          ...manifest,
+          model: [{ name: 'x', shape: [1e9], dtype: 'float32', offset: 0, byteLength: 4e9 }],
+        }),
+      );
+      expect((await rejection(resume(dir))).message).toMatch(/'model\[0\]' ends past the data file's \d+ bytes\.$/);
+    });
+
+    it('refuses to resume with another config, naming what differs', async () => {
+      const error = await rejection(resume(good, { lr: 0.1, rule: 'sam' }));
+      expect(error.message).toBe(
+        `checkpoint ${join(good, CHECKPOINT_MANIFEST)} was written by a run with another config ` +
+          '(rule "sgd" there, "sam" now; lr 0.05 there, 0.1 now); resume with the same config (only epochs may change) ' +
+          'or choose another checkpoint directory.',
+      );
+    });
+
+    it('refuses to overwrite a checkpoint without resume, and to resume to fewer epochs than done', async () => {
+      const overwrite = await rejection(trainRun({ ...config, checkpoint: { dir: good } }));
+      expect(overwrite.message).toBe(
+        `checkpoint ${join(good, CHECKPOINT_MANIFEST)} already exists (epoch 1); resume from it or choose another checkpoint directory.`,
+      );
+      const dir = join(root, 'two-epochs');
+      await trainRun({ ...config, epochs: 2, checkpoint: { dir } });
+      const fewer = await rejection(trainRun({ ...config, epochs: 1, checkpoint: { dir, resume: true } }));
+      expect(fewer.message).toBe(
+        `checkpoint ${join(dir, CHECKPOINT_MANIFEST)} has 2 epochs done, more than the 1 asked for.`,
+      );
+    });
+
+    it('starts fresh when asked to resume from a folder with no checkpoint', async () => {
+      const result = await trainRun({ ...config, checkpoint: { dir: join(root, 'empty'), resume: true } });
+      expect(result.resumedFromEpoch).toBe(0);
+      expect(result.epochs).toHaveLength(1);
+    });
+  });
+});
