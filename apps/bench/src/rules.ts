@@ -1,9 +1,13 @@
 import { InvalidOptionError, type PerturbationRule, type PerturbationScaling } from '@mup2/core';
+import { asam } from '@mup2/asam';
 import { sam } from '@mup2/sam';
+import { samOn } from '@mup2/sam-on';
 
 /** The perturbation rules the bench knows, by their CLI name. */
 export const RULES = {
   sam: (options: { rho: number; scaling: PerturbationScaling }) => sam(options),
+  asam: (options: { rho: number; scaling: PerturbationScaling }) => asam(options),
+  'sam-on': (options: { rho: number; scaling: PerturbationScaling }) => samOn(options),
 } satisfies Record<string, (options: { rho: number; scaling: PerturbationScaling }) => PerturbationRule>;
 
 export type RuleName = keyof typeof RULES;
