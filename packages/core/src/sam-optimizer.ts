@@ -32,6 +32,8 @@ export interface SamOptimizerOptions {
 }
 
 const NON_FINITE_MODES = ['throw', 'skip', 'ignore'] as const;
+/** The entries getWeights adds before the base optimizer's state. */
+const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'];
 
 /**
  * Sharpness-Aware Minimization as a tf.Optimizer (DESIGN.md §6): works in a
@@ -56,7 +58,7 @@ export class SamOptimizer extends tf.Optimizer {
   private readonly rhoSchedule: ((step: number) => number) | undefined;
   private readonly clipNorm: number | undefined;
   private readonly nonFinite: 'throw' | 'skip' | 'ignore';
-  private cachedPlan: { key: string; plan: StepPlan } | undefined;
+  private cachedPlan: { key: string; variables: tf.Variable[]; plan: StepPlan } | undefined;
   private skipped = 0;
 
   constructor(options: SamOptimizerOptions) {
@@ -209,7 +211,8 @@ export class SamOptimizer extends tf.Optimizer {
     const rho = await read('sam/rho');
     const skipped = await read('sam/skipped');
     assertRadius(rho, 'SamOptimizer.setWeights');
-    await this.base.setWeights(weightValues.filter((weight) => !weight.name.startsWith('sam/')));
+    // Only our own three entries: the base's state may name model variables that start with 'sam/' too.
+    await this.base.setWeights(weightValues.filter((weight) => !OWN_STATE.includes(weight.name)));
     this.iterations_ = iterations;
     this.rho = rho;
     this.skipped = skipped;
@@ -233,16 +236,17 @@ export class SamOptimizer extends tf.Optimizer {
   private planFor(varList: tf.Variable[] | undefined): StepPlan {
     const variables =
       varList ?? Object.values(tf.engine().registeredVariables).filter((variable) => variable.trainable);
-    const key = variables.map((variable) => variable.name).join('\u0000');
+    // A layer's `trainable` can change between steps (fine-tuning), so it is part of the key.
+    const key = variables.map((variable) => `${variable.name}:${variable.trainable}`).join('\u0000');
     const cached = this.cachedPlan;
-    if (cached !== undefined && cached.key === key && cached.plan.variables.every((v, i) => v === variables[i])) {
+    if (cached !== undefined && cached.key === key && cached.variables.every((v, i) => v === variables[i])) {
       for (const variable of variables) {
         if (variable.isDisposed) assertUsableVariable(variable, 'SamOptimizer.minimize');
       }
       return cached.plan;
     }
     const plan = buildStepPlan(this.rule, variables, this.specsByName, this.fixedWidthMultiplier);
-    this.cachedPlan = { key, plan };
+    this.cachedPlan = { key, variables: [...variables], plan };
     return plan;
   }
 

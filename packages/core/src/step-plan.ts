@@ -6,7 +6,7 @@ import type { PerturbationRule } from './perturbation-rule.js';
 
 /** What one SAM step needs to know about its variables; built once per variable list. */
 export interface StepPlan {
-  /** Every variable of the step: the second pass and the descent step use all of them. */
+  /** Every trainable variable of the step: the second pass and the descent step use all of them. */
   readonly variables: tf.Variable[];
   /** The parameters the rule perturbs, with their constants a_p, b_p. */
   readonly selected: PlannedParameter[];
@@ -25,9 +25,17 @@ export function buildStepPlan(
   specsByName: ReadonlyMap<string, ParamSpec> | undefined,
   widthMultiplier: number,
 ): StepPlan {
+  for (const variable of variables) assertUsableVariable(variable, 'SamOptimizer.minimize');
+  // variableGrads gives a non-trainable variable in varList a null gradient, and tf.Optimizer skips it;
+  // so does a SAM step: it is neither perturbed nor stepped (a frozen layer, BatchNorm statistics).
+  const trainable = variables.filter((variable) => variable.trainable);
+  if (trainable.length === 0) {
+    throw new InvalidOptionError(
+      `SamOptimizer: none of the ${variables.length} variables in varList is trainable; expected at least one.`,
+    );
+  }
   const selected: PlannedParameter[] = [];
-  for (const variable of variables) {
-    assertUsableVariable(variable, 'SamOptimizer.minimize');
+  for (const variable of trainable) {
     let spec: ParamSpec;
     if (specsByName === undefined) {
       spec = unitSpec(variable);
@@ -59,12 +67,12 @@ export function buildStepPlan(
   }
   if (selected.length === 0) {
     throw new InvalidOptionError(
-      `rule '${rule.name}' selects none of the ${variables.length} optimized variables; expected at least one ` +
+      `rule '${rule.name}' selects none of the ${trainable.length} optimized variables; expected at least one ` +
         'parameter to perturb (a rule that perturbs norm parameters needs ParamSpecs with `norm: true`).',
     );
   }
   return {
-    variables,
+    variables: trainable,
     selected,
     selectedVariables: selected.map((parameter) => parameter.spec.variable),
     widthMultiplier,

@@ -90,3 +90,35 @@ describe('SamOptimizer getWeights/setWeights', () => {
     });
   }
 });
+
+describe('SamOptimizer getWeights/setWeights with model variables named sam/…', () => {
+  it("keeps the base optimizer's state of a variable whose name starts with 'sam/'", async () => {
+    const before = tf.memory().numTensors;
+    const start = [0.5, -1, 2];
+    const makeOptimizer = () =>
+      new SamOptimizer({ base: muSgd(0.1, undefined, { momentum: 0.9 }), rule: sam({ rho: 0.05 }) });
+    const run = (optimizer: SamOptimizer, w: tf.Variable, steps: number) => {
+      for (let step = 0; step < steps; step++) {
+        optimizer.minimize(() => tf.sum(tf.square(w)) as tf.Scalar, false, [w]);
+      }
+    };
+    const straightWeights = tf.tidy(() => tf.variable(tf.tensor1d(start), true, 'sam/kernel_straight'));
+    const uninterrupted = makeOptimizer();
+    run(uninterrupted, straightWeights, 4);
+
+    const resumedWeights = tf.tidy(() => tf.variable(tf.tensor1d(start), true, 'sam/kernel_resumed'));
+    const first = makeOptimizer();
+    run(first, resumedWeights, 2);
+    const state = await first.getWeights();
+    expect(state.map(({ name }) => name)).toContain('sam/kernel_resumed/momentum');
+    const second = makeOptimizer();
+    await second.setWeights(state);
+    tf.dispose(state.filter(({ name }) => !name.endsWith('/momentum')).map(({ tensor }) => tensor));
+    first.dispose();
+    run(second, resumedWeights, 2);
+
+    expect(Array.from(resumedWeights.dataSync())).toEqual(Array.from(straightWeights.dataSync()));
+    for (const disposable of [uninterrupted, second, straightWeights, resumedWeights]) disposable.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

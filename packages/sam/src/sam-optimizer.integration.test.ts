@@ -217,3 +217,39 @@ describe('SamOptimizer ParamSpec checks', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('SamOptimizer varList', () => {
+  it('leaves a non-trainable variable in varList alone, as tf.Optimizer.minimize does', () => {
+    const before = tf.memory().numTensors;
+    const w = makeWeights();
+    const frozen = tf.tidy(() => tf.variable(tf.tensor1d([3, 4]), false));
+    const optimizer = new SamOptimizer({ base: tf.train.sgd(0.1), rule: sam({ rho: 0.05, scaling: 'naive' }) });
+    const f = () => tf.add(halfSquaredNorm(w)(), tf.sum(frozen)) as tf.Scalar;
+    optimizer.minimize(f, false, [w, frozen]);
+    expectClose(
+      w.dataSync(),
+      START.map((value) => value - 0.1 * value * (1 + 0.05 / norm(START))),
+    );
+    expect(Array.from(frozen.dataSync())).toEqual([3, 4]);
+    optimizer.dispose();
+    tf.dispose([w, frozen]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('notices a variable frozen between steps (trainable set to false), as when fine-tuning', () => {
+    const before = tf.memory().numTensors;
+    const w = makeWeights();
+    const v = tf.tidy(() => tf.variable(tf.tensor1d([1, -1]), true));
+    const optimizer = new SamOptimizer({ base: tf.train.sgd(0.1), rule: sam({ rho: 0.05 }) });
+    const f = () => tf.add(halfSquaredNorm(w)(), tf.sum(tf.square(v))) as tf.Scalar;
+    optimizer.minimize(f, false, [w, v]);
+    const afterFirst = Array.from(v.dataSync());
+    expect(afterFirst).not.toEqual([1, -1]);
+    v.trainable = false;
+    optimizer.minimize(f, false, [w, v]);
+    expect(Array.from(v.dataSync())).toEqual(afterFirst);
+    optimizer.dispose();
+    tf.dispose([w, v]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
