@@ -41,19 +41,19 @@ export function trainProgress(write: (line: string) => void): Required<TrainHook
     onBatch(progress: BatchProgress) {
       if (bar === undefined) {
         bar = new SingleBar({
-          format: `epoch ${progress.epoch}/${progress.epochs} [{bar}] {value}/{total} | loss {loss} | acc {accuracy} | ETA {eta}`,
+          format: `epoch ${progress.epoch}/${progress.epochs} [{bar}] {value}/{total} | loss {loss} | acc {accuracy} | ETA {remaining}`,
           barsize: 30,
           hideCursor: true,
           clearOnComplete: true,
         });
-        bar.start(progress.batches, 0, { loss: '–', accuracy: '–', eta: '–' });
+        bar.start(progress.batches, 0, { loss: '–', accuracy: '–', remaining: '–' });
       }
       stepsDone += 1;
       const perStep = (performance.now() - started) / 1000 / stepsDone;
       bar.update(progress.batch, {
         loss: progress.meanLoss.toFixed(4),
         accuracy: percent(progress.trainAccuracy),
-        eta: duration(perStep * (stepsLeft - stepsDone)),
+        remaining: duration(perStep * (stepsLeft - stepsDone)),
       });
     },
     onEpoch(summary: EpochSummary) {
