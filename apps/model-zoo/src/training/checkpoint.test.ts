@@ -191,6 +191,10 @@ describe('checkpoints', () => {
       expect(fewer.message).toBe(
         `checkpoint ${join(dir, CHECKPOINT_MANIFEST)} has 2 epochs done, more than the 1 asked for.`,
       );
+      // As many as done: nothing to train, the result is the checkpoint's.
+      const done = await trainRun({ ...config, epochs: 2, checkpoint: { dir, resume: true } });
+      expect([done.resumedFromEpoch, done.epochs.length, done.diverged]).toEqual([2, 2, false]);
+      expect(done.finalTestAccuracy).toBe(done.epochs[1]?.testAccuracy);
     });
 
     it('starts fresh when asked to resume from a folder with no checkpoint', async () => {

@@ -43,7 +43,7 @@ export interface TrainStart {
 export interface TrainHooks {
   onStart?(start: TrainStart): void;
   onBatch?(progress: BatchProgress): void;
-  /** After the epoch's evaluation and checkpoint. */
+  /** After each epoch this call trains (not those restored from a checkpoint), its evaluation and checkpoint done. */
   onEpoch?(summary: EpochSummary): void;
 }
 
