@@ -3,6 +3,7 @@ import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerPerfCommand } from './commands/perf.js';
+import { registerSweepCommand } from './commands/sweep.js';
 
 const program = new Command()
   .name('bench')
@@ -14,6 +15,7 @@ const program = new Command()
 
 registerCoordCommand(program);
 registerPerfCommand(program);
+registerSweepCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,161 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { positiveInteger } from '../cli-options.js';
+import { userDirectory } from '../results-dir.js';
+import { GRID_KEYS, gridHash, parseGrid, type SweepGrid, type SweepGridInput } from '../sweep/grid.js';
+import { readGridFile } from '../sweep/grid-file.js';
+import { runSweep, type SweepProgress } from '../sweep/run-sweep.js';
+import { differingCells, measureSweepThroughput } from '../sweep/sweep-throughput.js';
+
+interface SweepCommandOptions extends SweepGridInput {
+  config?: string;
+  dataDir?: string;
+  workers: number;
+  backend?: string;
+  out?: string;
+  bench: boolean;
+}
+
+const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
+
+/** The grid of the flags and the grid file: a flag given replaces the file's member. */
+async function gridOf(options: SweepCommandOptions): Promise<{ grid: SweepGrid; dataDir?: string }> {
+  const file = options.config !== undefined ? await readGridFile(fromUser(options.config)) : undefined;
+  const input: Record<string, unknown> = { ...file?.grid };
+  for (const key of GRID_KEYS) {
+    if (options[key] !== undefined) input[key] = options[key];
+  }
+  const dataDir = options.dataDir ?? file?.dataDir;
+  return { grid: parseGrid(input), ...(dataDir !== undefined && { dataDir: fromUser(dataDir) }) };
+}
+
+function progressBar() {
+  const bar = new SingleBar(
+    {
+      format:
+        'sweep [{bar}] {value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {eta_formatted}',
+      hideCursor: true,
+      noTTYOutput: false,
+    },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(progress: SweepProgress) {
+      const payload = { running: progress.running, failed: progress.failed, diverged: progress.diverged };
+      if (!started) bar.start(progress.total - progress.skipped, 0, payload);
+      started = true;
+      bar.update(progress.done, payload);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, dataDir?: string): Promise<void> {
+  const workers = options.workers === 1 ? 2 : options.workers;
+  const runs = await measureSweepThroughput(grid, [1, workers], {
+    backend: options.backend,
+    dataDir,
+    onRun: (count) => process.stderr.write(`bench: running the grid with ${count} worker${count === 1 ? '' : 's'}…\n`),
+  });
+  const [one, many] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const differing = differingCells(one.rows, many.rows);
+  process.stdout.write(
+    `\nSweep throughput, ${one.cells} cells (grid ${gridHash(grid).slice(0, 8)}):\n` +
+      runs
+        .map(
+          (run) =>
+            `  ${run.workers} worker${run.workers === 1 ? ' ' : 's'}: ${run.seconds.toFixed(1)} s, ${run.cellsPerSecond.toFixed(3)} cells/s\n`,
+        )
+        .join('') +
+      `  speed-up ${workers} over 1: ${(many.cellsPerSecond / one.cellsPerSecond).toFixed(2)}× (target ≥ ${(0.9 * workers).toFixed(1)})\n` +
+      `  same results with ${workers} workers as with 1: ${differing.length === 0 ? 'yes' : `no, ${differing.length} cells differ (${differing.slice(0, 3).join(', ')})`}\n`,
+  );
+}
+
+export function registerSweepCommand(program: Command): void {
+  program
+    .command('sweep')
+    .description(
+      'Train every cell of a grid (models × datasets × rules × presets × widths × lrs × rhos × seeds × epochs × batches) ' +
+        'and append one JSON row per finished cell to <out>/results.jsonl. Rerunning the same command resumes: finished ' +
+        'cells are skipped. Lists are comma-separated; a --config file (JSON or YAML, same member names in camelCase) ' +
+        'gives the grid, and flags given as well replace its members. Rule sgd ignores the radii (one cell, rho 0).',
+    )
+    .option('--config <file>', 'grid file, JSON or YAML (members: models, datasets, …, baseWidthMult, limit, dataDir)')
+    .option('--models <list>', 'models (default mlp)')
+    .option('--datasets <list>', 'data sets: mnist, fashion-mnist, cifar10 (default mnist)')
+    .option('--rules <list>', 'rules: sgd, sam, asam, sam-on (default sgd,sam)')
+    .option('--presets <list>', 'presets: sp-naive, sp-lp, mup-naive, mup-global, mup2 (default mup2)')
+    .option('--widths <list>', 'width multipliers (MLP: 64 units at 1; default 1)')
+    .option('--lrs <list>', 'learning rates η (default 0.1)')
+    .option('--rhos <list>', 'perturbation radii ρ (default 0.1)')
+    .option('--seeds <list>', 'seeds (default 0)')
+    .option('--epochs <list>', 'epoch counts (default 1)')
+    .option('--batches <list>', 'batch sizes (default 64)')
+    .option('--base-width-mult <x>', 'µP base width multiplier (default: the model’s own)')
+    .option('--limit <n>', 'keep at most n examples of each split')
+    .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
+    .option('--momentum <x>', 'SGD momentum (default 0.9)')
+    .option('--weight-decay <x>', 'weight decay (default 0)')
+    .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
+    .option('--workers <n>', 'cells trained at once, each in its own worker thread', positiveInteger, 1)
+    .option('--backend <name>', 'TF.js backend of every worker (default: tensorflow if installed, else wasm, else cpu)')
+    .option('--out <dir>', 'results folder (default: results/sweep-<first 8 hex digits of the grid hash>)')
+    .option(
+      '--bench',
+      'measure instead: run the grid with 1 worker and with --workers (default 2) in temporary folders and print cells/s',
+      false,
+    )
+    .action(async (options: SweepCommandOptions) => {
+      const { grid, dataDir } = await gridOf(options);
+      if (options.bench) return benchThroughput(grid, options, dataDir);
+      const hash = gridHash(grid);
+      const out =
+        options.out !== undefined
+          ? fromUser(options.out)
+          : join(userDirectory(), 'results', `sweep-${hash.slice(0, 8)}`);
+      const abort = new AbortController();
+      const onInterrupt = () => {
+        if (abort.signal.aborted) process.exit(130);
+        abort.abort();
+        process.stderr.write('\nstopping after the running cells (their rows are kept); Ctrl-C again to quit now\n');
+      };
+      process.on('SIGINT', onInterrupt);
+      const bar = progressBar();
+      let summary: Awaited<ReturnType<typeof runSweep>>;
+      try {
+        summary = await runSweep(grid, {
+          out,
+          workers: options.workers,
+          backend: options.backend,
+          dataDir,
+          signal: abort.signal,
+          onProgress: (progress) => {
+            if (progress.done === 0 && progress.running === 0 && progress.skipped > 0) {
+              process.stderr.write(`resuming ${out}: ${progress.skipped} of ${progress.total} cells already done\n`);
+            }
+            bar.update(progress);
+          },
+        });
+      } finally {
+        bar.stop();
+        process.off('SIGINT', onInterrupt);
+      }
+      const failedRows = summary.rows.filter((row) => row.status === 'failed');
+      const left = summary.total - summary.rows.length;
+      process.stdout.write(
+        `\nSweep ${hash.slice(0, 8)}: ${summary.total} cells, ${summary.skipped} done before, ` +
+          `${summary.ok} ok, ${summary.diverged} diverged, ${summary.failed} failed in this run ` +
+          `(${summary.seconds.toFixed(1)} s, backend ${summary.backend}, ${options.workers} worker${options.workers === 1 ? '' : 's'})` +
+          `${left > 0 ? `; ${left} cells left, rerun the same command to resume` : ''}\n` +
+          failedRows
+            .slice(0, 5)
+            .map((row) => `  failed ${row.cellId} ${JSON.stringify(row.config)}: ${row.error}\n`)
+            .join('') +
+          (failedRows.length > 5 ? `  … and ${failedRows.length - 5} more failed cells (see results.jsonl)\n` : '') +
+          `Results: ${join(out, 'results.jsonl')}\n`,
+      );
+    });
+}

@@ -1,0 +1,37 @@
+export { canonicalJson, sha256Hex } from './canonical-json.js';
+export { cellId } from './cell-id.js';
+export {
+  type CellConfig,
+  DEFAULT_GRID_LISTS,
+  expandGrid,
+  GRID_KEYS,
+  GRID_LIST_KEYS,
+  GRID_SETTING_KEYS,
+  gridHash,
+  parseGrid,
+  type SweepCell,
+  type SweepGrid,
+  type SweepGridInput,
+} from './grid.js';
+export { type GridFile, readGridFile } from './grid-file.js';
+export {
+  type CellStatus,
+  RESULTS_FILE,
+  type ReadResultsOptions,
+  ResultsLog,
+  readResults,
+  type SweepRow,
+} from './results-log.js';
+export {
+  checkSweep,
+  runSweep,
+  type SweepOptions,
+  type SweepProgress,
+  type SweepSummary,
+} from './run-sweep.js';
+export { SweepError } from './sweep-error.js';
+export { GRID_FILE, type GridRecord, openSweepFolder, readGridRecord } from './sweep-folder.js';
+export { type CellRunner, createSweepPool } from './sweep-pool.js';
+export { differingCells, measureSweepThroughput, type ThroughputRun } from './sweep-throughput.js';
+export type { CellTask } from './sweep-worker.js';
+export { type CellOutcome, trainCell } from './train-cell.js';

@@ -1,0 +1,157 @@
+import { initBackend } from '@mup2/core';
+import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
+import type { SweepRow } from './results-log.js';
+import { openSweepFolder } from './sweep-folder.js';
+import { type CellRunner, createSweepPool } from './sweep-pool.js';
+import { type CellOutcome, checkCellConfig, checkDataset, failedOutcome } from './train-cell.js';
+
+export interface SweepProgress {
+  /** Cells of the grid. */
+  readonly total: number;
+  /** Cells found finished in the folder before this run. */
+  readonly skipped: number;
+  /** Cells finished by this run (any status). */
+  readonly done: number;
+  readonly running: number;
+  readonly failed: number;
+  readonly diverged: number;
+  /** The row just written, if this report is for one. */
+  readonly row?: SweepRow;
+}
+
+export interface SweepOptions {
+  /** The results folder (created if new). */
+  readonly out: string;
+  /** Worker threads (default 1). Ignored when `runner` is given. */
+  readonly workers?: number;
+  /** TF.js backend for every worker (default: initBackend's choice). */
+  readonly backend?: string;
+  /** Where data sets other than mnist are read from. */
+  readonly dataDir?: string;
+  /** Runs the cells instead of a local pool of `workers` threads (e.g. a distributed queue). Closed at the end. */
+  readonly runner?: CellRunner;
+  /** Called once before the first cell (with done = 0) and after every finished cell. */
+  readonly onProgress?: (progress: SweepProgress) => void;
+  /** Stops handing out cells; the running ones finish and are written. */
+  readonly signal?: AbortSignal;
+}
+
+export interface SweepSummary {
+  readonly out: string;
+  readonly hash: string;
+  /** The backend the main thread found usable (workers use the same request). */
+  readonly backend: string;
+  readonly total: number;
+  readonly skipped: number;
+  /** Cells this run finished, by status. */
+  readonly ok: number;
+  readonly failed: number;
+  readonly diverged: number;
+  /** Every row of the folder for a cell of this grid, one per cell, in grid order. */
+  readonly rows: SweepRow[];
+  readonly seconds: number;
+}
+
+/**
+ * Checks everything that can be checked before a cell runs: every cell's
+ * config against the trainer, every data set by loading it once, the
+ * backend by initialising it. Throws a Mup2Error before anything is written.
+ */
+export async function checkSweep(
+  grid: SweepGrid,
+  options: Pick<SweepOptions, 'backend' | 'dataDir'> = {},
+): Promise<{ cells: SweepCell[]; backend: string }> {
+  const cells = expandGrid(grid);
+  for (const cell of cells) checkCellConfig(cell.config);
+  for (const dataset of grid.datasets) {
+    await checkDataset(dataset, { dataDir: options.dataDir, limit: grid.limit ?? undefined });
+  }
+  const backend = await initBackend({ backend: options.backend, log: () => {} });
+  return { cells, backend };
+}
+
+function rowOf(cell: SweepCell, outcome: CellOutcome): SweepRow {
+  return {
+    cellId: cell.id,
+    config: cell.config,
+    seed: cell.config.seed,
+    finalTestAccuracy: outcome.finalTestAccuracy,
+    bestTestAccuracy: outcome.bestTestAccuracy,
+    trainLoss: outcome.trainLoss,
+    seconds: outcome.seconds,
+    backend: outcome.backend,
+    status: outcome.status,
+    ...(outcome.error !== undefined && { error: outcome.error }),
+  };
+}
+
+/**
+ * Runs every cell of `grid` that `out` does not hold a row for yet, `workers`
+ * at a time, and appends one row per finished cell to out/results.jsonl
+ * (from this thread only). A cell that fails is recorded with its error and
+ * the sweep goes on. Rerunning with the same grid and folder resumes; a folder
+ * of another grid is refused.
+ */
+export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<SweepSummary> {
+  const started = performance.now();
+  const { cells, backend } = await checkSweep(grid, options);
+  const { rows: earlier, log } = await openSweepFolder(options.out, grid, cells.length);
+  const finished = new Map<string, SweepRow>();
+  for (const row of earlier) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
+  const todo = cells.filter((cell) => !finished.has(cell.id));
+  const skipped = cells.length - todo.length;
+  const counts = { done: 0, running: 0, ok: 0, failed: 0, diverged: 0 };
+  const report = (row?: SweepRow) =>
+    options.onProgress?.({
+      total: cells.length,
+      skipped,
+      done: counts.done,
+      running: counts.running,
+      failed: counts.failed,
+      diverged: counts.diverged,
+      row,
+    });
+  const runner =
+    options.runner ??
+    (todo.length > 0
+      ? createSweepPool({ workers: Math.min(options.workers ?? 1, todo.length), backend: options.backend })
+      : undefined);
+  try {
+    report();
+    let next = 0;
+    const lane = async () => {
+      while (next < todo.length && !options.signal?.aborted) {
+        const cell = todo[next++] as SweepCell;
+        counts.running += 1;
+        report();
+        const cellStarted = performance.now();
+        const outcome = await (runner as CellRunner)
+          .run({ config: cell.config, dataDir: options.dataDir })
+          .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
+        const row = rowOf(cell, outcome);
+        await log.append(row);
+        finished.set(cell.id, row);
+        counts.running -= 1;
+        counts.done += 1;
+        counts[row.status] += 1;
+        report(row);
+      }
+    };
+    await Promise.all(Array.from({ length: runner?.concurrency ?? 0 }, lane));
+  } finally {
+    await runner?.close();
+    await log.close();
+  }
+  return {
+    out: options.out,
+    hash: gridHash(grid),
+    backend,
+    total: cells.length,
+    skipped,
+    ok: counts.ok,
+    failed: counts.failed,
+    diverged: counts.diverged,
+    rows: cells.flatMap((cell) => finished.get(cell.id) ?? []),
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,79 @@
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gridHash, type SweepGrid } from './grid.js';
+import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
+import { SweepError } from './sweep-error.js';
+
+export const GRID_FILE = 'grid.json';
+
+/** The content of grid.json: the grid a results folder belongs to. */
+export interface GridRecord {
+  /** SHA-256 (hex) of the grid's canonical JSON. */
+  readonly hash: string;
+  readonly grid: SweepGrid;
+  readonly cells: number;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** The grid record of a results folder, or undefined if it has none. */
+export async function readGridRecord(dir: string): Promise<GridRecord | undefined> {
+  const file = join(dir, GRID_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    record = undefined;
+  }
+  const hash = (record as Partial<GridRecord> | undefined)?.hash;
+  if (typeof hash !== 'string' || typeof (record as Partial<GridRecord>).grid !== 'object') {
+    throw new SweepError(`${file} is not a sweep grid record (expected JSON with 'hash' and 'grid').`);
+  }
+  return record as GridRecord;
+}
+
+/**
+ * Opens a results folder for a grid: creates it with grid.json if new,
+ * refuses one that holds another grid, and returns the rows already there (a
+ * partial last line cut off) and a log to append to.
+ */
+export async function openSweepFolder(
+  dir: string,
+  grid: SweepGrid,
+  cells: number,
+): Promise<{ rows: SweepRow[]; log: ResultsLog }> {
+  const hash = gridHash(grid);
+  const stored = await readGridRecord(dir);
+  if (stored !== undefined && stored.hash !== hash) {
+    throw new SweepError(
+      `${dir} holds the results of another grid (hash ${stored.hash}); this grid has hash ${hash}. ` +
+        'Rerun with the grid of that folder to resume it, or choose another --out.',
+    );
+  }
+  if (stored === undefined) {
+    if (await exists(join(dir, RESULTS_FILE))) {
+      throw new SweepError(
+        `${dir} has a ${RESULTS_FILE} but no ${GRID_FILE}, so which grid it belongs to is unknown; choose another --out.`,
+      );
+    }
+    await mkdir(dir, { recursive: true });
+    const record: GridRecord = { hash, grid, cells };
+    // Write then rename: a kill never leaves a half grid.json that would lock the folder.
+    const temporary = join(dir, `${GRID_FILE}.${process.pid}.tmp`);
+    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(temporary, join(dir, GRID_FILE));
+  }
+  const rows = await readResults(dir);
+  return { rows, log: await ResultsLog.open(dir) };
+}
