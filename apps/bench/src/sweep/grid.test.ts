@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { cellId } from './cell-id.js';
+import { expandGrid, gridHash, parseGrid } from './grid.js';
+
+describe('parseGrid', () => {
+  it('fills the defaults and brings lists to canonical order', () => {
+    const grid = parseGrid({ lrs: '0.5, 0.1,0.5', rules: ['sam', 'sgd'], seeds: 3 });
+    expect(grid.lrs).toEqual([0.1, 0.5]);
+    expect(grid.rules).toEqual(['sgd', 'sam']);
+    expect(grid.seeds).toEqual([3]);
+    expect(grid.models).toEqual(['mlp']);
+    expect(grid.limit).toBeNull();
+  });
+
+  it('gives grids with the same cells the same hash, whatever order and form they were written in', () => {
+    const a = parseGrid({ lrs: [0.1, 0.05], widths: '1,2', rules: 'sam,sgd' });
+    const b = parseGrid({ rules: ['sgd', 'sam'], widths: [2, 1, 1], lrs: ['0.05', 0.1] });
+    expect(gridHash(a)).toBe(gridHash(b));
+    expect(gridHash(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(gridHash(parseGrid({ lrs: [0.1] }))).not.toBe(gridHash(a));
+  });
+
+  it('drops the radii from a grid of SGD runs only', () => {
+    expect(gridHash(parseGrid({ rules: 'sgd', rhos: '0.1' }))).toBe(gridHash(parseGrid({ rules: 'sgd', rhos: '0.2' })));
+  });
+
+  it.each([
+    [{ lrs: '' }, /lrs is empty/],
+    [{ lrs: [] }, /lrs is empty/],
+    [{ lrs: '0.1,' }, /lrs has an empty item/],
+    [{ lrs: '0.1,abc' }, /lrs must hold numbers, got 'abc'/],
+    [{ widths: '0' }, /widths must hold positive numbers, got '0'/],
+    [{ seeds: '1.5' }, /seeds must hold integers >= 0/],
+    [{ epochs: [0] }, /epochs must hold positive integers/],
+    [{ rules: 'sam,adam' }, /unknown rules name 'adam'; expected some of sgd, sam, asam, sam-on/],
+    [{ presets: 'mup3' }, /unknown presets name 'mup3'/],
+    [{ limit: 'many' }, /limit must hold numbers, got 'many'/],
+    [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
+    [{ optimizer: 'lion' }, /unknown optimizer 'lion'/],
+    [{ learningRates: [0.1] }, /unknown member 'learningRates'/],
+  ])('rejects %j', (input, message) => {
+    expect(() => parseGrid(input as never)).toThrow(message);
+  });
+});
+
+describe('expandGrid', () => {
+  it('makes one cell per combination, and one SGD cell (rho 0) instead of one per radius', () => {
+    const grid = parseGrid({
+      rules: 'sgd,sam,asam',
+      presets: 'mup2,sp-naive',
+      widths: '1,2',
+      lrs: '0.1,0.2,0.4',
+      rhos: '0.05,0.1',
+      seeds: '1,2',
+    });
+    const cells = expandGrid(grid);
+    // per (preset, width, lr, seed): 1 SGD cell + 2 rules × 2 radii
+    expect(cells).toHaveLength(2 * 2 * 3 * 2 * (1 + 2 * 2));
+    expect(new Set(cells.map((cell) => cell.id)).size).toBe(cells.length);
+    const sgd = cells.filter((cell) => cell.config.rule === 'sgd');
+    expect(sgd).toHaveLength(2 * 2 * 3 * 2);
+    expect(sgd.every((cell) => cell.config.rho === 0)).toBe(true);
+  });
+
+  it('passes the settings a grid sets, and only those, to every cell', () => {
+    const [cell] = expandGrid(parseGrid({ rules: 'sam', limit: 256, weightDecay: '5e-4' }));
+    expect(cell?.config).toEqual({
+      model: 'mlp',
+      dataset: 'mnist',
+      widthMult: 1,
+      rule: 'sam',
+      preset: 'mup2',
+      lr: 0.1,
+      rho: 0.1,
+      epochs: 1,
+      batch: 64,
+      seed: 0,
+      limit: 256,
+      weightDecay: 5e-4,
+    });
+  });
+});
+
+describe('cellId', () => {
+  it('depends on the config, not on the order of its keys', () => {
+    const config = { model: 'mlp', dataset: 'mnist', widthMult: 1, rule: 'sgd', preset: 'mup2' } as const;
+    const reordered = { preset: 'mup2', rule: 'sgd', widthMult: 1, dataset: 'mnist', model: 'mlp' } as const;
+    const base = { lr: 0.1, rho: 0, epochs: 1, batch: 64, seed: 1 };
+    expect(cellId({ ...config, ...base })).toBe(cellId({ ...reordered, ...base }));
+    expect(cellId({ ...config, ...base })).toMatch(/^[0-9a-f]{16}$/);
+    expect(cellId({ ...config, ...base, seed: 2 })).not.toBe(cellId({ ...config, ...base }));
+  });
+});
