@@ -18,6 +18,7 @@ export default defineConfig({
       project('packages/sam-on'),
       project('apps/model-zoo'),
       project('apps/bench'),
+      { extends: true, test: { name: 'generators', root: 'turbo/generators', include: ['*.test.ts'] } },
     ],
   },
 });

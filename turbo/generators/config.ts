@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PlopTypes } from '@turbo/gen';
+
+/** npm-safe, and the camelCase factory and PascalCase options type made from it are valid identifiers. */
+const RULE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+interface Answers {
+  readonly name: string;
+  readonly turbo: { readonly paths: { readonly root: string } };
+}
+
+/**
+ * Adds `project('packages/<name>')` to the projects list of the root vitest.config.ts, so the
+ * new package's tests run with the others (and with the setup file that picks the TF.js backend).
+ */
+function registerVitestProject(answers: object): string {
+  const { name, turbo } = answers as Answers;
+  const configPath = join(turbo.paths.root, 'vitest.config.ts');
+  const entry = `project('packages/${name}'),`;
+  const source = readFileSync(configPath, 'utf8');
+  if (source.includes(entry)) return `vitest.config.ts already runs packages/${name}`;
+  const lines = source.split('\n');
+  let last = lines.length - 1;
+  while (last >= 0 && !/^\s*project\('packages\/[^']+'\),\s*$/.test(lines[last] as string)) last -= 1;
+  if (last === -1) {
+    throw new Error(`no project('packages/...') entry in ${configPath}; add ${entry} to its projects list by hand`);
+  }
+  const indent = /^\s*/.exec(lines[last] as string)?.[0] ?? '';
+  lines.splice(last + 1, 0, `${indent}${entry}`);
+  writeFileSync(configPath, lines.join('\n'));
+  return `vitest.config.ts now runs packages/${name}`;
+}
+
+/** Formats the new package with the repository's formatter, so its line breaks suit any name length. */
+function formatPackage(answers: object): string {
+  const { name, turbo } = answers as Answers;
+  const biome = join(turbo.paths.root, 'node_modules', '.bin', 'biome');
+  if (!existsSync(biome)) return `biome is not installed: run pnpm lint --write on packages/${name}`;
+  execFileSync(biome, ['format', '--write', join('packages', name)], { cwd: turbo.paths.root, stdio: 'pipe' });
+  return `formatted packages/${name}`;
+}
+
+export default function generator(plop: PlopTypes.NodePlopAPI): void {
+  plop.setGenerator('rule', {
+    description:
+      'A perturbation rule package: packages/<name> with a SAM-like rule to edit, its tests and the conformance suite',
+    prompts: [
+      {
+        type: 'input',
+        name: 'name',
+        message: 'Rule name, kebab-case (the package becomes @mup2/<name>, e.g. "fisher-sam"):',
+        validate: (input: string) => {
+          if (!RULE_NAME.test(input)) {
+            return `"${input}" is not a kebab-case name (lowercase letters and digits, words joined by "-", starting with a letter)`;
+          }
+          if (input === 'core' || existsSync(join(plop.getDestBasePath(), 'packages', input))) {
+            return `packages/${input} already exists; pick another name`;
+          }
+          return true;
+        },
+      },
+    ],
+    actions: [
+      ...[
+        ['package.json', 'package.json'],
+        ['tsconfig.json', 'tsconfig.json'],
+        ['tsup.config.ts', 'tsup.config.ts'],
+        ['README.md', 'README.md'],
+        ['src/index.ts', 'src/index.ts'],
+        ['src/{{name}}.ts', 'src/rule.ts'],
+        ['src/{{name}}.test.ts', 'src/rule.test.ts'],
+        ['src/conformance.test.ts', 'src/conformance.test.ts'],
+      ].map(
+        ([target, template]): PlopTypes.ActionType => ({
+          type: 'add',
+          path: `{{ turbo.paths.root }}/packages/{{ name }}/${target}`,
+          templateFile: `templates/${template}.hbs`,
+          abortOnFail: true,
+        }),
+      ),
+      {
+        type: 'add',
+        path: '{{ turbo.paths.root }}/.changeset/{{ name }}-first-release.md',
+        templateFile: 'templates/changeset.md.hbs',
+        abortOnFail: true,
+      },
+      registerVitestProject,
+      formatPackage,
+      (answers) =>
+        `next: pnpm install && pnpm turbo run build && pnpm exec vitest run --project ${(answers as Answers).name}, ` +
+        'then make the rule yours: docs/adding-a-rule.md',
+    ],
+  });
+}
