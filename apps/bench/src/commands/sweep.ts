@@ -6,7 +6,7 @@ import { userDirectory } from '../results-dir.js';
 import { GRID_KEYS, gridHash, parseGrid, type SweepGrid, type SweepGridInput } from '../sweep/grid.js';
 import { readGridFile } from '../sweep/grid-file.js';
 import { runSweep, type SweepProgress } from '../sweep/run-sweep.js';
-import { differingCells, measureSweepThroughput } from '../sweep/sweep-throughput.js';
+import { bestRuns, differingCells, measureSweepThroughput, type ThroughputRun } from '../sweep/sweep-throughput.js';
 
 interface SweepCommandOptions extends SweepGridInput {
   config?: string;
@@ -15,6 +15,7 @@ interface SweepCommandOptions extends SweepGridInput {
   backend?: string;
   out?: string;
   bench: boolean;
+  benchRounds: number;
 }
 
 const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
@@ -54,22 +55,26 @@ function progressBar() {
 
 async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, dataDir?: string): Promise<void> {
   const workers = options.workers === 1 ? 2 : options.workers;
+  const plural = (count: number) => `${count} worker${count === 1 ? ' ' : 's'}`;
   const runs = await measureSweepThroughput(grid, [1, workers], {
     backend: options.backend,
     dataDir,
-    onRun: (count) => process.stderr.write(`bench: running the grid with ${count} worker${count === 1 ? '' : 's'}…\n`),
+    rounds: options.benchRounds,
+    onRun: (count, round) => process.stderr.write(`bench: round ${round + 1}, ${plural(count).trim()}…\n`),
   });
-  const [one, many] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const [one, many] = bestRuns(runs) as [ThroughputRun, ThroughputRun];
   const differing = differingCells(one.rows, many.rows);
   process.stdout.write(
-    `\nSweep throughput, ${one.cells} cells (grid ${gridHash(grid).slice(0, 8)}):\n` +
+    `\nSweep throughput, ${one.cells} cells (grid ${gridHash(grid).slice(0, 8)}), ${options.benchRounds} round(s):\n` +
       runs
         .map(
           (run) =>
-            `  ${run.workers} worker${run.workers === 1 ? ' ' : 's'}: ${run.seconds.toFixed(1)} s, ${run.cellsPerSecond.toFixed(3)} cells/s\n`,
+            `  ${plural(run.workers)}: ${run.cellsPerSecond.toFixed(3)} cells/s ` +
+            `(${run.seconds.toFixed(1)} s for the cells; ${run.wallSeconds.toFixed(1)} s with checks and worker start-up)\n`,
         )
         .join('') +
-      `  speed-up ${workers} over 1: ${(many.cellsPerSecond / one.cellsPerSecond).toFixed(2)}× (target ≥ ${(0.9 * workers).toFixed(1)})\n` +
+      `  speed-up ${workers} over 1 (best run of each): ${(many.cellsPerSecond / one.cellsPerSecond).toFixed(2)}× ` +
+      `(target ≥ ${(0.9 * workers).toFixed(1)})\n` +
       `  same results with ${workers} workers as with 1: ${differing.length === 0 ? 'yes' : `no, ${differing.length} cells differ (${differing.slice(0, 3).join(', ')})`}\n`,
   );
 }
@@ -107,6 +112,12 @@ export function registerSweepCommand(program: Command): void {
       '--bench',
       'measure instead: run the grid with 1 worker and with --workers (default 2) in temporary folders and print cells/s',
       false,
+    )
+    .option(
+      '--bench-rounds <n>',
+      'with --bench: rounds of 1 and N workers, interleaved; the best of each counts',
+      positiveInteger,
+      1,
     )
     .action(async (options: SweepCommandOptions) => {
       const { grid, dataDir } = await gridOf(options);

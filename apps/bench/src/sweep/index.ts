@@ -32,6 +32,6 @@ export {
 export { SweepError } from './sweep-error.js';
 export { GRID_FILE, type GridRecord, openSweepFolder, readGridRecord } from './sweep-folder.js';
 export { type CellRunner, createSweepPool } from './sweep-pool.js';
-export { differingCells, measureSweepThroughput, type ThroughputRun } from './sweep-throughput.js';
+export { bestRuns, differingCells, measureSweepThroughput, type ThroughputRun } from './sweep-throughput.js';
 export type { CellTask } from './sweep-worker.js';
 export { type CellOutcome, trainCell } from './train-cell.js';

@@ -30,7 +30,7 @@ export interface SweepOptions {
   readonly dataDir?: string;
   /** Runs the cells instead of a local pool of `workers` threads (e.g. a distributed queue). Closed at the end. */
   readonly runner?: CellRunner;
-  /** Called once before the first cell (with done = 0) and after every finished cell. */
+  /** Called once the workers are up, before the first cell (done = 0), and whenever a cell starts or finishes. */
   readonly onProgress?: (progress: SweepProgress) => void;
   /** Stops handing out cells; the running ones finish and are written. */
   readonly signal?: AbortSignal;
@@ -117,6 +117,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
       ? createSweepPool({ workers: Math.min(options.workers ?? 1, todo.length), backend: options.backend })
       : undefined);
   try {
+    await runner?.ready?.({ datasets: grid.datasets, dataDir: options.dataDir, limit: grid.limit ?? undefined });
     report();
     let next = 0;
     const lane = async () => {

@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import type { CellTask, SweepWorkerData } from './sweep-worker.js';
+import type { CellTask, SweepWorkerData, WarmupTask } from './sweep-worker.js';
 import type { CellOutcome } from './train-cell.js';
 
 /** Runs cells somewhere: a pool of worker threads here; a queue of remote workers could be another. */
 export interface CellRunner {
   /** How many cells it runs at once. */
   readonly concurrency: number;
+  /** Start-up (threads, backends, data modules) before the first cell; optional. */
+  ready?(warmup: WarmupTask['warmup']): Promise<void>;
   run(task: CellTask): Promise<CellOutcome>;
   close(): Promise<void>;
 }
@@ -32,7 +34,7 @@ function workerExecArgv(): string[] {
  */
 export function createSweepPool(options: { workers: number; backend?: string }): CellRunner {
   const workerData: SweepWorkerData = { backend: options.backend };
-  const pool = new Piscina<CellTask, CellOutcome>({
+  const pool = new Piscina<CellTask | WarmupTask, CellOutcome | null>({
     filename: WORKER_URL.href,
     minThreads: options.workers,
     maxThreads: options.workers,
@@ -43,7 +45,11 @@ export function createSweepPool(options: { workers: number; backend?: string }):
   });
   return {
     concurrency: options.workers,
-    run: (task) => pool.run(task),
+    // One warm-up task per thread: each thread takes one task at a time.
+    ready: async (warmup) => {
+      await Promise.all(Array.from({ length: options.workers }, () => pool.run({ warmup })));
+    },
+    run: async (task) => (await pool.run(task)) as CellOutcome,
     close: () => pool.destroy(),
   };
 }

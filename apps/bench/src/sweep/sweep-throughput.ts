@@ -8,8 +8,10 @@ import { runSweep, type SweepOptions } from './run-sweep.js';
 export interface ThroughputRun {
   readonly workers: number;
   readonly cells: number;
-  /** From the first cell handed out to the last row written (pool start-up included, up-front checks not). */
+  /** From the first cell handed out (workers up and warm) to the last row written. */
   readonly seconds: number;
+  /** The whole sweep: up-front checks, worker start-up and the cells. */
+  readonly wallSeconds: number;
   readonly cellsPerSecond: number;
   readonly rows: SweepRow[];
 }
@@ -32,20 +34,28 @@ export function differingCells(a: readonly SweepRow[], b: readonly SweepRow[]): 
 }
 
 /**
- * Runs the whole grid once per worker count, each time into a fresh temporary
- * folder (removed afterwards), and times it: the sweep throughput of N workers
- * over one is the ratio of their cells per second.
+ * Runs the whole grid once per worker count and round (counts interleaved, so
+ * a change in the machine's load hits each alike), each time into a fresh
+ * temporary folder (removed afterwards), and times it: the sweep throughput of
+ * N workers over one is the ratio of their cells per second.
  */
 export async function measureSweepThroughput(
   grid: SweepGrid,
   workerCounts: readonly number[],
-  options: Pick<SweepOptions, 'backend' | 'dataDir'> & { onRun?: (workers: number) => void } = {},
+  options: Pick<SweepOptions, 'backend' | 'dataDir'> & {
+    rounds?: number;
+    onRun?: (workers: number, round: number) => void;
+  } = {},
 ): Promise<ThroughputRun[]> {
   const runs: ThroughputRun[] = [];
-  for (const workers of workerCounts) {
+  const schedule = Array.from({ length: options.rounds ?? 1 }, (_, round) =>
+    workerCounts.map((workers) => ({ workers, round })),
+  ).flat();
+  for (const { workers, round } of schedule) {
     const out = await mkdtemp(join(tmpdir(), 'mup2-sweep-bench-'));
     try {
-      options.onRun?.(workers);
+      options.onRun?.(workers, round);
+      const wallStarted = performance.now();
       let started: number | undefined;
       const summary = await runSweep(grid, {
         out,
@@ -61,6 +71,7 @@ export async function measureSweepThroughput(
         workers,
         cells: summary.total,
         seconds,
+        wallSeconds: (performance.now() - wallStarted) / 1000,
         cellsPerSecond: summary.total / seconds,
         rows: summary.rows,
       });
@@ -69,4 +80,14 @@ export async function measureSweepThroughput(
     }
   }
   return runs;
+}
+
+/** The fastest run of each worker count: the one least slowed by whatever else the machine was doing. */
+export function bestRuns(runs: readonly ThroughputRun[]): ThroughputRun[] {
+  const best = new Map<number, ThroughputRun>();
+  for (const run of runs) {
+    const found = best.get(run.workers);
+    if (found === undefined || run.cellsPerSecond > found.cellsPerSecond) best.set(run.workers, run);
+  }
+  return [...best.values()];
 }
