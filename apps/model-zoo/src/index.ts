@@ -1,5 +1,18 @@
 export * from './datasets/index.js';
+export {
+  type AttentionShape,
+  type AttentionWeights,
+  scaledDotProductAttention,
+  selfAttention,
+} from './layers/attention.js';
+export { BatchNorm, type BatchNormApplyOptions, type BatchNormOptions } from './layers/batch-norm.js';
+export { biasAdd } from './layers/bias-add.js';
+export { columnSums } from './layers/column-sums.js';
+export { type Conv2dOptions, type ConvPadding, conv2d, extractPatches } from './layers/conv2d.js';
+export { fastBatchMatMul } from './layers/fast-batch-matmul.js';
 export { fastMatMul } from './layers/fast-matmul.js';
+export { gelu } from './layers/gelu.js';
+export { LayerNorm } from './layers/layer-norm.js';
 export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
 export {
   type CreateModelOptions,
@@ -7,8 +20,13 @@ export {
   MLP_REFERENCE_WIDTH,
   MODEL_NAMES,
   type ModelName,
+  VIT_DEFAULT_BASE_WIDTH_MULT,
+  VIT_HEADS,
+  VIT_REFERENCE_WIDTH,
 } from './models/create-model.js';
 export { createMlp, type MlpOptions } from './models/mlp.js';
+export { createResnet18, RESNET18_STAGE_CHANNELS, type ResnetOptions } from './models/resnet.js';
+export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
 export {
   CHECKPOINT_FORMAT,

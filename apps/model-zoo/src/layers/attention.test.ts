@@ -96,7 +96,7 @@ function stockAttention(x: tf.Tensor2D, w: AttentionWeights): tf.Tensor2D {
   return tf.add(tf.matMul(context, w.output), w.outputBias);
 }
 
-describe('selfAttention', () => {
+describe.each(['grouped-conv', 'batched-matmul'] as const)('selfAttention with %s products', (kernel) => {
   it('equals softmax(scale·q·kᵀ)·v per head, then the output projection (float64)', () => {
     const expected = attention64();
     const { output, context } = tf.tidy(() => {
@@ -105,6 +105,7 @@ describe('selfAttention', () => {
         tokens,
         heads,
         scale,
+        kernel,
       });
       return { output: Array.from(result.output.dataSync()), context: Array.from(result.context.dataSync()) };
     });
@@ -133,7 +134,7 @@ describe('selfAttention', () => {
           ];
           const layerWeights = { query, key, value, output, queryBias, keyBias, valueBias, outputBias };
           const y = ours
-            ? selfAttention(input, layerWeights, { batch, tokens, heads, scale }).output
+            ? selfAttention(input, layerWeights, { batch, tokens, heads, scale, kernel }).output
             : stockAttention(input, layerWeights);
           return tf.sum(tf.mul(y, tf.tensor2d(upstream, [batch * tokens, width])));
         })(inputs);
@@ -145,6 +146,25 @@ describe('selfAttention', () => {
     const actual = run(true);
     expect(actual).toHaveLength(9);
     actual.forEach((gradient, i) => expect(maxAbsDifference(gradient, expected[i] as number[])).toBeLessThan(1e-4));
+  });
+
+  it('gives the same values on cpu as on the test backend', async () => {
+    const run = () =>
+      tf.tidy(() =>
+        Array.from(
+          selfAttention(tf.tensor2d(raw.x, [batch * tokens, width]), weights(), {
+            batch,
+            tokens,
+            heads,
+            scale,
+            kernel,
+          }).output.dataSync(),
+        ),
+      );
+    await tf.setBackend('cpu');
+    const onCpu = run();
+    await tf.setBackend(testBackend);
+    expect(maxAbsDifference(run(), onCpu)).toBeLessThan(1e-5);
   });
 
   it('rejects a width not divisible by the heads', () => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { biasAdd } from './bias-add.js';
 import { fastBatchMatMul } from './fast-batch-matmul.js';
 import { fastMatMul } from './fast-matmul.js';
+import { groupedConvAttention } from './grouped-conv-attention.js';
 
 /** The projections of one multi-head self-attention layer: [width, width] kernels and [width] biases. */
 export interface AttentionWeights {
@@ -22,6 +23,12 @@ export interface AttentionShape {
   readonly heads: number;
   /** Multiplies q·k before the softmax: 1/√d_head in SP, ∝ 1/d_head in µP. */
   readonly scale: number;
+  /**
+   * How the per-head products run: 'grouped-conv' (depthwise convolutions, ~3× faster
+   * on wasm), 'batched-matmul' (faster on cpu and tensorflow), or 'auto' (default):
+   * grouped-conv on wasm, batched-matmul elsewhere. Both give the same values.
+   */
+  readonly kernel?: 'auto' | 'grouped-conv' | 'batched-matmul';
 }
 
 /** [batch·tokens, heads·dHead] → [batch·heads, tokens, dHead], or its transpose [batch·heads, dHead, tokens]. */
@@ -43,10 +50,8 @@ function mergeHeads(x: tf.Tensor3D, shape: AttentionShape): tf.Tensor2D {
 
 /**
  * softmax(scale·q·kᵀ)·v per head, for q, k, v of [batch·tokens, width]. The
- * keys are transposed once, as data, so that both products are plain batched
- * matMuls, and their gradients (fastBatchMatMul) avoid the transposed forms
- * that wasm runs slowly. The scale is applied to q (batch·tokens·width
- * values) rather than to the scores (batch·heads·tokens² values).
+ * scale is applied to q (batch·tokens·width values) rather than to the scores
+ * (batch·heads·tokens² values).
  */
 export function scaledDotProductAttention(
   query: tf.Tensor2D,
@@ -55,12 +60,37 @@ export function scaledDotProductAttention(
   shape: AttentionShape,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const q = splitHeads(tf.mul(query, shape.scale), shape, false);
-    const kTransposed = splitHeads(key, shape, true);
-    const v = splitHeads(value, shape, false);
-    const weights = tf.softmax(fastBatchMatMul(q, kTransposed));
-    return mergeHeads(fastBatchMatMul(weights, v), shape);
+    const scaled = tf.mul(query, shape.scale) as tf.Tensor2D;
+    const kernel = shape.kernel ?? 'auto';
+    if (kernel === 'grouped-conv' || (kernel === 'auto' && tf.getBackend() === 'wasm')) {
+      const dims = {
+        batch: shape.batch,
+        tokens: shape.tokens,
+        heads: shape.heads,
+        headSize: query.shape[1] / shape.heads,
+      };
+      return groupedConvAttention(scaled, key, value, dims);
+    }
+    return batchedMatMulAttention(scaled, key, value, shape);
   });
+}
+
+/**
+ * The same with batched matMuls. The keys are transposed once, as data, so that
+ * both products are plain batched matMuls, and their gradients
+ * (fastBatchMatMul) avoid the transposed forms.
+ */
+function batchedMatMulAttention(
+  query: tf.Tensor2D,
+  key: tf.Tensor2D,
+  value: tf.Tensor2D,
+  shape: AttentionShape,
+): tf.Tensor2D {
+  const q = splitHeads(query, shape, false);
+  const kTransposed = splitHeads(key, shape, true);
+  const v = splitHeads(value, shape, false);
+  const weights = tf.softmax(fastBatchMatMul(q, kTransposed));
+  return mergeHeads(fastBatchMatMul(weights, v), shape);
 }
 
 /**

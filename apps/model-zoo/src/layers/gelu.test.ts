@@ -13,14 +13,21 @@ function erf64(x: number): number {
   }
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
-const gelu64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+const geluTanh64 = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+const geluExact64 = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+const gelu64 = geluTanh64;
 
 const points = Array.from({ length: 81 }, (_, i) => -4 + i * 0.1);
 
 describe('gelu', () => {
-  it('equals ½x(1 + erf(x/√2)) computed in float64', () => {
+  it('equals the tanh form ½x(1 + tanh(√(2/π)(x + 0.044715x³))) computed in float64', () => {
     const actual = tf.tidy(() => gelu(tf.tensor1d(points)).dataSync());
-    expect(maxAbsDifference(actual, points.map(gelu64))).toBeLessThan(1e-5);
+    expect(maxAbsDifference(actual, points.map(geluTanh64))).toBeLessThan(1e-5);
+  });
+
+  it('stays within 5e-4 of the exact x·Φ(x) = ½x(1 + erf(x/√2))', () => {
+    const actual = tf.tidy(() => gelu(tf.tensor1d(points)).dataSync());
+    expect(maxAbsDifference(actual, points.map(geluExact64))).toBeLessThan(5e-4);
   });
 
   it('has the gradient of a central finite difference of the float64 formula', () => {

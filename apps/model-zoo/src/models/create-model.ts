@@ -1,16 +1,24 @@
 import { InvalidOptionError, type Parameterization } from '@mup2/core';
 import { createMlp } from './mlp.js';
+import { createResnet18 } from './resnet.js';
+import { createVit } from './vit.js';
 import type { ZooModel } from './zoo-model.js';
 
 /** The zoo's architectures, by CLI name. */
-export const MODEL_NAMES = ['mlp'] as const;
+export const MODEL_NAMES = ['mlp', 'resnet18', 'vit'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface CreateModelOptions {
   readonly model: string;
-  /** Width relative to the architecture's reference width (MLP: 64 units per layer at 1). */
+  /**
+   * Width relative to the architecture's reference width: MLP 64 units per layer at 1;
+   * ResNet-18 64·k … 512·k channels; ViT 64·k embedding width (4 heads).
+   */
   readonly widthMult: number;
-  /** Base width multiplier of µP: the model equals SP at this width. Default: the architecture's own (MLP 1). */
+  /**
+   * Base width multiplier of µP: the model equals SP at this width. Default: the
+   * architecture's own (MLP 1, ResNet-18 0.5 as in the paper, ViT 6, i.e. width 384 as ViT-S).
+   */
   readonly baseWidthMult?: number;
   readonly parameterization: Parameterization;
   /** [height, width, channels] of the input images. */
@@ -21,6 +29,20 @@ export interface CreateModelOptions {
 
 /** MLP hidden units at width multiplier 1. */
 export const MLP_REFERENCE_WIDTH = 64;
+
+/**
+ * ViT embedding width at width multiplier 1: small enough that a depth-6 ViT
+ * trains on two cores (about 1–2 s per batch of 128 CIFAR images on wasm).
+ * Its µP base width is ViT-S's 384 (base width multiplier 6).
+ */
+export const VIT_REFERENCE_WIDTH = 64;
+export const VIT_DEFAULT_BASE_WIDTH_MULT = 6;
+export const VIT_HEADS = 4;
+
+/** The multiple of `heads` nearest to reference·multiplier (at least one per head). */
+function headsMultiple(reference: number, multiplier: number, heads: number): number {
+  return heads * Math.max(1, Math.round((reference * multiplier) / heads));
+}
 
 export function createModel(options: CreateModelOptions): ZooModel {
   if (!Number.isFinite(options.widthMult) || options.widthMult <= 0) {
@@ -33,6 +55,25 @@ export function createModel(options: CreateModelOptions): ZooModel {
         width: Math.max(1, Math.round(MLP_REFERENCE_WIDTH * options.widthMult)),
         baseWidth: Math.max(1, Math.round(MLP_REFERENCE_WIDTH * (options.baseWidthMult ?? 1))),
         classes: options.classes,
+        parameterization: options.parameterization,
+        seed: options.seed,
+      });
+    case 'resnet18':
+      return createResnet18({
+        imageShape: options.imageShape,
+        classes: options.classes,
+        widthMult: options.widthMult,
+        baseWidthMult: options.baseWidthMult,
+        parameterization: options.parameterization,
+        seed: options.seed,
+      });
+    case 'vit':
+      return createVit({
+        imageShape: options.imageShape,
+        classes: options.classes,
+        width: headsMultiple(VIT_REFERENCE_WIDTH, options.widthMult, VIT_HEADS),
+        baseWidth: headsMultiple(VIT_REFERENCE_WIDTH, options.baseWidthMult ?? VIT_DEFAULT_BASE_WIDTH_MULT, VIT_HEADS),
+        heads: VIT_HEADS,
         parameterization: options.parameterization,
         seed: options.seed,
       });
