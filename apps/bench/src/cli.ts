@@ -3,6 +3,7 @@ import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerPerfCommand } from './commands/perf.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerSweepCommand } from './commands/sweep.js';
 
 const program = new Command()
@@ -15,6 +16,7 @@ const program = new Command()
 
 registerCoordCommand(program);
 registerPerfCommand(program);
+registerReportCommand(program);
 registerSweepCommand(program);
 
 try {

@@ -17,7 +17,13 @@ export function coordChart(rows: readonly CoordRow[], title: string): TopLevelSp
         {
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'width', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'width n' },
+            x: {
+              field: 'width',
+              type: 'quantitative',
+              scale: { type: 'log', base: 2, nice: false, padding: 10 },
+              axis: { values: [...new Set(rows.map((row) => row.width))] },
+              title: 'width n',
+            },
             y: {
               field: 'effect',
               type: 'quantitative',

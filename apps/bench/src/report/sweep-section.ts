@@ -1,0 +1,157 @@
+import { formatGridValue } from '../plot/chart-config.js';
+import { heatmapChart } from '../plot/heatmap-chart.js';
+import { rhoProfileChart } from '../plot/rho-profile-chart.js';
+import { ruleComparisonChart } from '../plot/rule-comparison-chart.js';
+import { sgdBaselines } from '../plot/sgd-baselines.js';
+import { aggregateSweep, byNameOrder, type GridPoint, RULE_ORDER } from '../plot/sweep-aggregate.js';
+import { transferChart } from '../plot/transfer-chart.js';
+import { escapeHtml } from './html-escape.js';
+import { htmlTable } from './html-table.js';
+import type { SweepContents } from './read-results-folder.js';
+import type { ReportBlock, ReportSection } from './report-section.js';
+
+const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
+
+function optimaTable(optima: readonly GridPoint[]): string {
+  return htmlTable(
+    ['preset', 'width', 'η*', 'ρ*', 'test accuracy (mean ± std)', 'seeds', 'diverged'],
+    optima.map((point) => [
+      point.preset,
+      `×${point.widthMult}`,
+      formatGridValue(point.lr),
+      formatGridValue(point.rho),
+      `${percent(point.meanAccuracy)} ± ${percent(point.stdAccuracy)}`,
+      String(point.seeds),
+      String(point.diverged),
+    ]),
+    [false, true, true, true, true, true, true],
+  );
+}
+
+/**
+ * The sweep part of the report: its grid, a count of the rows, and per
+ * experiment and rule the Figure-1 heatmaps, the transfer plot, accuracy
+ * against ρ at the widest width with SGD baselines and the table of optima;
+ * per experiment the rule × preset comparison at the widest width; failed cells.
+ */
+export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): ReportSection {
+  const blocks: ReportBlock[] = [];
+  const html = (text: string) => blocks.push({ html: text });
+  const aggregate = aggregateSweep(sweep.rows);
+  const count = (status: string) => sweep.rows.filter((row) => row.status === status).length;
+  const backends = [...new Set(sweep.rows.map((row) => row.backend).filter((backend) => backend))];
+  const seconds = sweep.rows.reduce((sum, row) => sum + (row.seconds ?? 0), 0);
+  html(
+    `<p>${sweep.rows.length} finished cell${sweep.rows.length === 1 ? '' : 's'} in results.jsonl: ${count('ok')} ok, ` +
+      `${count('diverged')} diverged, ${count('failed')} failed` +
+      (backends.length > 0 ? `; backend ${escapeHtml(backends.join(', '))}` : '') +
+      `; ${seconds.toFixed(0)} s of training in all.` +
+      (sweep.skippedLines.length > 0
+        ? ` Skipped results.jsonl line${sweep.skippedLines.length === 1 ? '' : 's'} ${sweep.skippedLines.join(', ')} (not a result row).`
+        : '') +
+      ` Accuracy is the final test accuracy, averaged over seeds; a diverged run counts as its accuracy, 0; failed cells enter no average.</p>`,
+  );
+  html(
+    sweep.grid === undefined
+      ? '<p>No grid.json in this folder: the grid below is what the rows cover.</p>'
+      : `<h3>Grid${sweep.gridHash ? ` <code>${escapeHtml(sweep.gridHash.slice(0, 16))}</code>` : ''}</h3>` +
+          `<pre class="config">${escapeHtml(JSON.stringify(sweep.grid, null, 2))}</pre>`,
+  );
+
+  aggregate.experiments.forEach((experiment, experimentIndex) => {
+    const points = aggregate.points.filter((point) => point.experiment === experiment);
+    const optima = aggregate.optima.filter((point) => point.experiment === experiment);
+    const rules = [...new Set(points.map((point) => point.rule))].sort(byNameOrder(RULE_ORDER));
+    html(`<h3>${escapeHtml(experiment)}</h3>`);
+    const slug = (name: string) => `${slugPrefix}-${experimentIndex + 1}-${name}`;
+    for (const rule of rules) {
+      const rulePoints = points.filter((point) => point.rule === rule);
+      const ruleOptima = optima.filter((point) => point.rule === rule);
+      const widths = [...new Set(rulePoints.map((point) => point.widthMult))].sort((a, b) => a - b);
+      const widest = widths[widths.length - 1]!;
+      const name = rule.toUpperCase();
+      html(`<h4>Rule ${escapeHtml(rule)}</h4>`);
+      blocks.push({
+        figure: {
+          slug: slug(`${rule}-heatmap`),
+          title: `${name}: test accuracy over η × ρ`,
+          caption: `Mean test accuracy over the η × ρ grid, one panel per preset and width (${experiment}).`,
+          spec: heatmapChart(
+            rulePoints,
+            rulePoints.every((point) => point.rho === 0)
+              ? `${name}: test accuracy over learning rate η`
+              : `${name}: test accuracy over learning rate η × radius ρ`,
+            [experiment],
+          ),
+        },
+      });
+      if (widths.length >= 2) {
+        blocks.push({
+          figure: {
+            slug: slug(`${rule}-transfer`),
+            title: `${name}: optimal η and ρ against width`,
+            caption:
+              'The optimum of each preset at each width; a flat line means the optimum transfers from narrow to wide.',
+            spec: transferChart(ruleOptima, `${name}: optimal η and ρ against width`, [experiment], {
+              lrs: rulePoints.map((point) => point.lr),
+              rhos: rulePoints.map((point) => point.rho),
+            }),
+          },
+        });
+      }
+      if (rule !== 'sgd' && rulePoints.some((point) => point.widthMult === widest && point.rho > 0)) {
+        blocks.push({
+          figure: {
+            slug: slug(`${rule}-rho-profile`),
+            title: `${name}: test accuracy against ρ at width ×${widest}`,
+            caption:
+              'The paper’s Figure 1 right panel: at the widest width, each preset at its optimal η; SGD’s best accuracy in SP and in µP as dashed lines (when the sweep ran rule sgd).',
+            spec: rhoProfileChart(
+              rulePoints,
+              widest,
+              sgdBaselines(points, widest),
+              `${name}: test accuracy against ρ at the optimal η`,
+              [experiment],
+            ),
+          },
+        });
+      }
+      html(`<p>Optima of ${escapeHtml(rule)} per preset and width:</p>${optimaTable(ruleOptima)}`);
+    }
+    const widest = Math.max(...optima.map((point) => point.widthMult));
+    const atWidest = optima.filter((point) => point.widthMult === widest);
+    if (atWidest.length >= 2) {
+      blocks.push({
+        figure: {
+          slug: slug('rule-comparison'),
+          title: `Rules and presets at width ×${widest}`,
+          caption:
+            'Table 2 as a chart: every rule × preset at its best (η, ρ) at the widest width, mean ± std over seeds.',
+          spec: ruleComparisonChart(atWidest, `Best test accuracy per rule and preset at width ×${widest}`, [
+            experiment,
+          ]),
+        },
+      });
+    }
+  });
+
+  if (aggregate.failed.length > 0) {
+    html(
+      `<h3>Failed cells</h3>${htmlTable(
+        ['cell', 'rule', 'preset', 'width', 'η', 'ρ', 'seed', 'error'],
+        aggregate.failed.map((row) => [
+          row.cellId,
+          row.config.rule,
+          row.config.preset,
+          `×${row.config.widthMult}`,
+          formatGridValue(row.config.lr),
+          formatGridValue(row.config.rho),
+          String(row.seed),
+          row.error ?? '',
+        ]),
+        [false, false, false, true, true, true, true, false],
+      )}`,
+    );
+  }
+  return { id: slugPrefix, title: 'Sweep: η × ρ × width', blocks };
+}

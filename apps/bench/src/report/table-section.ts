@@ -1,0 +1,26 @@
+import { escapeHtml } from './html-escape.js';
+import { markdownToHtml } from './markdown-html.js';
+import type { TableContents } from './read-results-folder.js';
+import type { ReportSection } from './report-section.js';
+
+const TITLES: Record<TableContents['command'], string> = {
+  table2: 'Table 2: SGD, SAM, SAM-ON and ASAM in SP and µP²',
+  perf: 'Step time (perf)',
+};
+
+/**
+ * table2.json or perf.json: the command's Markdown as HTML tables, below the
+ * config (or options) and backend that produced it. Without Markdown, the JSON itself.
+ */
+export function tableSection(table: TableContents): ReportSection {
+  const { json } = table;
+  const config = json.config ?? json.options;
+  const backend = typeof json.backend === 'string' ? `<p>Backend ${escapeHtml(json.backend)}.</p>` : '';
+  const settings =
+    config === undefined ? '' : `<pre class="config">${escapeHtml(JSON.stringify(config, null, 2))}</pre>`;
+  const body =
+    table.markdown !== undefined
+      ? markdownToHtml(table.markdown)
+      : `<p>No ${table.command}.md beside ${table.command}.json; its content:</p><pre>${escapeHtml(JSON.stringify(json, null, 2))}</pre>`;
+  return { id: table.command, title: TITLES[table.command], blocks: [{ html: `${backend}${settings}${body}` }] };
+}
