@@ -1,10 +1,9 @@
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid, gridHash, parseGrid } from './grid.js';
+import { expandGrid, parseGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
-import { openSweepFolder } from './sweep-folder.js';
 
 const rowFor = (seed: number): SweepRow => {
   const [cell] = expandGrid(parseGrid({ rules: 'sgd', seeds: [seed] }));
@@ -64,28 +63,5 @@ describe('results.jsonl', () => {
 
   it('is empty for a folder without results', async () => {
     expect(await readResults(await folder())).toEqual([]);
-  });
-});
-
-describe('openSweepFolder', () => {
-  it('writes grid.json once and refuses another grid, naming both hashes', async () => {
-    const dir = join(await folder(), 'sweep');
-    const grid = parseGrid({ lrs: '0.1' });
-    const other = parseGrid({ lrs: '0.2' });
-    const first = await openSweepFolder(dir, grid, 2);
-    await first.log.close();
-    const record = JSON.parse(await readFile(join(dir, 'grid.json'), 'utf8'));
-    expect(record.grid).toEqual(grid);
-    const again = await openSweepFolder(dir, grid, 2);
-    await again.log.close();
-    await expect(openSweepFolder(dir, other, 2)).rejects.toThrow(
-      new RegExp(`hash ${gridHash(grid)}\\); this grid has hash ${gridHash(other)}`),
-    );
-  });
-
-  it('refuses a folder with results but no grid.json', async () => {
-    const dir = await folder();
-    await appendFile(join(dir, RESULTS_FILE), '');
-    await expect(openSweepFolder(dir, parseGrid({}), 2)).rejects.toThrow(/no grid\.json/);
   });
 });

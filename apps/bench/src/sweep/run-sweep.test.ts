@@ -63,3 +63,21 @@ describe('runSweep', () => {
     expect(expandGrid(small).map((cell) => cell.id)).toEqual(first.rows.map((row) => row.cellId));
   });
 });
+
+describe('runSweep with an abort signal', () => {
+  it('stops handing out cells, keeps the finished rows, and a rerun completes the grid', async () => {
+    const out = await folder();
+    const grid = parseGrid({ ...TINY, widths: '0.125', rules: 'sgd', seeds: '1,2,3' });
+    const abort = new AbortController();
+    const stopped = await runSweep(grid, {
+      out,
+      backend,
+      signal: abort.signal,
+      onProgress: (report) => report.done === 1 && abort.abort(),
+    });
+    expect(stopped.rows).toHaveLength(1);
+    const rest = await runSweep(grid, { out, backend });
+    expect(rest).toMatchObject({ total: 3, skipped: 1, ok: 2 });
+    expect(await readResults(out)).toHaveLength(3);
+  });
+});

@@ -95,9 +95,9 @@ function rowOf(cell: SweepCell, outcome: CellOutcome): SweepRow {
 export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<SweepSummary> {
   const started = performance.now();
   const { cells, backend } = await checkSweep(grid, options);
-  const { rows: earlier, log } = await openSweepFolder(options.out, grid, cells.length);
+  const folder = await openSweepFolder(options.out, grid, cells.length);
   const finished = new Map<string, SweepRow>();
-  for (const row of earlier) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
+  for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
   const todo = cells.filter((cell) => !finished.has(cell.id));
   const skipped = cells.length - todo.length;
   const counts = { done: 0, running: 0, ok: 0, failed: 0, diverged: 0 };
@@ -130,7 +130,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
           .run({ config: cell.config, dataDir: options.dataDir })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
         const row = rowOf(cell, outcome);
-        await log.append(row);
+        await folder.log.append(row);
         finished.set(cell.id, row);
         counts.running -= 1;
         counts.done += 1;
@@ -141,7 +141,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
     await Promise.all(Array.from({ length: runner?.concurrency ?? 0 }, lane));
   } finally {
     await runner?.close();
-    await log.close();
+    await folder.close();
   }
   return {
     out: options.out,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gridHash, type SweepGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
+import { lockSweepFolder } from './sweep-lock.js';
 
 export const GRID_FILE = 'grid.json';
 
@@ -43,16 +44,38 @@ export async function readGridRecord(dir: string): Promise<GridRecord | undefine
   return record as GridRecord;
 }
 
+/** A results folder open for one sweep. */
+export interface SweepFolder {
+  /** The rows already there (a partial last line cut off). */
+  readonly rows: SweepRow[];
+  readonly log: ResultsLog;
+  /** Closes the log and releases the folder. */
+  close(): Promise<void>;
+}
+
 /**
  * Opens a results folder for a grid: creates it with grid.json if new,
- * refuses one that holds another grid, and returns the rows already there (a
- * partial last line cut off) and a log to append to.
+ * refuses one that holds another grid or that another live sweep holds, and
+ * returns the rows already there and a log to append to.
  */
-export async function openSweepFolder(
+export async function openSweepFolder(dir: string, grid: SweepGrid, cells: number): Promise<SweepFolder> {
+  await mkdir(dir, { recursive: true });
+  // Locked before grid.json is read: two sweeps starting at once must not both claim a new folder.
+  const release = await lockSweepFolder(dir);
+  try {
+    return await openLocked(dir, grid, cells, release);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+async function openLocked(
   dir: string,
   grid: SweepGrid,
   cells: number,
-): Promise<{ rows: SweepRow[]; log: ResultsLog }> {
+  release: () => Promise<void>,
+): Promise<SweepFolder> {
   const hash = gridHash(grid);
   const stored = await readGridRecord(dir);
   if (stored !== undefined && stored.hash !== hash) {
@@ -67,7 +90,6 @@ export async function openSweepFolder(
         `${dir} has a ${RESULTS_FILE} but no ${GRID_FILE}, so which grid it belongs to is unknown; choose another --out.`,
       );
     }
-    await mkdir(dir, { recursive: true });
     const record: GridRecord = { hash, grid, cells };
     // Write then rename: a kill never leaves a half grid.json that would lock the folder.
     const temporary = join(dir, `${GRID_FILE}.${process.pid}.tmp`);
@@ -75,5 +97,16 @@ export async function openSweepFolder(
     await rename(temporary, join(dir, GRID_FILE));
   }
   const rows = await readResults(dir);
-  return { rows, log: await ResultsLog.open(dir) };
+  const log = await ResultsLog.open(dir);
+  return {
+    rows,
+    log,
+    close: async () => {
+      try {
+        await log.close();
+      } finally {
+        await release();
+      }
+    },
+  };
 }
