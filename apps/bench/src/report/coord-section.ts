@@ -1,5 +1,6 @@
 import { slopeTable } from '../commands/coord.js';
 import { coordChart } from '../plot/coord-chart.js';
+import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
 import { markdownToHtml } from './markdown-html.js';
@@ -39,7 +40,7 @@ export function coordSection(coord: CoordContents): ReportSection {
           '<p>Each layer’s effective perturbation (RMS of ε·x) against width, and the slope of its log against log width: ' +
           '≈ 0 means the layer is perturbed effectively at every width (DESIGN.md §5).' +
           `${coord.backend ? ` Backend ${escapeHtml(coord.backend)}.` : ''}</p>` +
-          `<pre class="config">${escapeHtml(JSON.stringify(coord.config ?? {}, null, 2))}</pre>`,
+          `<pre class="config">${escapeHtml(compactJson(coord.config ?? {}))}</pre>`,
       },
       {
         figure: {

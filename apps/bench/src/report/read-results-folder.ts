@@ -180,13 +180,14 @@ export async function readResultsFolder(dir: string): Promise<ResultsFolder> {
     .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name));
 
   if (!sweep && !coord && tables.length === 0) {
-    const found =
-      unreadable.length > 0
-        ? `; could not read ${unreadable.map((entry) => `${entry.file} (${entry.reason})`).join(', ')}`
-        : unknown.length > 0
-          ? `; it holds ${unknown.join(', ')}`
-          : '; it is empty';
-    throw new ReportError(`bench report: nothing to report in ${dir}. Looked for ${LOOKED_FOR}${found}.`);
+    const found = [
+      ...(unreadable.length > 0
+        ? [`could not read ${unreadable.map((entry) => `${entry.file} (${entry.reason})`).join(', ')}`]
+        : []),
+      ...(unknown.length > 0 ? [`it holds ${unknown.join(', ')}`] : []),
+    ];
+    const described = found.length > 0 ? `; ${found.join('; ')}` : '; it is empty';
+    throw new ReportError(`bench report: nothing to report in ${dir}. Looked for ${LOOKED_FOR}${described}.`);
   }
   return { dir, sweep, coord, tables, read, unknown, unreadable };
 }

@@ -5,6 +5,7 @@ import { ruleComparisonChart } from '../plot/rule-comparison-chart.js';
 import { sgdBaselines } from '../plot/sgd-baselines.js';
 import { aggregateSweep, byNameOrder, type GridPoint, RULE_ORDER } from '../plot/sweep-aggregate.js';
 import { transferChart } from '../plot/transfer-chart.js';
+import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
 import type { SweepContents } from './read-results-folder.js';
@@ -55,7 +56,7 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
     sweep.grid === undefined
       ? '<p>No grid.json in this folder: the grid below is what the rows cover.</p>'
       : `<h3>Grid${sweep.gridHash ? ` <code>${escapeHtml(sweep.gridHash.slice(0, 16))}</code>` : ''}</h3>` +
-          `<pre class="config">${escapeHtml(JSON.stringify(sweep.grid, null, 2))}</pre>`,
+          `<pre class="config">${escapeHtml(compactJson(sweep.grid))}</pre>`,
   );
 
   aggregate.experiments.forEach((experiment, experimentIndex) => {
@@ -70,17 +71,21 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
       const widths = [...new Set(rulePoints.map((point) => point.widthMult))].sort((a, b) => a - b);
       const widest = widths[widths.length - 1]!;
       const name = rule.toUpperCase();
+      // SGD (and a sweep at ρ = 0 only) has no radius to show.
+      const hasRadius = rulePoints.some((point) => point.rho !== 0);
+      const grid = hasRadius ? 'η × ρ' : 'η';
+      const optimum = hasRadius ? 'optimal η and ρ' : 'optimal η';
       html(`<h4>Rule ${escapeHtml(rule)}</h4>`);
       blocks.push({
         figure: {
           slug: slug(`${rule}-heatmap`),
-          title: `${name}: test accuracy over η × ρ`,
-          caption: `Mean test accuracy over the η × ρ grid, one panel per preset and width (${experiment}).`,
+          title: `${name}: test accuracy over ${grid}`,
+          caption: `Mean test accuracy over the ${grid} grid, one panel per preset and width (${experiment}).`,
           spec: heatmapChart(
             rulePoints,
-            rulePoints.every((point) => point.rho === 0)
-              ? `${name}: test accuracy over learning rate η`
-              : `${name}: test accuracy over learning rate η × radius ρ`,
+            hasRadius
+              ? `${name}: test accuracy over learning rate η × radius ρ`
+              : `${name}: test accuracy over learning rate η`,
             [experiment],
           ),
         },
@@ -89,10 +94,10 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
         blocks.push({
           figure: {
             slug: slug(`${rule}-transfer`),
-            title: `${name}: optimal η and ρ against width`,
+            title: `${name}: ${optimum} against width`,
             caption:
               'The optimum of each preset at each width; a flat line means the optimum transfers from narrow to wide.',
-            spec: transferChart(ruleOptima, `${name}: optimal η and ρ against width`, [experiment], {
+            spec: transferChart(ruleOptima, `${name}: ${optimum} against width`, [experiment], {
               lrs: rulePoints.map((point) => point.lr),
               rhos: rulePoints.map((point) => point.rho),
             }),

@@ -1,3 +1,4 @@
+import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { markdownToHtml } from './markdown-html.js';
 import type { TableContents } from './read-results-folder.js';
@@ -16,11 +17,10 @@ export function tableSection(table: TableContents): ReportSection {
   const { json } = table;
   const config = json.config ?? json.options;
   const backend = typeof json.backend === 'string' ? `<p>Backend ${escapeHtml(json.backend)}.</p>` : '';
-  const settings =
-    config === undefined ? '' : `<pre class="config">${escapeHtml(JSON.stringify(config, null, 2))}</pre>`;
+  const settings = config === undefined ? '' : `<pre class="config">${escapeHtml(compactJson(config))}</pre>`;
   const body =
     table.markdown !== undefined
       ? markdownToHtml(table.markdown)
-      : `<p>No ${table.command}.md beside ${table.command}.json; its content:</p><pre>${escapeHtml(JSON.stringify(json, null, 2))}</pre>`;
+      : `<p>No ${table.command}.md beside ${table.command}.json; its content:</p><pre>${escapeHtml(compactJson(json))}</pre>`;
   return { id: table.command, title: TITLES[table.command], blocks: [{ html: `${backend}${settings}${body}` }] };
 }

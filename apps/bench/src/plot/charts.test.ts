@@ -1,0 +1,208 @@
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { describe, expect, it } from 'vitest';
+import type { CellConfig } from '../sweep/grid.js';
+import type { SweepRow } from '../sweep/results-log.js';
+import { heatmapChart, regionOutline } from './heatmap-chart.js';
+import { rhoProfileChart } from './rho-profile-chart.js';
+import { ruleComparisonChart } from './rule-comparison-chart.js';
+import { parameterizationOf, sgdBaselines } from './sgd-baselines.js';
+import { aggregateSweep } from './sweep-aggregate.js';
+import { transferChart } from './transfer-chart.js';
+
+type Logger = NonNullable<NonNullable<Parameters<typeof compile>[1]>['logger']>;
+
+/** Vega-Lite's warnings while compiling `spec` (an unknown property, a channel that does not fit its mark, …). */
+function compileWarnings(spec: TopLevelSpec): string[] {
+  const warnings: string[] = [];
+  let level = 2;
+  const logger = {
+    level(value?: number) {
+      if (value === undefined) return level;
+      level = value;
+      return logger;
+    },
+    warn(...args: unknown[]) {
+      warnings.push(args.join(' '));
+      return logger;
+    },
+    error(...args: unknown[]) {
+      warnings.push(`error: ${args.join(' ')}`);
+      return logger;
+    },
+    info: () => logger,
+    debug: () => logger,
+  } as unknown as Logger;
+  compile(spec, { logger });
+  return warnings;
+}
+
+const sortKey = (edge: { x: number; x2: number; y: number; y2: number }) => `${edge.x},${edge.x2},${edge.y},${edge.y2}`;
+
+describe('regionOutline', () => {
+  it('draws the four sides of a lone cell', () => {
+    expect(
+      regionOutline([[2, 3]])
+        .map(sortKey)
+        .sort(),
+    ).toEqual(['1.5,1.5,2.5,3.5', '2.5,2.5,2.5,3.5', '1.5,2.5,2.5,2.5', '1.5,2.5,3.5,3.5'].sort());
+  });
+
+  it('draws the boundary of an L of three cells, not the sides they share', () => {
+    // Cells (0,0), (1,0), (0,1): 12 sides, 2 shared pairs → 8 boundary sides.
+    const edges = regionOutline([
+      [0, 0],
+      [1, 0],
+      [0, 1],
+    ]).map(sortKey);
+    expect(edges).toHaveLength(8);
+    expect(edges).not.toContain('0.5,0.5,-0.5,0.5'); // between (0,0) and (1,0)
+    expect(edges).not.toContain('-0.5,0.5,0.5,0.5'); // between (0,0) and (0,1)
+    expect(edges).toContain('0.5,0.5,0.5,1.5'); // right side of (0,1), next to the empty (1,1)
+    expect(edges).toContain('0.5,1.5,0.5,0.5'); // top of (1,0)
+  });
+});
+
+const base = { model: 'mlp', dataset: 'mnist', epochs: 1, batch: 128 } as const;
+const row = (config: Omit<CellConfig, keyof typeof base>, accuracy: number): SweepRow => ({
+  cellId: JSON.stringify(config),
+  config: { ...base, ...config },
+  seed: config.seed,
+  finalTestAccuracy: accuracy,
+  bestTestAccuracy: accuracy,
+  trainLoss: 0.1,
+  seconds: 1,
+  backend: 'cpu',
+  status: 'ok',
+});
+
+// SAM in two presets at widths 1 and 2, η ∈ {0.1, 1}, ρ ∈ {0.01, 0.1}; SGD in SP and µP at both widths.
+const rows: SweepRow[] = [];
+for (const preset of ['sp-naive', 'mup2'] as const) {
+  for (const widthMult of [1, 2]) {
+    rows.push(row({ rule: 'sam', preset, widthMult, lr: 0.1, rho: 0.01, seed: 0 }, 0.9));
+    rows.push(row({ rule: 'sam', preset, widthMult, lr: 0.1, rho: 0.1, seed: 0 }, 0.92));
+    rows.push(row({ rule: 'sam', preset, widthMult, lr: 1, rho: 0.01, seed: 0 }, preset === 'mup2' ? 0.95 : 0.2));
+    rows.push(row({ rule: 'sam', preset, widthMult, lr: 1, rho: 0.1, seed: 0 }, preset === 'mup2' ? 0.96 : 0.1));
+  }
+}
+for (const [preset, accuracy] of [
+  ['sp-naive', 0.91],
+  ['mup-naive', 0.93],
+  ['mup2', 0.94],
+] as const) {
+  rows.push(row({ rule: 'sgd', preset, widthMult: 2, lr: 0.1, rho: 0, seed: 0 }, accuracy));
+  rows.push(row({ rule: 'sgd', preset, widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.5));
+}
+const aggregate = aggregateSweep(rows);
+const sam = aggregate.points.filter((point) => point.rule === 'sam');
+
+describe('sgdBaselines', () => {
+  it('takes SGD’s best accuracy per parameterization at the width asked for', () => {
+    // SP: sp-naive 0.91; µP: the best of mup-naive 0.93 and mup2 0.94 (scaling means nothing to SGD).
+    expect(sgdBaselines(aggregate.points, 2)).toEqual([
+      { label: 'SGD in SP', accuracy: 0.91 },
+      { label: 'SGD in µP', accuracy: 0.94 },
+    ]);
+  });
+
+  it('falls back to SGD’s widest width, and says so', () => {
+    expect(sgdBaselines(aggregate.points, 8).map((baseline) => baseline.label)).toEqual([
+      'SGD in SP (width ×2)',
+      'SGD in µP (width ×2)',
+    ]);
+    expect(sgdBaselines(sam, 2)).toEqual([]);
+  });
+
+  it('reads the parameterization from core’s presets', () => {
+    expect(
+      ['sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2', 'sp-custom', 'other'].map(parameterizationOf),
+    ).toEqual(['sp', 'sp', 'mup', 'mup', 'mup', 'sp', 'mup']);
+  });
+});
+
+describe('chart specs', () => {
+  it('heatmap: a cell per point, grey where unstable, one × per panel, the outline of the near-optimal region', () => {
+    const spec = heatmapChart(sam, 'title') as { data: { values: Record<string, unknown>[] } };
+    const cells = spec.data.values.filter((value) => value.kind === 'cell');
+    expect(cells).toHaveLength(16);
+    expect(cells.filter((cell) => cell.optimum)).toHaveLength(4);
+    // sp-naive: η = 1 gives 0.2 and 0.1 → unstable at both widths.
+    expect(cells.filter((cell) => cell.unstable).map((cell) => [cell.preset, cell.lr])).toEqual([
+      ['sp-naive', 1],
+      ['sp-naive', 1],
+      ['sp-naive', 1],
+      ['sp-naive', 1],
+    ]);
+    // mup2: optimum 0.96 at (η 1, ρ 0.1), 0.95 at (η 1, ρ 0.01) within a point → a 1×2 region, 6 sides;
+    // sp-naive: optimum 0.92 alone (0.9 is two points below) → 4 sides. Per width: 10; two widths: 20.
+    expect(spec.data.values.filter((value) => value.kind === 'edge')).toHaveLength(20);
+    // η and ρ in index space: cell (i, j) spans i ± ½, j ± ½.
+    expect(cells.find((cell) => cell.preset === 'mup2' && cell.widthMult === 2 && cell.optimum)).toMatchObject({
+      i: 1,
+      j: 1,
+      x: 0.5,
+      x2: 1.5,
+    });
+  });
+
+  it('accuracy against ρ: each preset at its optimal η, with the baselines', () => {
+    const spec = rhoProfileChart(sam, 2, sgdBaselines(aggregate.points, 2), 'title') as {
+      layer: { data: { values: Record<string, unknown>[] } }[];
+    };
+    const profile = spec.layer[1]!.data.values;
+    // sp-naive's optimum is at η = 0.1, mup2's at η = 1.
+    expect(profile.map((entry) => [entry.series, entry.rho, entry.accuracy])).toEqual([
+      ['sp-naive (η = 0.1)', 0.01, 0.9],
+      ['sp-naive (η = 0.1)', 0.1, 0.92],
+      ['mup2 (η = 1)', 0.01, 0.95],
+      ['mup2 (η = 1)', 0.1, 0.96],
+    ]);
+    expect(spec.layer[2]!.data.values).toEqual([
+      { series: 'SGD in SP', accuracy: 0.91 },
+      { series: 'SGD in µP', accuracy: 0.94 },
+    ]);
+  });
+
+  it('transfer: optimal η and ρ per preset and width, zeros left off the log axis', () => {
+    const spec = transferChart(
+      aggregate.optima.filter((point) => point.rule === 'sam'),
+      'title',
+    ) as {
+      hconcat: { data: { values: { preset: string; widthMult: number; value: number }[] } }[];
+    };
+    expect(spec.hconcat).toHaveLength(2);
+    const lr = spec.hconcat[0]!.data.values.filter((entry) => entry.preset === 'mup2');
+    expect(lr.map((entry) => [entry.widthMult, entry.value])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    // SGD's optima have ρ = 0: a chart of SGD alone has the η panel only.
+    const sgdOnly = transferChart(
+      aggregate.optima.filter((point) => point.rule === 'sgd'),
+      'title',
+    ) as { hconcat: unknown[]; title: { subtitle: string[] } };
+    expect(sgdOnly.hconcat).toHaveLength(1);
+    expect(sgdOnly.title.subtitle).toContain('6 optimum values at 0 not shown (log scale)');
+  });
+
+  it('every chart compiles without Vega-Lite warnings', () => {
+    // The logger does hear warnings: a shape on a bar is dropped with one.
+    expect(
+      compileWarnings({ data: { values: [] }, mark: 'bar', encoding: { shape: { field: 'a', type: 'nominal' } } }),
+    ).not.toEqual([]);
+    const optima = aggregate.optima;
+    const specs = [
+      heatmapChart(sam, 'heatmap', ['subtitle']),
+      transferChart(
+        optima.filter((point) => point.rule === 'sam'),
+        'transfer',
+      ),
+      rhoProfileChart(sam, 2, sgdBaselines(aggregate.points, 2), 'profile'),
+      ruleComparisonChart(
+        optima.filter((point) => point.widthMult === 2),
+        'rules',
+      ),
+    ];
+    for (const spec of specs) expect(compileWarnings(spec)).toEqual([]);
+  });
+});
