@@ -205,4 +205,15 @@ describe('chart specs', () => {
     ];
     for (const spec of specs) expect(compileWarnings(spec)).toEqual([]);
   });
+
+  it('heatmap with every cell unstable: no colour legend (it would read NaN), a note instead', () => {
+    const unstable = sam.map((point) => ({ ...point, meanAccuracy: 0.1, unstable: true }));
+    const spec = heatmapChart(unstable, 'title') as unknown as {
+      title: { subtitle: string[] };
+      spec: { layer: { encoding: { color?: { legend: unknown } } }[] };
+    };
+    expect(spec.spec.layer[0]?.encoding.color?.legend).toBeNull();
+    expect(spec.title.subtitle).toContain('every cell is below 30%: nothing trained stably');
+    expect(compileWarnings(heatmapChart(unstable, 'title'))).toEqual([]);
+  });
 });

@@ -81,6 +81,7 @@ export function heatmapChart(
       ...edge,
     }));
   });
+  const allUnstable = points.every((point) => point.unstable);
   const xAxis = gridIndexAxis(lrs, 'learning rate η');
   const yAxis = gridIndexAxis(rhos, 'radius ρ');
   const x = { type: 'quantitative' as const, ...xAxis };
@@ -92,6 +93,7 @@ export function heatmapChart(
       subtitle: [
         ...subtitle,
         '× optimum · outlined: within 1 point of the optimum · grey: accuracy < 30% (unstable) · mean over seeds',
+        ...(allUnstable ? ['every cell is below 30%: nothing trained stably'] : []),
       ],
     },
     data: { values: [...cells, ...outline] },
@@ -128,7 +130,8 @@ export function heatmapChart(
               type: 'quantitative',
               title: 'test accuracy',
               scale: { scheme: 'viridis' },
-              legend: { format: '.0%', gradientLength: 120 },
+              // With every cell unstable the colour scale has no data, and its legend would read NaN.
+              legend: allUnstable ? null : { format: '.0%', gradientLength: 120 },
             },
           },
         },
