@@ -31,25 +31,45 @@ async function gridOf(options: SweepCommandOptions): Promise<{ grid: SweepGrid; 
   return { grid: parseGrid(input), ...(dataDir !== undefined && { dataDir: fromUser(dataDir) }) };
 }
 
+/** 1h02m, 3m05s, 12s. */
+function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const rest = whole % 60;
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
+  if (minutes > 0) return `${minutes}m${String(rest).padStart(2, '0')}s`;
+  return `${rest}s`;
+}
+
+/**
+ * Cells done, running, failed and an ETA from the mean time per finished cell
+ * of this run (cli-progress's own ETA follows the last few updates, which jump
+ * when a few cells fail fast).
+ */
 function progressBar() {
   const bar = new SingleBar(
     {
       format:
-        'sweep [{bar}] {value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {eta_formatted}',
+        'sweep [{bar}] {value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
       hideCursor: true,
       noTTYOutput: false,
     },
     Presets.shades_classic,
   );
-  let started = false;
+  let started: number | undefined;
   return {
     update(progress: SweepProgress) {
-      const payload = { running: progress.running, failed: progress.failed, diverged: progress.diverged };
-      if (!started) bar.start(progress.total - progress.skipped, 0, payload);
-      started = true;
-      bar.update(progress.done, payload);
+      const toRun = progress.total - progress.skipped;
+      const first = started === undefined;
+      started ??= performance.now();
+      const elapsed = (performance.now() - started) / 1000;
+      const remaining = progress.done === 0 ? '…' : formatDuration((elapsed / progress.done) * (toRun - progress.done));
+      const payload = { running: progress.running, failed: progress.failed, diverged: progress.diverged, remaining };
+      if (first) bar.start(toRun, progress.done, payload);
+      else bar.update(progress.done, payload);
     },
-    stop: () => started && bar.stop(),
+    stop: () => started !== undefined && bar.stop(),
   };
 }
 
@@ -168,5 +188,6 @@ export function registerSweepCommand(program: Command): void {
           (failedRows.length > 5 ? `  … and ${failedRows.length - 5} more failed cells (see results.jsonl)\n` : '') +
           `Results: ${join(out, 'results.jsonl')}\n`,
       );
+      if (abort.signal.aborted) process.exitCode = 130;
     });
 }
