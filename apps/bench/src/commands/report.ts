@@ -6,6 +6,8 @@ import { userDirectory } from '../results-dir.js';
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
+    // DESIGN.md §8 names the command `plot`/`report`.
+    .alias('plot')
     .description(
       'Render a results folder to SVG + PNG figures (in <dir>/report-figures) and one self-contained report.html: ' +
         'sweep heatmaps, optima against width and accuracy against ρ (results.jsonl + grid.json), the coordinate ' +
