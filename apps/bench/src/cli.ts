@@ -3,6 +3,7 @@ import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerPerfCommand } from './commands/perf.js';
+import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSweepCommand } from './commands/sweep.js';
 
@@ -18,6 +19,7 @@ registerCoordCommand(program);
 registerPerfCommand(program);
 registerReportCommand(program);
 registerSweepCommand(program);
+registerQueueCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,8 +7,9 @@ import { GRID_KEYS, gridHash, parseGrid, type SweepGrid, type SweepGridInput } f
 import { readGridFile } from '../sweep/grid-file.js';
 import { runSweep, type SweepProgress } from '../sweep/run-sweep.js';
 import { bestRuns, differingCells, measureSweepThroughput, type ThroughputRun } from '../sweep/sweep-throughput.js';
+import { addQueueSweepOptions, type QueueSweepFlags, runQueuedSweep } from './queue.js';
 
-interface SweepCommandOptions extends SweepGridInput {
+interface SweepCommandOptions extends SweepGridInput, QueueSweepFlags {
   config?: string;
   dataDir?: string;
   workers: number;
@@ -100,7 +101,7 @@ async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, da
 }
 
 export function registerSweepCommand(program: Command): void {
-  program
+  const command = program
     .command('sweep')
     .description(
       'Train every cell of a grid (models × datasets × rules × presets × widths × lrs × rhos × seeds × epochs × batches) ' +
@@ -147,6 +148,8 @@ export function registerSweepCommand(program: Command): void {
         options.out !== undefined
           ? fromUser(options.out)
           : join(userDirectory(), 'results', `sweep-${hash.slice(0, 8)}`);
+      // Hook: --queue sends the cells to remote workers (commands/queue.ts) instead of local threads.
+      if (options.queue !== undefined) return runQueuedSweep(grid, out, { ...options, queue: options.queue, dataDir });
       const abort = new AbortController();
       const onInterrupt = () => {
         if (abort.signal.aborted) process.exit(130);
@@ -190,4 +193,5 @@ export function registerSweepCommand(program: Command): void {
       );
       if (abort.signal.aborted) process.exitCode = 130;
     });
+  addQueueSweepOptions(command);
 }
