@@ -91,7 +91,8 @@ async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, da
         .map(
           (run) =>
             `  ${plural(run.workers)}: ${run.cellsPerSecond.toFixed(3)} cells/s ` +
-            `(${run.seconds.toFixed(1)} s for the cells; ${run.wallSeconds.toFixed(1)} s with checks and worker start-up)\n`,
+            `(${run.seconds.toFixed(1)} s for the cells, using ${run.coresUsed.toFixed(2)} cores; ` +
+            `${run.wallSeconds.toFixed(1)} s with checks and worker start-up)\n`,
         )
         .join('') +
       `  speed-up ${workers} over 1 (best run of each): ${(many.cellsPerSecond / one.cellsPerSecond).toFixed(2)}× ` +

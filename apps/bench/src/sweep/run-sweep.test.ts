@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, parseGrid } from './grid.js';
 import { RESULTS_FILE, readResults, type SweepRow } from './results-log.js';
-import { runSweep, type SweepProgress } from './run-sweep.js';
+import { checkSweep, runSweep, type SweepProgress } from './run-sweep.js';
 
 const folder = () => mkdtemp(join(tmpdir(), 'mup2-run-sweep-'));
 const backend = process.env.MUP2_BACKEND || 'wasm';
@@ -79,5 +79,20 @@ describe('runSweep with an abort signal', () => {
     const rest = await runSweep(grid, { out, backend });
     expect(rest).toMatchObject({ total: 3, skipped: 1, ok: 2 });
     expect(await readResults(out)).toHaveLength(3);
+  });
+});
+
+describe('checkSweep', () => {
+  it('rejects, before anything runs, a combination the trainer refuses', async () => {
+    const out = join(await folder(), 'never');
+    const grid = parseGrid({ ...TINY, optimizer: 'adam', momentum: 0.5 });
+    await expect(runSweep(grid, { out, backend })).rejects.toThrow(
+      /grid: the trainer rejects cell .*momentum applies to optimizer 'sgd' only/,
+    );
+    await expect(readFile(join(out, 'grid.json'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('rejects a backend that cannot be used', async () => {
+    await expect(checkSweep(parseGrid(TINY), { backend: 'webgpu' })).rejects.toThrow(/backend 'webgpu'/);
   });
 });

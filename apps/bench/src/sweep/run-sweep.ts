@@ -117,11 +117,14 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
       ? createSweepPool({ workers: Math.min(options.workers ?? 1, todo.length), backend: options.backend })
       : undefined);
   try {
-    await runner?.ready?.({ datasets: grid.datasets, dataDir: options.dataDir, limit: grid.limit ?? undefined });
+    if (todo.length > 0) {
+      await runner?.ready?.({ datasets: grid.datasets, dataDir: options.dataDir, limit: grid.limit ?? undefined });
+    }
     report();
     let next = 0;
+    let broken = false;
     const lane = async () => {
-      while (next < todo.length && !options.signal?.aborted) {
+      while (next < todo.length && !broken && !options.signal?.aborted) {
         const cell = todo[next++] as SweepCell;
         counts.running += 1;
         report();
@@ -130,7 +133,13 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
           .run({ config: cell.config, dataDir: options.dataDir })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
         const row = rowOf(cell, outcome);
-        await folder.log.append(row);
+        try {
+          await folder.log.append(row);
+        } catch (error) {
+          // A results file that cannot be written (disk full, folder gone) stops every lane.
+          broken = true;
+          throw error;
+        }
         finished.set(cell.id, row);
         counts.running -= 1;
         counts.done += 1;
@@ -138,7 +147,9 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         report(row);
       }
     };
-    await Promise.all(Array.from({ length: runner?.concurrency ?? 0 }, lane));
+    const lanes = await Promise.allSettled(Array.from({ length: runner?.concurrency ?? 0 }, lane));
+    const failure = lanes.find((lane) => lane.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
   } finally {
     await runner?.close();
     await folder.close();

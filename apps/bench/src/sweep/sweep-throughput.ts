@@ -12,6 +12,12 @@ export interface ThroughputRun {
   readonly seconds: number;
   /** The whole sweep: up-front checks, worker start-up and the cells. */
   readonly wallSeconds: number;
+  /**
+   * CPU time of this process (every thread) over `seconds`, divided by it: the
+   * cores the sweep got. Below the worker count, the machine had no more to give
+   * (other processes), which no pool can fix.
+   */
+  readonly coresUsed: number;
   readonly cellsPerSecond: number;
   readonly rows: SweepRow[];
 }
@@ -57,21 +63,27 @@ export async function measureSweepThroughput(
       options.onRun?.(workers, round);
       const wallStarted = performance.now();
       let started: number | undefined;
+      let cpuAtStart: NodeJS.CpuUsage | undefined;
       const summary = await runSweep(grid, {
         out,
         workers,
         backend: options.backend,
         dataDir: options.dataDir,
         onProgress: () => {
-          started ??= performance.now();
+          if (started !== undefined) return;
+          started = performance.now();
+          cpuAtStart = process.cpuUsage();
         },
       });
       const seconds = (performance.now() - (started as number)) / 1000;
+      const cpu = process.cpuUsage(cpuAtStart);
+      const coresUsed = (cpu.user + cpu.system) / 1e6 / seconds;
       runs.push({
         workers,
         cells: summary.total,
         seconds,
         wallSeconds: (performance.now() - wallStarted) / 1000,
+        coresUsed,
         cellsPerSecond: summary.total / seconds,
         rows: summary.rows,
       });
