@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandGrid, parseGrid } from '../sweep/grid.js';
 import { cellJobData, cellJobId } from './cell-job.js';
+import { parseQueueAddress } from './queue-address.js';
+import { collectSweep, submitSweep } from './queued-sweep.js';
 import { type RedisTestServer, startRedisServer } from './redis-test-server.js';
 import { QUEUE_PREFIX } from './sweep-queue.js';
 
@@ -114,7 +116,7 @@ async function resultRows(out: string) {
 // Seeds from 1: TF.js reads a seed of 0 as "unseeded".
 const TINY = ['--models', 'mlp', '--widths', '0.125', '--rules', 'sgd,sam', '--seeds', '1,2,3', '--limit', '256'];
 // One cell of a few seconds, long enough to kill its worker in the middle.
-const SLOW = ['--widths', '2', '--rules', 'sam', '--seeds', '1', '--limit', '8000', '--epochs', '2'];
+const SLOW_GRID = parseGrid({ widths: '2', rules: 'sam', seeds: '1', limit: 8000, epochs: 2 });
 
 describe('bench sweep --queue with bench worker processes', () => {
   it('runs a grid over 2 workers, each cell exactly once; resubmitting or collecting again adds nothing', async () => {
@@ -126,9 +128,8 @@ describe('bench sweep --queue with bench worker processes', () => {
     expect(sweep.output).toMatch(/6 of 6 cells have a row \(6 written now; 6 ok/);
     expect(sweep.code).toBe(0);
     const rows = await resultRows(join(cwd, 'out'));
-    const ids = expandGrid(parseGrid({ widths: '0.125', rules: 'sgd,sam', seeds: '1,2,3', limit: 256 })).map(
-      (cell) => cell.id,
-    );
+    const grid = parseGrid({ widths: '0.125', rules: 'sgd,sam', seeds: '1,2,3', limit: 256 });
+    const ids = expandGrid(grid).map((cell) => cell.id);
     expect(rows.map((row) => row.cellId).sort()).toEqual([...ids].sort());
     expect(rows.every((row) => row.status === 'ok' && row.backend === backend)).toBe(true);
     // Both workers took cells, and each cell was started once.
@@ -136,14 +137,14 @@ describe('bench sweep --queue with bench worker processes', () => {
     expect(new Set(takers).size).toBe(2);
     for (const id of ids) expect(await jobField('grid', cellJobId(id), 'ats')).toBe('1');
 
-    const again = await runCli(['sweep', ...TINY, '--out', 'out', '--queue', queueUrl], cwd);
-    expect(again.output).toMatch(/6 cells, 6 had a row before, 0 enqueued now/);
+    // The same calls as the CLI's, in this process (a CLI start costs seconds).
+    const address = parseQueueAddress(queueUrl);
+    const again = await submitSweep(grid, { address, out: join(cwd, 'out') });
+    expect(again).toMatchObject({ total: 6, skipped: 6, added: 0, collected: 0 });
     // Into a fresh folder, the finished jobs are collected, not run again.
-    const elsewhere = await runCli(['sweep', ...TINY, '--out', 'fresh', '--queue', queueUrl], cwd);
-    expect(elsewhere.output).toMatch(/6 cells, 0 had a row before, 0 enqueued now, 6 on the queue already/);
-    expect(elsewhere.output).toMatch(/6 of 6 cells have a row \(6 written now/);
-    const collected = await runCli(['collect', '--queue', queueUrl, 'out'], cwd);
-    expect(collected.output).toMatch(/6 of 6 cells have a row \(0 written now/);
+    const elsewhere = await submitSweep(grid, { address, out: join(cwd, 'fresh') });
+    expect(elsewhere).toMatchObject({ total: 6, skipped: 0, added: 0, present: 6, collected: 6 });
+    expect(await collectSweep(join(cwd, 'out'), { address })).toMatchObject({ collected: 0, pending: 0 });
     expect(await resultRows(join(cwd, 'out'))).toHaveLength(6);
     expect(await resultRows(join(cwd, 'fresh'))).toEqual(rows);
 
@@ -157,9 +158,10 @@ describe('bench sweep --queue with bench worker processes', () => {
     const cwd = await folder();
     const queueUrl = `${server.url}/kill`;
     const workers = await Promise.all([startWorker(queueUrl, cwd), startWorker(queueUrl, cwd)]);
-    const submitted = await runCli(['sweep', ...SLOW, '--out', 'out', '--queue', queueUrl], cwd);
-    expect(submitted.output).toMatch(/1 cells, 0 had a row before, 1 enqueued now/);
-    const [cell] = expandGrid(parseGrid({ widths: '2', rules: 'sam', seeds: '1', limit: 8000, epochs: 2 }));
+    const address = parseQueueAddress(queueUrl);
+    const out = join(cwd, 'out');
+    expect(await submitSweep(SLOW_GRID, { address, out })).toMatchObject({ total: 1, added: 1 });
+    const [cell] = expandGrid(SLOW_GRID);
     const jobId = cellJobId(cell!.id);
     const taker = await until('the cell to start', () => jobField('kill', jobId, 'pb').then((pb) => pb ?? undefined));
     const victim = workers.find((worker) => taker.endsWith(`:${worker.child.pid}`))!;
@@ -167,12 +169,11 @@ describe('bench sweep --queue with bench worker processes', () => {
     await victim.exited;
     expect(await jobField('kill', jobId, 'finishedOn')).toBeNull();
 
-    const collect = () => runCli(['collect', '--queue', queueUrl, 'out'], cwd);
     await until('the cell to finish elsewhere', async () => (await jobField('kill', jobId, 'finishedOn')) !== null);
-    expect((await collect()).output).toMatch(/1 of 1 cells have a row \(1 written now; 1 ok/);
+    expect(await collectSweep(out, { address })).toMatchObject({ collected: 1 });
     expect(await jobField('kill', jobId, 'ats')).toBe('2');
     expect(await jobField('kill', jobId, 'pb')).not.toBe(taker);
-    expect((await collect()).output).toMatch(/1 of 1 cells have a row \(0 written now/);
+    expect(await collectSweep(out, { address })).toMatchObject({ collected: 0 });
     const rows = await resultRows(join(cwd, 'out'));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ cellId: cell!.id, status: 'ok' });
@@ -183,8 +184,8 @@ describe('bench sweep --queue with bench worker processes', () => {
     const cwd = await folder();
     const queueUrl = `${server.url}/attempts`;
     const first = await startWorker(queueUrl, cwd);
-    await runCli(['sweep', ...SLOW, '--out', 'out', '--queue', queueUrl, '--attempts', '1'], cwd);
-    const [cell] = expandGrid(parseGrid({ widths: '2', rules: 'sam', seeds: '1', limit: 8000, epochs: 2 }));
+    await submitSweep(SLOW_GRID, { address: parseQueueAddress(queueUrl), out: join(cwd, 'out'), attempts: 1 });
+    const [cell] = expandGrid(SLOW_GRID);
     await until('the cell to start', () =>
       jobField('attempts', cellJobId(cell!.id), 'pb').then((pb) => pb ?? undefined),
     );
@@ -269,18 +270,15 @@ describe('bench sweep --queue with bench worker processes', () => {
 
   it('bad addresses and unreachable servers are clear errors (exit 2) that write nothing', async () => {
     const cwd = await folder();
-    const refused = await runCli(['status', '--queue', 'redis://127.0.0.1:1/q'], cwd);
-    expect(refused.code).toBe(2);
-    expect(refused.output).toMatch(/error: cannot use Redis at redis:\/\/127\.0\.0\.1:1\/q: .*ECONNREFUSED/);
     const unnamed = await runCli(['sweep', ...TINY, '--out', 'out', '--queue', server.url], cwd);
     expect(unnamed.code).toBe(2);
     expect(unnamed.output).toMatch(/error: --queue '.*' names no queue/);
-    const wrongPort = await runCli(['sweep', ...TINY, '--out', 'out', '--queue', 'redis://127.0.0.1:1/q'], cwd);
-    expect(wrongPort.code).toBe(2);
-    expect(wrongPort.output).toMatch(/error: cannot use Redis at/);
+    const refused = await runCli(['sweep', ...TINY, '--out', 'out', '--queue', 'redis://127.0.0.1:1/q'], cwd);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toMatch(/error: cannot use Redis at redis:\/\/127\.0\.0\.1:1\/q: .*ECONNREFUSED/);
     expect(await readdir(cwd)).toEqual([]);
-    const noFolder = await runCli(['collect', '--queue', `${server.url}/q`, 'nothing'], cwd);
-    expect(noFolder.code).toBe(2);
-    expect(noFolder.output).toMatch(/has no grid\.json/);
+    await expect(collectSweep(join(cwd, 'nothing'), { address: parseQueueAddress(`${server.url}/q`) })).rejects.toThrow(
+      /nothing has no grid\.json; collect writes into the results folder that bench sweep --queue --out made/,
+    );
   }, 60_000);
 });
