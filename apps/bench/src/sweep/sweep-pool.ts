@@ -45,9 +45,10 @@ export function createSweepPool(options: { workers: number; backend?: string }):
   });
   return {
     concurrency: options.workers,
-    // One warm-up task per thread: each thread takes one task at a time.
+    // One warm-up task per thread, held at a barrier until every thread has one.
     ready: async (warmup) => {
-      await Promise.all(Array.from({ length: options.workers }, () => pool.run({ warmup })));
+      const barrier = { arrived: new SharedArrayBuffer(4), parties: options.workers };
+      await Promise.all(Array.from({ length: options.workers }, () => pool.run({ warmup, barrier })));
     },
     run: async (task) => (await pool.run(task)) as CellOutcome,
     close: () => pool.destroy(),

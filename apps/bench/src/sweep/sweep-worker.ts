@@ -13,6 +13,25 @@ export interface CellTask {
 /** Start-up work done before the first cell, so that it does not count against the first cell's time. */
 export interface WarmupTask {
   readonly warmup: { readonly datasets: readonly DatasetName[]; readonly dataDir?: string; readonly limit?: number };
+  /**
+   * One Int32 counter shared by the pool's warm-up tasks, and how many there are.
+   * Each task waits until all have arrived: a thread runs one task at a time, so
+   * then every thread holds one, and none is left cold for a fast one to warm twice.
+   */
+  readonly barrier: { readonly arrived: SharedArrayBuffer; readonly parties: number };
+}
+
+/** Longest wait for the other threads at the warm-up barrier (a thread that died never arrives). */
+const BARRIER_TIMEOUT_MS = 120_000;
+
+function awaitBarrier({ arrived, parties }: WarmupTask['barrier']): void {
+  const counter = new Int32Array(arrived);
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+  const deadline = Date.now() + BARRIER_TIMEOUT_MS;
+  for (let seen = Atomics.load(counter, 0); seen < parties && Date.now() < deadline; seen = Atomics.load(counter, 0)) {
+    Atomics.wait(counter, 0, seen, 100);
+  }
 }
 
 /** What the pool hands each worker at start. */
@@ -31,6 +50,7 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
     for (const dataset of task.warmup.datasets) {
       await checkDataset(dataset, { dataDir: task.warmup.dataDir, limit: task.warmup.limit }).catch(() => {});
     }
+    awaitBarrier(task.barrier);
     return null;
   }
   try {
