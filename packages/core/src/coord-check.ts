@@ -4,7 +4,8 @@ import { InvalidOptionError } from './errors.js';
 /**
  * How a layer applies its parameter to its input, which decides the change of
  * its pre-activation that a perturbation ε causes:
- * 'matmul': input·ε (dense weights [in, out]); 'scale': input ⊙ ε (norm gains);
+ * 'matmul': input·ε (dense weights [in, out]; conv kernels [kh, kw, cin, cout] on the
+ * input's im2col patches [N·H·W, kh·kw·cin]); 'scale': input ⊙ ε (norm gains);
  * 'shift': ε itself (biases, norm offsets).
  */
 export type LayerKind = 'matmul' | 'scale' | 'shift';
@@ -38,12 +39,13 @@ export function effectivePerturbations(
     }
     const rms = tf.tidy(() => {
       const input = layer.input as tf.Tensor;
+      // A weight [..., fan_out] acts on its input as a [fan_in, fan_out] matrix: a dense kernel as it is,
+      // a conv kernel [kh, kw, cin, cout] on its im2col patches [N·H·W, kh·kw·cin].
+      const fanOut = epsilon.shape[epsilon.shape.length - 1] as number;
+      const fanIn = epsilon.size / fanOut;
       const change =
         layer.kind === 'matmul'
-          ? tf.matMul(
-              tf.reshape(input, [-1, epsilon.shape[0] as number]),
-              tf.reshape(epsilon, [epsilon.shape[0] as number, -1]),
-            )
+          ? tf.matMul(tf.reshape(input, [-1, fanIn]), tf.reshape(epsilon, [fanIn, fanOut]))
           : layer.kind === 'scale'
             ? tf.mul(input, epsilon)
             : epsilon;
