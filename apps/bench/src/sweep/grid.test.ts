@@ -91,3 +91,19 @@ describe('cellId', () => {
     expect(cellId({ ...config, ...base, seed: 2 })).not.toBe(cellId({ ...config, ...base }));
   });
 });
+
+describe('expandGrid with SGD among the rules', () => {
+  it('runs SGD once per parameterization, under the first preset of the grid that has it', () => {
+    const grid = parseGrid({
+      rules: ['sgd', 'sam'],
+      presets: ['mup-global', 'sp-naive', 'mup2', 'sp-lp'],
+      lrs: [0.1],
+      rhos: [0.05, 0.1],
+    });
+    const cells = expandGrid(grid);
+    const sgd = cells.filter((cell) => cell.config.rule === 'sgd').map((cell) => cell.config.preset);
+    expect(sgd.sort()).toEqual(['mup-global', 'sp-naive']);
+    expect(cells.filter((cell) => cell.config.rule === 'sam')).toHaveLength(4 * 2);
+    expect(new Set(cells.map((cell) => cell.id)).size).toBe(cells.length);
+  });
+});

@@ -1,4 +1,4 @@
-import { PRESET_NAMES, type PresetName } from '@mup2/core';
+import { PRESET_NAMES, PRESETS, type PresetName } from '@mup2/core';
 import {
   DATASET_NAMES,
   type DatasetName,
@@ -231,6 +231,11 @@ export function gridHash(grid: SweepGrid): string {
  */
 export function expandGrid(grid: SweepGrid): SweepCell[] {
   const cells: SweepCell[] = [];
+  // SGD has no perturbation, so of its presets only the parameterization (SP or µP) matters: run it once per
+  // parameterization, under the first preset of the grid that has it.
+  const sgdPreset = (preset: PresetName): PresetName =>
+    grid.presets.find((other) => PRESETS[other].parameterization === PRESETS[preset].parameterization) ?? preset;
+  const sgdPresets = [...new Set(grid.presets.map(sgdPreset))];
   const optional = {
     ...(grid.baseWidthMult !== null && { baseWidthMult: grid.baseWidthMult }),
     ...(grid.limit !== null && { limit: grid.limit }),
@@ -244,7 +249,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
         for (const batch of grid.batches)
           for (const epochs of grid.epochs)
             for (const rule of grid.rules)
-              for (const preset of grid.presets)
+              for (const preset of rule === 'sgd' ? sgdPresets : grid.presets)
                 for (const lr of grid.lrs)
                   for (const rho of rule === 'sgd' ? [0] : grid.rhos)
                     for (const seed of grid.seeds) {
