@@ -149,6 +149,7 @@ export async function runQueuedSweep(
       ...(flags.attempts !== undefined && { attempts: flags.attempts }),
       signal: abort.signal,
       onProgress: (progress) => bar.update(progress),
+      onRetry: (error) => process.stderr.write(`\ncollecting failed (${error.message}); trying again\n`),
     });
   } finally {
     bar.stop();
@@ -167,6 +168,8 @@ export async function runQueuedSweep(
           `Collect:        pnpm bench collect --queue ${address.withoutPassword} ${out}\n`),
   );
   if (abort.signal.aborted) process.exitCode = 130;
+  // Waited, yet cells are left: their jobs are gone from the queue.
+  else if (flags.wait && !complete) process.exitCode = 1;
 }
 
 // ---- bench worker / status / collect -------------------------------------

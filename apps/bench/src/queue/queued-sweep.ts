@@ -114,6 +114,8 @@ export interface QueuedSweepOptions {
   readonly pollSeconds?: number;
   /** Called after each collection while waiting. */
   readonly onProgress?: (progress: QueuedSweepProgress) => void;
+  /** Called when a round of collecting while waiting failed (Redis unreachable); the next round tries again. */
+  readonly onRetry?: (error: Error) => void;
   /** Stops waiting (the jobs go on; collect later). */
   readonly signal?: AbortSignal;
 }
@@ -141,7 +143,8 @@ export async function submitSweep(grid: SweepGrid, options: QueuedSweepOptions):
         options.onProgress?.(progressOf(collection));
         if (options.signal?.aborted) break;
         await sleep((options.pollSeconds ?? 2) * 1000, undefined, { signal: options.signal }).catch(() => {});
-        await collectOnce(queue, folder, collection);
+        // Redis away for a while (a restart) is waited out: the clients reconnect and the next round goes on.
+        await collectOnce(queue, folder, collection).catch((error: Error) => options.onRetry?.(error));
       }
       if (options.wait) options.onProgress?.(progressOf(collection));
       return summaryOf(options.out, grid, collection, submitted, started);
