@@ -75,7 +75,6 @@ export function addQueueSweepOptions(command: Command): void {
     .option(
       '--wait',
       'with --queue: wait for every cell and write rows as they finish (default: return once enqueued; bench collect writes them)',
-      false,
     )
     .option(
       '--attempts <n>',
