@@ -2,10 +2,12 @@
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
+import { registerFigure1Command } from './commands/figure1.js';
 import { registerPerfCommand } from './commands/perf.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSweepCommand } from './commands/sweep.js';
+import { registerTable2Command } from './commands/table2.js';
 
 const program = new Command()
   .name('bench')
@@ -16,9 +18,11 @@ const program = new Command()
   .exitOverride((error) => process.exit(error.exitCode));
 
 registerCoordCommand(program);
+registerFigure1Command(program);
 registerPerfCommand(program);
 registerReportCommand(program);
 registerSweepCommand(program);
+registerTable2Command(program);
 registerQueueCommands(program);
 
 try {

@@ -6,14 +6,23 @@ export function userDirectory(): string {
   return process.env.INIT_CWD ?? process.cwd();
 }
 
-/** `requested` (relative to where the user ran the command), or results/<kind>-<timestamp>. */
-export async function createResultsDir(kind: string, requested?: string): Promise<string> {
+/**
+ * `requested` (relative to where the user ran the command), or
+ * results/<kind>-<timestamp>; with `stamped: false`, results/<kind>, so that a
+ * resumable command finds its folder again when rerun.
+ */
+export async function createResultsDir(
+  kind: string,
+  requested?: string,
+  options: { stamped?: boolean } = {},
+): Promise<string> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const name = options.stamped === false ? kind : `${kind}-${stamp}`;
   const path = requested
     ? isAbsolute(requested)
       ? requested
       : resolve(userDirectory(), requested)
-    : join(userDirectory(), 'results', `${kind}-${stamp}`);
+    : join(userDirectory(), 'results', name);
   await mkdir(path, { recursive: true });
   return path;
 }

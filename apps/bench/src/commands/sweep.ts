@@ -48,7 +48,7 @@ function formatDuration(seconds: number): string {
  * of this run (cli-progress's own ETA follows the last few updates, which jump
  * when a few cells fail fast).
  */
-function progressBar() {
+export function sweepProgressBar() {
   const bar = new SingleBar(
     {
       format:
@@ -91,7 +91,8 @@ async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, da
         .map(
           (run) =>
             `  ${plural(run.workers)}: ${run.cellsPerSecond.toFixed(3)} cells/s ` +
-            `(${run.seconds.toFixed(1)} s for the cells, using ${run.coresUsed.toFixed(2)} cores; ` +
+            `(${run.seconds.toFixed(1)} s for the cells, using ${run.coresUsed.toFixed(2)} cores, ` +
+            `${((run.coresUsed * run.seconds) / run.cells).toFixed(2)} CPU s per cell; ` +
             `${run.wallSeconds.toFixed(1)} s with checks and worker start-up)\n`,
         )
         .join('') +
@@ -158,7 +159,7 @@ export function registerSweepCommand(program: Command): void {
         process.stderr.write('\nstopping after the running cells (their rows are kept); Ctrl-C again to quit now\n');
       };
       process.on('SIGINT', onInterrupt);
-      const bar = progressBar();
+      const bar = sweepProgressBar();
       let summary: Awaited<ReturnType<typeof runSweep>>;
       try {
         summary = await runSweep(grid, {
