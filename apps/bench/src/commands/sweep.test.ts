@@ -104,7 +104,7 @@ describe('bench sweep: resume', () => {
     const third = await runCli(args, cwd);
     expect(third.stdout).toMatch(/16 cells, 16 done before, 0 ok/);
     expect((await readFile(results, 'utf8')).split('\n')).toHaveLength(17);
-  });
+  }, 180_000);
 
   it('refuses a folder that holds another grid, naming both hashes', async () => {
     const cwd = await folder();
@@ -116,5 +116,5 @@ describe('bench sweep: resume', () => {
     expect(other.stderr).toMatch(
       new RegExp(`error: .*another grid \\(hash ${stored}\\); this grid has hash [0-9a-f]{64}`),
     );
-  });
+  }, 120_000);
 });

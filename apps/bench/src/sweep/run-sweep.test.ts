@@ -28,7 +28,7 @@ describe('runSweep', () => {
     expect(await readResults(two.out)).toHaveLength(8);
     // Training did something: a 10-class model that learned nothing sits near 0.1.
     expect(Math.max(...one.rows.map((row) => row.finalTestAccuracy as number))).toBeGreaterThan(0.15);
-  });
+  }, 120_000);
 
   it('records a cell that fails or diverges and finishes the rest', async () => {
     // batch 512 > the 256 training examples: the trainer rejects it once the data is loaded.
