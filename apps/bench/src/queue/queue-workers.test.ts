@@ -19,8 +19,9 @@ import { QUEUE_PREFIX } from './sweep-queue.js';
 const CLI = new URL('../cli.ts', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const backend = process.env.MUP2_BACKEND || 'wasm';
-// Short enough that a killed worker's cell is free again within ~3 s.
-const FAST_STALLS = ['--lock-duration', '2', '--stalled-interval', '1'];
+// Short enough that a killed worker's cell is free again within ~4 s, long enough that a busy machine does not
+// delay a live worker's renewal (every 1.5 s) past it.
+const FAST_STALLS = ['--lock-duration', '3', '--stalled-interval', '1'];
 
 let server: RedisTestServer;
 let redis: Redis;
