@@ -20,7 +20,7 @@ export function figure1Grid(quick: boolean, dataDir?: string): SweepGridInput {
       rules: ['sgd', 'sam'],
       presets,
       widths: [0.5, 2, 8],
-      lrs: [0.003, 0.01, 0.03, 0.1, 0.3],
+      lrs: [0.01, 0.02, 0.05, 0.1, 0.2],
       rhos: [0.01, 0.03, 0.1, 0.3],
       seeds: [0],
       epochs: [1],
