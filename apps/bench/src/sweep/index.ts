@@ -30,8 +30,16 @@ export {
   type SweepSummary,
 } from './run-sweep.js';
 export { SweepError } from './sweep-error.js';
-export { GRID_FILE, type GridRecord, openSweepFolder, readGridRecord } from './sweep-folder.js';
+export { GRID_FILE, type GridRecord, openSweepFolder, readGridRecord, type SweepFolder } from './sweep-folder.js';
+export { LOCK_FILE, lockSweepFolder } from './sweep-lock.js';
 export { type CellRunner, createSweepPool } from './sweep-pool.js';
 export { bestRuns, differingCells, measureSweepThroughput, type ThroughputRun } from './sweep-throughput.js';
-export type { CellTask } from './sweep-worker.js';
-export { type CellOutcome, trainCell } from './train-cell.js';
+export type { CellTask, WarmupTask } from './sweep-worker.js';
+export {
+  type CellOutcome,
+  checkCellConfig,
+  checkDataset,
+  describeError,
+  failedOutcome,
+  trainCell,
+} from './train-cell.js';
