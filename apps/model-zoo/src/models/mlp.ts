@@ -37,11 +37,12 @@ export function createMlp(options: MlpOptions): ZooModel {
   const bias = options.bias ?? false;
   const seed = options.seed ?? 0;
   const prefix = `mlp${instances++}_w${width}`;
+  // Offsets start at 1: TF.js treats a seed of 0 as no seed at all (Math.random), so seed 0 must not reach it.
   let seedOffset = 0;
   // tidy disposes each initial value; the variable keeps its own reference to the buffer.
   const normal = (shape: number[], std: number, name: string) =>
     tf.tidy(() =>
-      tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + seedOffset++), true, `${prefix}/${name}`),
+      tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + ++seedOffset), true, `${prefix}/${name}`),
     );
 
   const weights: tf.Variable[] = [];

@@ -148,8 +148,9 @@ export function createResnet18(options: ResnetOptions): ZooModel {
   }
   const seed = options.seed ?? 0;
   const prefix = `resnet18_${instances++}_k${widthMult}`;
+  // Offsets start at 1: TF.js treats a seed of 0 as no seed at all (Math.random), so seed 0 must not reach it.
   let seedOffset = 0;
-  const nextSeed = () => seed * 1000 + seedOffset++;
+  const nextSeed = () => seed * 1000 + ++seedOffset;
 
   const plan = resnetPlan(widthMult, inChannels);
   const variables = new Map<string, tf.Variable>();

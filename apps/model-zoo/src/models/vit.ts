@@ -151,6 +151,7 @@ export function createVit(options: VitOptions): ZooModel {
 
   const seed = options.seed ?? 0;
   const prefix = `vit${instances++}_w${width}`;
+  // Offsets start at 1: TF.js treats a seed of 0 as no seed at all (Math.random), so seed 0 must not reach it.
   let seedOffset = 0;
   const variables = new Map<string, tf.Variable>();
   const own = (name: string, variable: tf.Variable) => {
@@ -161,7 +162,7 @@ export function createVit(options: VitOptions): ZooModel {
     own(
       name,
       tf.tidy(() =>
-        tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + seedOffset++), true, `${prefix}/${name}`),
+        tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1000 + ++seedOffset), true, `${prefix}/${name}`),
       ),
     );
   const zeros = (name: string, shape: number[]) =>
