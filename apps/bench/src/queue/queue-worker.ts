@@ -109,7 +109,8 @@ export async function startQueueWorker(address: QueueAddress, options: QueueWork
   let heartbeat: NodeJS.Timeout | undefined;
   let client: Redis | undefined;
   try {
-    await pool.ready?.({ datasets: [], dataDir: options.dataDir });
+    // Which data sets the cells want is not known yet; loading the embedded MNIST once brings in the loader's modules.
+    await pool.ready?.({ datasets: ['mnist'], limit: 64 });
     worker = new CellWorker(
       address.name,
       async (job: ReceivedJob) => {
