@@ -1,5 +1,5 @@
-import { InvalidOptionError, type PerturbationRule, type PerturbationScaling } from '@mup2/core';
 import { asam } from '@mup2/asam';
+import { InvalidOptionError, type PerturbationRule, type PerturbationScaling } from '@mup2/core';
 import { sam } from '@mup2/sam';
 import { samOn } from '@mup2/sam-on';
 

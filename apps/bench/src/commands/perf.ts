@@ -5,7 +5,7 @@ import { MODEL_NAMES } from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
 import { nameList, positiveInteger } from '../cli-options.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
-import { measureModelPerf, type ModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
+import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
 import { findTorchPython, runTorchPeer, type TorchPeer } from '../perf/torch-peer.js';
 import { createResultsDir } from '../results-dir.js';
 import { RULE_NAMES } from '../rules.js';
@@ -43,7 +43,8 @@ function targetLines(mlp: ModelPerf | undefined, peer: TorchPeer | undefined): s
   const lines: string[] = [];
   const sgd = ms('sgd');
   const check = (label: string, value: number | undefined, target: number) => {
-    if (value !== undefined) lines.push(`- ${label}: ${value.toFixed(2)} (target ≤ ${target}) ${value <= target ? 'met' : 'NOT met'}`);
+    if (value !== undefined)
+      lines.push(`- ${label}: ${value.toFixed(2)} (target ≤ ${target}) ${value <= target ? 'met' : 'NOT met'}`);
   };
   if (sgd !== undefined) {
     check('SAM/SGD (mup2)', (ms('sam mup2') ?? Number.NaN) / sgd, 2.05);
@@ -78,9 +79,12 @@ export function registerPerfCommand(program: Command): void {
     .option('--out <dir>', 'results folder (default: results/perf-<time>)')
     .action(async (options: PerfOptions) => {
       const backend = await initBackend({ backend: options.backend });
-      const available = options.models.filter((name) => (MODEL_NAMES as readonly string[]).includes(PERF_MODELS[name].model));
+      const available = options.models.filter((name) =>
+        (MODEL_NAMES as readonly string[]).includes(PERF_MODELS[name].model),
+      );
       const missing = options.models.filter((name) => !available.includes(name));
-      if (missing.length > 0) process.stderr.write(`perf: models not in this build of the zoo, skipped: ${missing.join(', ')}\n`);
+      if (missing.length > 0)
+        process.stderr.write(`perf: models not in this build of the zoo, skipped: ${missing.join(', ')}\n`);
       const out = await createResultsDir('perf', options.out);
       const matmul = measureMatmulThroughput();
       process.stdout.write(
@@ -120,7 +124,9 @@ export function registerPerfCommand(program: Command): void {
         '',
         ...results.map(modelTable),
         '',
-        ...(peer ? [`PyTorch ${peer.torch}, 1 thread: SGD ${peer.sgdMs.toFixed(1)} ms, SAM ${peer.samMs.toFixed(1)} ms.`, ''] : []),
+        ...(peer
+          ? [`PyTorch ${peer.torch}, 1 thread: SGD ${peer.sgdMs.toFixed(1)} ms, SAM ${peer.samMs.toFixed(1)} ms.`, '']
+          : []),
         ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
       ].join('\n');
       await writeFile(join(out, 'perf.md'), `${markdown}\n`);

@@ -37,12 +37,17 @@ export function registerTable2Command(program: Command): void {
         'momentum), mean ± std test accuracy over seeds and the improvement over SGD, as Markdown, JSON and an HTML report. ' +
         'Each rule is its own resumable sweep in a subfolder.',
     )
-    .option('--quick', 'ResNet-18 ×0.125 on 3,000 Fashion-MNIST (else MNIST) images, 1 epoch, 2 seeds: ~15 min on 2 cores', false)
+    .option(
+      '--quick',
+      'ResNet-18 ×0.125 on 3,000 Fashion-MNIST (else MNIST) images, 1 epoch, 2 seeds: ~15 min on 2 cores',
+      false,
+    )
     .option('--width-mult <x>', 'ResNet-18 width multiplier (paper: 4; default 4, quick 0.125)', nonNegativeNumber)
     .addOption(
-      new Option('--dataset <name>', 'data set (default: cifar10 with --data-dir, else fashion-mnist if installed, else mnist)').choices(
-        DATASET_NAMES,
-      ),
+      new Option(
+        '--dataset <name>',
+        'data set (default: cifar10 with --data-dir, else fashion-mnist if installed, else mnist)',
+      ).choices(DATASET_NAMES),
     )
     .option('--data-dir <dir>', 'folder with the data set files (CIFAR-10 binary batches or Fashion-MNIST IDX)')
     .option('--seeds <n>', 'seeds per configuration (default 4, quick 2)', positiveInteger)
@@ -81,7 +86,10 @@ export function registerTable2Command(program: Command): void {
         ['asam', options.rhoAsam],
       ];
       // One grid per rule: each rule has its own radius, and a grid is a full product.
-      const grids = rules.map(([rule, rho]) => ({ rule, grid: parseGrid({ ...base, rules: [rule], ...(rho !== undefined && { rhos: [rho] }) }) }));
+      const grids = rules.map(([rule, rho]) => ({
+        rule,
+        grid: parseGrid({ ...base, rules: [rule], ...(rho !== undefined && { rhos: [rho] }) }),
+      }));
       const out = await createResultsDir(quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
       const rows: SweepRow[] = [];
       let seconds = 0;

@@ -3,7 +3,13 @@ import type { CellConfig } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
 import { table2Cells, table2Markdown } from './table2.js';
 
-function row(rule: CellConfig['rule'], preset: CellConfig['preset'], seed: number, accuracy: number | null, status: SweepRow['status'] = 'ok'): SweepRow {
+function row(
+  rule: CellConfig['rule'],
+  preset: CellConfig['preset'],
+  seed: number,
+  accuracy: number | null,
+  status: SweepRow['status'] = 'ok',
+): SweepRow {
   const config: CellConfig = {
     model: 'resnet18',
     dataset: 'mnist',
@@ -16,7 +22,17 @@ function row(rule: CellConfig['rule'], preset: CellConfig['preset'], seed: numbe
     batch: 64,
     seed,
   };
-  return { cellId: `${rule}-${preset}-${seed}`, config, seed, finalTestAccuracy: accuracy, bestTestAccuracy: accuracy, trainLoss: 1, seconds: 1, backend: 'wasm', status };
+  return {
+    cellId: `${rule}-${preset}-${seed}`,
+    config,
+    seed,
+    finalTestAccuracy: accuracy,
+    bestTestAccuracy: accuracy,
+    trainLoss: 1,
+    seconds: 1,
+    backend: 'wasm',
+    status,
+  };
 }
 
 describe('table2Cells', () => {
@@ -45,7 +61,12 @@ describe('table2Cells', () => {
     expect(samMup?.accuracies).toEqual([0.75, 0]);
     expect(samMup?.improvementOverSgd).toBeCloseTo(0.375 - 0.7, 12);
     expect(cells.some((cell) => cell.rule === 'asam')).toBe(false);
-    expect(cells.map((cell) => `${cell.rule} ${cell.parameterization}`)).toEqual(['sgd SP', 'sgd µP²', 'sam SP', 'sam µP²']);
+    expect(cells.map((cell) => `${cell.rule} ${cell.parameterization}`)).toEqual([
+      'sgd SP',
+      'sgd µP²',
+      'sam SP',
+      'sam µP²',
+    ]);
   });
 
   it('lays the table out as the paper: a row per rule, SP and µP² columns', () => {

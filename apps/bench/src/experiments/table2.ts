@@ -47,7 +47,8 @@ export function table2Cells(rows: readonly SweepRow[]): Table2Cell[] {
     })
     .sort(
       (a, b) =>
-        ORDER.indexOf(a.rule) - ORDER.indexOf(b.rule) || (a.parameterization === 'SP' ? -1 : 1) - (b.parameterization === 'SP' ? -1 : 1),
+        ORDER.indexOf(a.rule) - ORDER.indexOf(b.rule) ||
+        (a.parameterization === 'SP' ? -1 : 1) - (b.parameterization === 'SP' ? -1 : 1),
     );
 }
 

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import { createModel } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 import { createRule } from '../rules.js';
 import { timeInterleaved } from './interleaved-timer.js';
 
@@ -16,7 +16,14 @@ export interface PerfModel {
 
 export const PERF_MODELS = {
   mlp: { label: 'MLP 784→1024→1024→10', model: 'mlp', widthMult: 16, imageShape: [28, 28, 1], classes: 10, batch: 128 },
-  resnet18: { label: 'ResNet-18 ×1, 32×32', model: 'resnet18', widthMult: 1, imageShape: [32, 32, 3], classes: 10, batch: 32 },
+  resnet18: {
+    label: 'ResNet-18 ×1, 32×32',
+    model: 'resnet18',
+    widthMult: 1,
+    imageShape: [32, 32, 3],
+    classes: 10,
+    batch: 32,
+  },
   vit: { label: 'ViT (small), 32×32', model: 'vit', widthMult: 1, imageShape: [32, 32, 3], classes: 10, batch: 64 },
 } satisfies Record<string, PerfModel>;
 

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
 import { muAdam, muSgd, SamOptimizer } from '@mup2/core';
 import { createMlp } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRule, RULE_NAMES } from '../rules.js';
 

@@ -32,6 +32,10 @@ export function runTorchPeer(python: string, options: { width: number; batch: nu
     [SCRIPT, '--width', String(options.width), '--batch', String(options.batch), '--rounds', String(options.rounds)],
     { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
   );
-  const parsed = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { sgd_ms: number; sam_ms: number; torch: string };
+  const parsed = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+    sgd_ms: number;
+    sam_ms: number;
+    torch: string;
+  };
   return { python, torch: parsed.torch, sgdMs: parsed.sgd_ms, samMs: parsed.sam_ms };
 }

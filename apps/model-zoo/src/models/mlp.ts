@@ -72,7 +72,9 @@ export function createMlp(options: MlpOptions): ZooModel {
       )
     : [];
   biases.forEach((variable) => entries.push({ variable, baseShape: [baseWidth], deltaShape: [deltaWidth] }));
-  const readoutBias = bias ? tf.tidy(() => tf.variable(tf.zeros([classes]), true, `${prefix}/readout/bias`)) : undefined;
+  const readoutBias = bias
+    ? tf.tidy(() => tf.variable(tf.zeros([classes]), true, `${prefix}/readout/bias`))
+    : undefined;
   if (readoutBias) entries.push({ variable: readoutBias, baseShape: [classes], deltaShape: [classes] });
 
   const specs = paramSpecs(entries);
