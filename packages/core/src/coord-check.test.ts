@@ -43,7 +43,8 @@ describe('effectivePerturbations', () => {
         for (let j = 0; j + k <= w; j++) {
           const row: number[] = [];
           for (let di = 0; di < k; di++)
-            for (let dj = 0; dj < k; dj++) for (let c = 0; c < cin; c++) row.push(pixels[b]?.[i + di]?.[j + dj]?.[c] ?? Number.NaN);
+            for (let dj = 0; dj < k; dj++)
+              for (let c = 0; c < cin; c++) row.push(pixels[b]?.[i + di]?.[j + dj]?.[c] ?? Number.NaN);
           patches.push(row);
         }
     const input = tf.tensor2d(patches);
