@@ -4,7 +4,10 @@ The same shapes and the same step as `pnpm bench perf` times in TF.js:
 784 -> width (no bias) -> gain (a norm-like per-feature scale) -> relu ->
 width -> relu -> 10, mean softmax cross-entropy, plain SGD; SAM as in
 davda54/sam (ascent to w + rho g/||g||, gradient there, back to w, base step).
-Prints one JSON line: {"sgd_ms": median, "sam_ms": median, "torch": version}.
+Prints one JSON line: {"sgd_ms": median, "sam_ms": median, "torch": version,
+"blas": the BLAS library the process loaded}. Debian's torch calls whatever
+libblas.so.3 the alternatives system points to: the reference BLAS is ~30x
+slower than OpenBLAS (apt-get install libopenblas0-pthread).
 """
 import argparse
 import json
@@ -82,7 +85,19 @@ def main() -> None:
         "sgd_ms": statistics.median(samples["sgd"]),
         "sam_ms": statistics.median(samples["sam"]),
         "torch": torch.__version__,
+        "blas": loaded_blas(),
     }))
+
+
+def loaded_blas() -> str:
+    """The BLAS shared libraries mapped into this process (Linux), resolved through symlinks."""
+    import os
+    try:
+        with open("/proc/self/maps", encoding="utf8") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted({os.path.realpath(path) for path in paths})) or "none"
 
 
 if __name__ == "__main__":

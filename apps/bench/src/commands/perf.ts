@@ -109,7 +109,7 @@ export function registerPerfCommand(program: Command): void {
         } else {
           peer = runTorchPeer(found.python, { width: 1024, batch: 128, rounds: options.rounds });
           process.stdout.write(
-            `PyTorch ${peer.torch} (${peer.python}, 1 thread), MLP 784→1024→1024→10, batch 128: ` +
+            `PyTorch ${peer.torch} (${peer.python}, 1 thread, BLAS ${peer.blas}), MLP 784→1024→1024→10, batch 128: ` +
               `SGD ${peer.sgdMs.toFixed(1)} ms, SAM ${peer.samMs.toFixed(1)} ms\n\n`,
           );
         }

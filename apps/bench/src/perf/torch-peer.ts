@@ -10,6 +10,8 @@ export interface TorchPeer {
   readonly torch: string;
   readonly sgdMs: number;
   readonly samMs: number;
+  /** The BLAS library torch loaded: the reference BLAS makes PyTorch ~30× slower than OpenBLAS. */
+  readonly blas: string;
 }
 
 /** The first Python that can import torch, or the reason none can. */
@@ -21,8 +23,18 @@ export function findTorchPython(): { python: string } | { missing: string } {
   return {
     missing:
       'PyTorch is not importable by /usr/bin/python3 or python3; install it with ' +
-      '`apt-get install -y python3-torch` (Debian) to compare with PyTorch.',
+      '`apt-get install -y python3-torch libopenblas0-pthread` (Debian) to compare with PyTorch.',
   };
+}
+
+/**
+ * One thread everywhere PyTorch may take threads from, and OpenBLAS free to pick its
+ * own kernel: some machines here set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE to dodge
+ * old-OpenBLAS bugs, which slows a current one; they are dropped for this process only.
+ */
+function peerEnvironment(): NodeJS.ProcessEnv {
+  const { OPENBLAS_CORETYPE: _coretype, OPENBLAS_L2_SIZE: _l2, ...environment } = process.env;
+  return { ...environment, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
 }
 
 /** The MLP's SGD and SAM step times in PyTorch (one thread), same shapes as ours. */
@@ -30,7 +42,7 @@ export function runTorchPeer(python: string, options: { width: number; batch: nu
   const output = execFileSync(
     python,
     [SCRIPT, '--width', String(options.width), '--batch', String(options.batch), '--rounds', String(options.rounds)],
-    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
+    { encoding: 'utf8', env: peerEnvironment() },
   );
   const parsed = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
     sgd_ms: number;
