@@ -48,6 +48,7 @@ export function runTorchPeer(python: string, options: { width: number; batch: nu
     sgd_ms: number;
     sam_ms: number;
     torch: string;
+    blas?: string;
   };
-  return { python, torch: parsed.torch, sgdMs: parsed.sgd_ms, samMs: parsed.sam_ms };
+  return { python, torch: parsed.torch, sgdMs: parsed.sgd_ms, samMs: parsed.sam_ms, blas: parsed.blas ?? 'unknown' };
 }
