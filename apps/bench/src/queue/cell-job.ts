@@ -1,9 +1,10 @@
 // What travels through the queue: a cell's config out, its outcome back.
 import { resolveTrainConfig } from '@mup2/model-zoo';
 import { cellId } from '../sweep/cell-id.js';
-import type { CellConfig, SweepCell } from '../sweep/grid.js';
-import type { CellStatus, SweepRow } from '../sweep/results-log.js';
+import type { CellConfig } from '../sweep/grid.js';
+import type { CellStatus } from '../sweep/results-log.js';
 import { type CellOutcome, describeError } from '../sweep/train-cell.js';
+
 import { QueueError } from './queue-error.js';
 
 export const CELL_JOB_NAME = 'cell';
@@ -107,20 +108,4 @@ export function isCellOutcome(value: unknown): value is CellOutcome {
     (value.backend === null || typeof value.backend === 'string') &&
     (value.error === undefined || typeof value.error === 'string')
   );
-}
-
-/** The results.jsonl row of a cell and what its run produced: the same row a local sweep writes. */
-export function rowOfOutcome(cell: SweepCell, outcome: CellOutcome): SweepRow {
-  return {
-    cellId: cell.id,
-    config: cell.config,
-    seed: cell.config.seed,
-    finalTestAccuracy: outcome.finalTestAccuracy,
-    bestTestAccuracy: outcome.bestTestAccuracy,
-    trainLoss: outcome.trainLoss,
-    seconds: outcome.seconds,
-    backend: outcome.backend,
-    status: outcome.status,
-    ...(outcome.error !== undefined && { error: outcome.error }),
-  };
 }

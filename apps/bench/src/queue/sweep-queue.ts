@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { SweepCell } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
-import { CELL_JOB_NAME, type CellJobData, cellJobData, cellJobId, isCellOutcome, rowOfOutcome } from './cell-job.js';
+import { rowOfOutcome } from '../sweep/train-cell.js';
+import { CELL_JOB_NAME, type CellJobData, cellJobData, cellJobId, isCellOutcome } from './cell-job.js';
 import type { QueueAddress } from './queue-address.js';
 import { QueueError } from './queue-error.js';
 

@@ -3,7 +3,7 @@ import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js'
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
 import { type CellRunner, createSweepPool } from './sweep-pool.js';
-import { type CellOutcome, checkCellConfig, checkDataset, failedOutcome } from './train-cell.js';
+import { checkCellConfig, checkDataset, failedOutcome, rowOfOutcome } from './train-cell.js';
 
 export interface SweepProgress {
   /** Cells of the grid. */
@@ -70,21 +70,6 @@ export async function checkSweep(
   return { cells, backend };
 }
 
-function rowOf(cell: SweepCell, outcome: CellOutcome): SweepRow {
-  return {
-    cellId: cell.id,
-    config: cell.config,
-    seed: cell.config.seed,
-    finalTestAccuracy: outcome.finalTestAccuracy,
-    bestTestAccuracy: outcome.bestTestAccuracy,
-    trainLoss: outcome.trainLoss,
-    seconds: outcome.seconds,
-    backend: outcome.backend,
-    status: outcome.status,
-    ...(outcome.error !== undefined && { error: outcome.error }),
-  };
-}
-
 /**
  * Runs every cell of `grid` that `out` does not hold a row for yet, `workers`
  * at a time, and appends one row per finished cell to out/results.jsonl
@@ -132,7 +117,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         const outcome = await (runner as CellRunner)
           .run({ config: cell.config, dataDir: options.dataDir })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
-        const row = rowOf(cell, outcome);
+        const row = rowOfOutcome(cell, outcome);
         try {
           await folder.log.append(row);
         } catch (error) {

@@ -2,8 +2,8 @@
 // row's numbers out. A distributed runner calls the same function.
 import { Mup2Error } from '@mup2/core';
 import { type DatasetName, loadDataset, resolveTrainConfig, trainRun } from '@mup2/model-zoo';
-import type { CellConfig } from './grid.js';
-import type { CellStatus } from './results-log.js';
+import type { CellConfig, SweepCell } from './grid.js';
+import type { CellStatus, SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
 
 /** What a cell's run produced; null where it produced nothing (a failure, a NaN loss). */
@@ -80,4 +80,20 @@ export async function checkDataset(name: DatasetName, options: { dataDir?: strin
       `data set '${name}' cannot be loaded${options.dataDir !== undefined ? ` from ${options.dataDir}` : ''}: ${error.message}`,
     );
   }
+}
+
+/** The results.jsonl row of a cell and what its run produced: the same row a local sweep writes. */
+export function rowOfOutcome(cell: SweepCell, outcome: CellOutcome): SweepRow {
+  return {
+    cellId: cell.id,
+    config: cell.config,
+    seed: cell.config.seed,
+    finalTestAccuracy: outcome.finalTestAccuracy,
+    bestTestAccuracy: outcome.bestTestAccuracy,
+    trainLoss: outcome.trainLoss,
+    seconds: outcome.seconds,
+    backend: outcome.backend,
+    status: outcome.status,
+    ...(outcome.error !== undefined && { error: outcome.error }),
+  };
 }
