@@ -17,5 +17,6 @@ export {
   seededNormal,
   seededRandom,
 } from './float64-mlp.js';
+export { float64Batch, type UpdateError, updateErrors } from './float64-step-check.js';
 export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 export { type TinyMlpCoordCheck, type TinyMlpCoordCheckOptions, tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
