@@ -15,6 +15,7 @@ import {
   float64Batch,
   float64Init,
   float64LossAndGradients,
+  runTinyMlpStep,
   tinyMlpCoordCheck,
   updateErrors,
 } from '@mup2/core/testing';
@@ -77,29 +78,11 @@ function referenceStep(
 }
 
 function runStep(width: number, options: { scaling: Scaling; rho: number; eta?: number }, seed = 1) {
-  const shape = { inputSize, width, classes };
-  const initial = float64Init(shape, seed, { baseWidth: BASE_WIDTH });
-  const data = makeData(seed + 100);
-  const mlp = createTinyMlp(initial, shape, BASE_WIDTH);
-  const start = mlp.read(); // the float32-rounded starting point both sides use
   const lr = 0.5;
-  const rule = asam(options);
-  const optimizer = new SamOptimizer({ base: muSgd(lr, mlp.specs), rule, params: mlp.specs });
-  const x = tf.tensor2d(Float32Array.from(data.x), [batch, inputSize]);
-  const y = tf.tensor1d(data.labels, 'int32');
-  const before = tf.memory().numTensors;
-  const cost = optimizer.minimize(() => mlp.loss(x, y), true, Object.values(mlp.variables));
-  const loss = cost?.dataSync()[0];
-  cost?.dispose();
-  const after = tf.memory().numTensors;
-  const result = mlp.read();
-  const reference = referenceStep(start, data, width, { ...options, eta: options.eta ?? 0.01, lr });
-  const referenceLoss = float64LossAndGradients(start, data.x, data.labels, shape).forward.loss;
-  x.dispose();
-  y.dispose();
-  mlp.dispose();
-  optimizer.dispose();
-  return { start, result, reference, loss, referenceLoss, leaked: after - before };
+  const step = runTinyMlpStep({ rule: asam(options), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
+  const reference = referenceStep(step.start, step.data, width, { ...options, eta: options.eta ?? 0.01, lr });
+  const referenceLoss = float64LossAndGradients(step.start, step.data.x, step.data.labels, step.shape).forward.loss;
+  return { ...step, reference, referenceLoss, leaked: step.leakedTensors };
 }
 
 function expectUpdatesClose(start: Float64MlpParams, actual: Float64MlpParams, expected: Float64MlpParams) {

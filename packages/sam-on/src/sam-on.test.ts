@@ -16,6 +16,7 @@ import {
   float64Batch,
   float64Init,
   float64LossAndGradients,
+  runTinyMlpStep,
   type TinyMlp,
   updateErrors,
 } from '@mup2/core/testing';
@@ -85,21 +86,11 @@ function setup(width: number, seed: number) {
 }
 
 function runStep(width: number, scaling: Scaling, rho: number, seed = 1) {
-  const { shape, data, mlp, x, y, dispose } = setup(width, seed);
-  const start = mlp.read(); // the float32-rounded starting point both sides use
   const lr = 0.5;
-  const optimizer = new SamOptimizer({ base: muSgd(lr, mlp.specs), rule: samOn({ rho, scaling }), params: mlp.specs });
-  const before = tf.memory().numTensors;
-  const cost = optimizer.minimize(() => mlp.loss(x, y), true, Object.values(mlp.variables));
-  const loss = cost?.dataSync()[0];
-  cost?.dispose();
-  const after = tf.memory().numTensors;
-  const result = mlp.read();
-  const reference = referenceStep(start, data, width, { rho, scaling, lr });
-  const referenceLoss = float64LossAndGradients(start, data.x, data.labels, shape).forward.loss;
-  dispose();
-  optimizer.dispose();
-  return { start, result, reference, loss, referenceLoss, leaked: after - before };
+  const step = runTinyMlpStep({ rule: samOn({ rho, scaling }), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
+  const reference = referenceStep(step.start, step.data, width, { rho, scaling, lr });
+  const referenceLoss = float64LossAndGradients(step.start, step.data.x, step.data.labels, step.shape).forward.loss;
+  return { ...step, reference, referenceLoss, leaked: step.leakedTensors };
 }
 
 function expectUpdatesClose(start: Float64MlpParams, actual: Float64MlpParams, expected: Float64MlpParams) {

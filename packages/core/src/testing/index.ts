@@ -20,3 +20,4 @@ export {
 export { float64Batch, type UpdateError, updateErrors } from './float64-step-check.js';
 export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 export { type TinyMlpCoordCheck, type TinyMlpCoordCheckOptions, tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
+export { runTinyMlpStep, type TinyMlpStep, type TinyMlpStepOptions } from './tiny-mlp-step.js';

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { muSgd } from '../mu-sgd.js';
+import type { PerturbationRule } from '../perturbation-rule.js';
+import { SamOptimizer } from '../sam-optimizer.js';
+import { type Float64MlpParams, type Float64MlpShape, float64Init } from './float64-mlp.js';
+import { float64Batch } from './float64-step-check.js';
+import { createTinyMlp } from './tiny-mlp.js';
+
+export interface TinyMlpStepOptions {
+  readonly rule: PerturbationRule;
+  readonly width: number;
+  readonly baseWidth: number;
+  /** η of the µP-SGD base optimizer. */
+  readonly learningRate: number;
+  /** Initialisation seed; the batch uses seed + 100. Default 1. */
+  readonly seed?: number;
+  readonly batch?: number;
+  readonly inputSize?: number;
+  readonly classes?: number;
+}
+
+export interface TinyMlpStep {
+  readonly shape: Float64MlpShape;
+  readonly data: { x: Float64Array; labels: number[] };
+  /** The float32-rounded starting weights, as float64: the point a float64 reference step starts from. */
+  readonly start: Float64MlpParams;
+  /** The weights after one SamOptimizer step. */
+  readonly result: Float64MlpParams;
+  /** The loss the step returned (its first pass). */
+  readonly loss: number;
+  /** Tensors the step left behind (0 when it leaks nothing). */
+  readonly leakedTensors: number;
+}
+
+/**
+ * One SAM step of `rule` with a µP-SGD base on the tiny MLP (µP init, a seeded
+ * batch), for comparison with a float64 reference step computed from `start`
+ * and `data`. Everything it creates is disposed.
+ */
+export function runTinyMlpStep(options: TinyMlpStepOptions): TinyMlpStep {
+  const seed = options.seed ?? 1;
+  const batch = options.batch ?? 8;
+  const shape = { inputSize: options.inputSize ?? 6, width: options.width, classes: options.classes ?? 3 };
+  const data = float64Batch(seed + 100, { batch, inputSize: shape.inputSize, classes: shape.classes });
+  const mlp = createTinyMlp(float64Init(shape, seed, { baseWidth: options.baseWidth }), shape, options.baseWidth);
+  const start = mlp.read();
+  const optimizer = new SamOptimizer({
+    base: muSgd(options.learningRate, mlp.specs),
+    rule: options.rule,
+    params: mlp.specs,
+  });
+  const x = tf.tensor2d(Float32Array.from(data.x), [batch, shape.inputSize]);
+  const y = tf.tensor1d(data.labels, 'int32');
+  const before = tf.memory().numTensors;
+  const cost = optimizer.minimize(() => mlp.loss(x, y), true, Object.values(mlp.variables));
+  const loss = cost?.dataSync()[0] ?? Number.NaN;
+  cost?.dispose();
+  const leakedTensors = tf.memory().numTensors - before;
+  const result = mlp.read();
+  tf.dispose([x, y]);
+  mlp.dispose();
+  optimizer.dispose();
+  return { shape, data, start, result, loss, leakedTensors };
+}
