@@ -1,5 +1,5 @@
 import { muAdam, muSgd, SamOptimizer } from '@mup2/core';
-import { createTinyMlp, float64Init, seededRandom } from '@mup2/core/testing';
+import { createTinyMlp, float64Batch, float64Init } from '@mup2/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { sam } from './sam.js';
@@ -9,16 +9,8 @@ const BASE_WIDTH = 4;
 const BATCH = 8;
 
 function makeBatch(seed: number) {
-  const uniform = seededRandom(seed);
-  const x = tf.tensor2d(
-    Float32Array.from({ length: BATCH * shape.inputSize }, () => uniform() * 2 - 1),
-    [BATCH, shape.inputSize],
-  );
-  const y = tf.tensor1d(
-    Array.from({ length: BATCH }, () => Math.floor(uniform() * shape.classes)),
-    'int32',
-  );
-  return { x, y };
+  const { x, labels } = float64Batch(seed, { batch: BATCH, inputSize: shape.inputSize, classes: shape.classes });
+  return { x: tf.tensor2d(Float32Array.from(x), [BATCH, shape.inputSize]), y: tf.tensor1d(labels, 'int32') };
 }
 
 const bases = {
