@@ -1,4 +1,4 @@
-import { InvalidOptionError, InvalidRhoError, muSgd, SamOptimizer } from '@mup2/core';
+import { muSgd, SamOptimizer } from '@mup2/core';
 import {
   createTinyMlp,
   FLOAT64_MLP_NAMES,
@@ -121,26 +121,5 @@ describe('sam() step against a float64 computation', () => {
     for (const t of [x, y]) t.dispose();
     plain.dispose();
     samModel.dispose();
-  });
-});
-
-describe('sam() options', () => {
-  it('rejects a negative, NaN or infinite rho, naming the value', () => {
-    for (const rho of [-0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => sam({ rho })).toThrowError(InvalidRhoError);
-      expect(() => sam({ rho })).toThrowError(String(rho));
-    }
-  });
-
-  it('rejects an unknown scaling, listing the known ones', () => {
-    expect(() => sam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(InvalidOptionError);
-    expect(() => sam({ rho: 0.1, scaling: 'layerwise' as never })).toThrowError(/'naive', 'global', 'mup2'/);
-  });
-
-  it('declares the interface version and its radius', () => {
-    const rule = sam({ rho: 0.05, scaling: 'global' });
-    expect(rule.specificationVersion).toBe('v1');
-    expect(rule.radius).toBe(0.05);
-    expect(rule.scaling).toBe('global');
   });
 });

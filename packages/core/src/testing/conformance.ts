@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { InvalidOptionError, InvalidRhoError } from '../errors.js';
 import { muSgd } from '../mu-sgd.js';
 import { PERTURBATION_SCALINGS, type PerturbationRule, type PerturbationScaling } from '../perturbation-rule.js';
 import { SamOptimizer } from '../sam-optimizer.js';
@@ -9,6 +10,16 @@ import { tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
 // vitest throws when it is imported outside its runner, and the rest of @mup2/core/testing
 // (the float64 MLP, tinyMlpCoordCheck) is used outside it, e.g. by the bench. So vitest is
 // loaded here, once, and only runRuleConformance needs it.
+/** What `fn` throws, or undefined when it returns. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 type VitestApi = Pick<typeof import('vitest'), 'describe' | 'it' | 'expect'>;
 let vitest: VitestApi | undefined;
 let vitestFailure: unknown;
@@ -180,10 +191,18 @@ export function runRuleConformance(createRule: RuleFactory, options: RuleConform
       }
     });
 
-    it('rejects a negative or non-finite radius when it is created', () => {
+    it('rejects a negative or non-finite radius when it is created, with an InvalidRhoError naming the value', () => {
       for (const bad of [-0.1, Number.NaN, Number.POSITIVE_INFINITY]) {
-        expect(() => createRule({ rho: bad, scaling: 'mup2' }), `rho ${bad}`).toThrow();
+        const error = thrownBy(() => createRule({ rho: bad, scaling: 'mup2' }));
+        expect(InvalidRhoError.isInstance(error), `rho ${bad}: an InvalidRhoError, got ${String(error)}`).toBe(true);
+        expect((error as Error).message, `rho ${bad}: the message names the value`).toContain(String(bad));
       }
+    });
+
+    it('rejects an unknown scaling when it is created, with an InvalidOptionError listing the known ones', () => {
+      const error = thrownBy(() => createRule({ rho, scaling: 'layerwise' as PerturbationScaling }));
+      expect(InvalidOptionError.isInstance(error), `an InvalidOptionError, got ${String(error)}`).toBe(true);
+      expect((error as Error).message).toMatch(/'naive', 'global', 'mup2'/);
     });
 
     it('gives ε the shape and dtype of each selected weight, finite, and nothing for the others', () => {
