@@ -8,6 +8,7 @@ import {
   type OptimizerName,
   RULE_NAMES,
   type RuleName,
+  type TrainConfig,
 } from '@mup2/model-zoo';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { cellId } from './cell-id.js';
@@ -39,25 +40,12 @@ export interface SweepGrid {
   readonly weightDecay: number | null;
 }
 
-/** What one cell trains: a TrainConfig of @mup2/model-zoo without dataDir (where the files are is not what is trained). */
-export interface CellConfig {
-  readonly model: ModelName;
-  readonly dataset: DatasetName;
-  readonly widthMult: number;
-  readonly baseWidthMult?: number;
-  readonly rule: RuleName;
-  readonly preset: PresetName;
-  readonly lr: number;
-  /** 0 for rule 'sgd'. */
-  readonly rho: number;
-  readonly epochs: number;
-  readonly batch: number;
-  readonly seed: number;
-  readonly limit?: number;
-  readonly optimizer?: OptimizerName;
-  readonly momentum?: number;
-  readonly weightDecay?: number;
-}
+/**
+ * What one cell trains: a TrainConfig of @mup2/model-zoo without where the files are
+ * (dataDir), checkpoints or augmentation (the trainer's per-dataset default), which are
+ * not what a cell is identified by. rho is 0 for rule 'sgd'.
+ */
+export type CellConfig = Omit<TrainConfig, 'dataDir' | 'checkpoint' | 'augment'>;
 
 export interface SweepCell {
   /** cellId(config). */
