@@ -3,6 +3,7 @@ import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerFigure1Command } from './commands/figure1.js';
+import { registerLayersCommand } from './commands/layers.js';
 import { registerPerfCommand } from './commands/perf.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommand } from './commands/report.js';
@@ -19,6 +20,7 @@ const program = new Command()
 
 registerCoordCommand(program);
 registerFigure1Command(program);
+registerLayersCommand(program);
 registerPerfCommand(program);
 registerReportCommand(program);
 registerSweepCommand(program);

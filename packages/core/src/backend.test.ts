@@ -58,13 +58,18 @@ describe('initBackend', () => {
     await expect(initBackend({ log: () => {} })).rejects.toThrowError(/'quantum-env'/);
   });
 
-  it('without a request picks a working backend and logs it', async () => {
+  it('without a request picks tensorflow when @tensorflow/tfjs-node loads (pnpm native:install), else wasm', async () => {
     delete process.env.MUP2_BACKEND;
+    // Independently of initBackend: can this workspace load tfjs-node and its addon?
+    const nativeLoads = await import('@tensorflow/tfjs-node').then(
+      () => true,
+      () => false,
+    );
+    const expected = nativeLoads ? 'tensorflow' : 'wasm';
     const messages: string[] = [];
     const chosen = await initBackend({ log: (message) => messages.push(message) });
-    // No tfjs-node in this workspace, and wasm ships with it: the order of DESIGN §3 gives wasm.
-    expect(chosen).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
-    expect(messages.join('\n')).toMatch(/backend: wasm/);
+    expect(chosen).toBe(expected);
+    expect(tf.getBackend()).toBe(expected);
+    expect(messages.join('\n')).toMatch(new RegExp(`backend: ${expected}`));
   });
 });
