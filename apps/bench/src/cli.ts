@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
+import { configureNativeThreads } from '@mup2/model-zoo';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerFigure1Command } from './commands/figure1.js';
@@ -16,7 +17,13 @@ const program = new Command()
     'µP² SAM benchmarks: the experiments of "µP²: Effective Sharpness Aware Minimization Requires Layerwise Perturbation Scaling".',
   )
   .showHelpAfterError()
-  .exitOverride((error) => process.exit(error.exitCode));
+  .exitOverride((error) => process.exit(error.exitCode))
+  // libtensorflow sizes its thread pools once, when it loads: before any command touches TF.js,
+  // for the trainings the command runs at once (its worker threads).
+  .hook('preAction', (_program, command) => {
+    const { workers, concurrency } = command.opts() as { workers?: number; concurrency?: number };
+    configureNativeThreads({ workers: workers ?? concurrency ?? 1 });
+  });
 
 registerCoordCommand(program);
 registerFigure1Command(program);

@@ -1,13 +1,18 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
+import { configureNativeThreads } from './native-threads.js';
 import { registerTrainCommand } from './commands/train.js';
 
 const program = new Command()
   .name('zoo')
   .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD, SAM, ASAM or SAM-ON in SP, µP or µP².')
   .showHelpAfterError()
-  .exitOverride((error) => process.exit(error.exitCode));
+  .exitOverride((error) => process.exit(error.exitCode))
+  // One training per process: libtensorflow's pools sized for it before TF.js loads.
+  .hook('preAction', () => {
+    configureNativeThreads();
+  });
 
 registerTrainCommand(program);
 

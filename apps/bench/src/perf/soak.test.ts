@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { createRule, RULE_NAMES } from '../rules.js';
 
 const STEPS = 2_000;
+/**
+ * 4,000 tiny steps per test: ~30 s on wasm, ~100 s on tensorflow, whose per-op cost (a native
+ * call per kernel, ~300 kernels a SAM step) is about three times wasm's on a model this small.
+ */
+const SOAK_TIMEOUT_MS = 300_000;
 
 describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
   for (const rule of RULE_NAMES) {
@@ -31,6 +36,6 @@ describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
       }
       tf.dispose([x, y]);
       model.dispose();
-    });
+    }, SOAK_TIMEOUT_MS);
   }
 });

@@ -1,4 +1,5 @@
 import { initBackend } from '@mup2/core';
+import { configureNativeThreads } from '@mup2/model-zoo';
 import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
@@ -79,6 +80,8 @@ export async function checkSweep(
  */
 export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<SweepSummary> {
   const started = performance.now();
+  // Before checkSweep loads the backend in this thread: libtensorflow sizes its pools once per process.
+  configureNativeThreads({ workers: options.runner ? 1 : (options.workers ?? 1) });
   const { cells, backend } = await checkSweep(grid, options);
   const folder = await openSweepFolder(options.out, grid, cells.length);
   const finished = new Map<string, SweepRow>();

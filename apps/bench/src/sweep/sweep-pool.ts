@@ -1,3 +1,4 @@
+import { configureNativeThreads } from '@mup2/model-zoo';
 import { Piscina } from 'piscina';
 import { tsxExecArgv } from '../tsx-loader.js';
 import type { CellTask, SweepWorkerData, WarmupTask } from './sweep-worker.js';
@@ -20,6 +21,8 @@ const WORKER_URL = new URL(`./sweep-worker${import.meta.url.endsWith('.ts') ? '.
  * the default choice of initBackend). Each runs one cell at a time.
  */
 export function createSweepPool(options: { workers: number; backend?: string }): CellRunner {
+  // For library callers (the CLI has done this already): the threads share one libtensorflow.
+  configureNativeThreads({ workers: options.workers });
   const workerData: SweepWorkerData = { backend: options.backend };
   const pool = new Piscina<CellTask | WarmupTask, CellOutcome | null>({
     filename: WORKER_URL.href,

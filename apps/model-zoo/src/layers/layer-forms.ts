@@ -54,6 +54,16 @@ const WASM_FORMS: LayerForms = {
  */
 const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   wasm: WASM_FORMS,
+  // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls, conv gradients and
+  // LogSoftmax; a ones-row matMul still beats its column reduction.
+  tensorflow: {
+    matMul: 'stock',
+    conv2d: 'stock',
+    attention: 'batched-matmul',
+    columnSums: 'ones-matmul',
+    gelu: 'closed-form',
+    logSoftmax: 'stock',
+  },
 };
 const OTHER_BACKENDS: LayerForms = { ...WASM_FORMS, attention: 'batched-matmul' };
 
