@@ -1,3 +1,10 @@
+export {
+  PLAIN_PROGRESS_INTERVAL_MS,
+  type ProgressBar,
+  type ProgressBarOptions,
+  progressBar,
+  progressStream,
+} from './commands/progress-bar.js';
 export * from './datasets/index.js';
 export {
   type AttentionShape,

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
+import { progressBar } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { userDirectory } from '../results-dir.js';
@@ -49,15 +49,10 @@ function formatDuration(seconds: number): string {
  * when a few cells fail fast).
  */
 export function sweepProgressBar() {
-  const bar = new SingleBar(
-    {
-      format:
-        'sweep [{bar}] {value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    Presets.shades_classic,
-  );
+  const bar = progressBar({
+    label: 'sweep',
+    format: '{value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
+  });
   let started: number | undefined;
   return {
     update(progress: SweepProgress) {
@@ -70,7 +65,7 @@ export function sweepProgressBar() {
       if (first) bar.start(toRun, progress.done, payload);
       else bar.update(progress.done, payload);
     },
-    stop: () => started !== undefined && bar.stop(),
+    stop: () => bar.stop(),
   };
 }
 
