@@ -19,6 +19,7 @@ export default defineConfig({
       project('apps/model-zoo'),
       project('apps/bench'),
       { extends: true, test: { name: 'generators', root: 'turbo/generators', include: ['*.test.ts'] } },
+      { extends: true, test: { name: 'scripts', root: 'scripts', include: ['*.test.ts'] } },
     ],
   },
 });
