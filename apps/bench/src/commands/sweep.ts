@@ -119,6 +119,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--batches <list>', 'batch sizes (default 64)')
     .option('--base-width-mult <x>', 'µP base width multiplier (default: the model’s own)')
     .option('--limit <n>', 'keep at most n examples of each split')
+    .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')

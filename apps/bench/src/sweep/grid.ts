@@ -35,6 +35,8 @@ export interface SweepGrid {
   readonly batches: readonly number[];
   readonly baseWidthMult: number | null;
   readonly limit: number | null;
+  /** Test examples kept (null: as many as `limit`). */
+  readonly testLimit: number | null;
   readonly optimizer: OptimizerName | null;
   readonly momentum: number | null;
   readonly weightDecay: number | null;
@@ -74,6 +76,7 @@ export const GRID_LIST_KEYS = [
 export const GRID_SETTING_KEYS = [
   'baseWidthMult',
   'limit',
+  'testLimit',
   'optimizer',
   'momentum',
   'weightDecay',
@@ -202,6 +205,7 @@ export function parseGrid(input: SweepGridInput): SweepGrid {
     batches: numberList('batches', given('batches')),
     baseWidthMult: setting('baseWidthMult', input.baseWidthMult, POSITIVE),
     limit: setting('limit', input.limit, POSITIVE_INTEGER),
+    testLimit: setting('testLimit', input.testLimit, POSITIVE_INTEGER),
     optimizer: optimizer as OptimizerName | null,
     momentum,
     weightDecay: setting('weightDecay', input.weightDecay, NON_NEGATIVE),
@@ -227,6 +231,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
   const optional = {
     ...(grid.baseWidthMult !== null && { baseWidthMult: grid.baseWidthMult }),
     ...(grid.limit !== null && { limit: grid.limit }),
+    ...(grid.testLimit !== null && { testLimit: grid.testLimit }),
     ...(grid.optimizer !== null && { optimizer: grid.optimizer }),
     ...(grid.momentum !== null && { momentum: grid.momentum }),
     ...(grid.weightDecay !== null && { weightDecay: grid.weightDecay }),

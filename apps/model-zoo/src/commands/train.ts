@@ -33,6 +33,7 @@ interface TrainOptions {
   dataset: DatasetName;
   dataDir?: string;
   limit?: number;
+  testLimit?: number;
   augment?: boolean;
   backend?: string;
   checkpoint?: string;
@@ -85,6 +86,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
@@ -112,6 +114,7 @@ export function registerTrainCommand(program: Command): void {
         dataset: options.dataset,
         ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
         ...(options.limit !== undefined && { limit: options.limit }),
+        ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
         ...(options.augment !== undefined && { augment: options.augment }),
         ...(options.checkpoint !== undefined && {
           checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },

@@ -34,6 +34,7 @@ describe('resolveTrainConfig', () => {
       baseWidthMult: null,
       dataDir: null,
       limit: null,
+      testLimit: null,
       optimizer: 'sgd',
       momentum: 0.9,
       weightDecay: 0,

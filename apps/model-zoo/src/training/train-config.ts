@@ -37,6 +37,8 @@ export interface TrainConfig {
   readonly dataDir?: string;
   /** Keep at most this many examples of each split. */
   readonly limit?: number;
+  /** Keep at most this many test examples instead (default: `limit`). */
+  readonly testLimit?: number;
   /** Default: 'adam' (AdamW) for the ViT, 'sgd' with momentum for the others. */
   readonly optimizer?: OptimizerName;
   /** SGD momentum. Default 0.9; SGD only. */
@@ -63,6 +65,7 @@ export interface ResolvedTrainConfig {
   readonly dataset: DatasetName;
   readonly dataDir: string | null;
   readonly limit: number | null;
+  readonly testLimit: number | null;
   readonly optimizer: OptimizerName;
   /** 0 for Adam. */
   readonly momentum: number;
@@ -84,6 +87,7 @@ const CONFIG_KEYS = [
   'dataset',
   'dataDir',
   'limit',
+  'testLimit',
   'optimizer',
   'momentum',
   'weightDecay',
@@ -158,6 +162,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     fail(`dataDir must be a non-empty path, got ${show(config.dataDir)}.`);
   }
   if (config.limit !== undefined) positiveInteger('limit', config.limit);
+  if (config.testLimit !== undefined) positiveInteger('testLimit', config.testLimit);
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
   if (config.momentum !== undefined) {
@@ -191,6 +196,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     dataset: config.dataset,
     dataDir: config.dataDir ?? null,
     limit: config.limit ?? null,
+    testLimit: config.testLimit ?? null,
     optimizer,
     momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
     weightDecay: config.weightDecay ?? 0,
@@ -214,6 +220,7 @@ export const RUN_IDENTITY_KEYS = [
   'seed',
   'dataset',
   'limit',
+  'testLimit',
   'optimizer',
   'momentum',
   'weightDecay',

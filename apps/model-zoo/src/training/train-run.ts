@@ -93,13 +93,15 @@ async function checkpointToResume(
 
 function summarize(
   history: readonly EpochSummary[],
-  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs'>,
+  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs' | 'finalTrainAccuracy'>,
+  finalTrainAccuracy = Number.NaN,
 ): TrainResult {
   const last = history[history.length - 1];
   return {
     finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
     bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
     trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
+    finalTrainAccuracy,
     epochs: [...history],
     ...partial,
   };
@@ -128,6 +130,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
     name: resolved.dataset,
     dataDir: resolved.dataDir ?? undefined,
     limit: resolved.limit ?? undefined,
+    testLimit: resolved.testLimit ?? undefined,
   });
   const batches = trainBatchCount(dataset, resolved.batch);
   if (batches === 0) {
@@ -238,13 +241,18 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       }
       hooks.onEpoch?.(summary);
     }
-    return summarize(history, {
-      seconds: (performance.now() - started) / 1000,
-      backend,
-      diverged: false,
-      resumedFromEpoch: startEpoch,
-      config: resolved,
-    });
+    const fit = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch, split: 'train' });
+    return summarize(
+      history,
+      {
+        seconds: (performance.now() - started) / 1000,
+        backend,
+        diverged: false,
+        resumedFromEpoch: startEpoch,
+        config: resolved,
+      },
+      fit.accuracy,
+    );
   } finally {
     optimizer?.dispose();
     model.dispose();
