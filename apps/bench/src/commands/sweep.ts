@@ -121,6 +121,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--limit <n>', 'keep at most n examples of each split')
     .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
+    .option('--lr-schedule <name>', 'constant or cosine (decays η to 0 over the run; default constant)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')

@@ -35,6 +35,7 @@ describe('resolveTrainConfig', () => {
       dataDir: null,
       limit: null,
       testLimit: null,
+      lrSchedule: 'constant',
       optimizer: 'sgd',
       momentum: 0.9,
       weightDecay: 0,
