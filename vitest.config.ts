@@ -59,6 +59,16 @@ export default defineConfig({
           env: BACKEND_ENVIRONMENT.wasm,
         },
       },
+      {
+        extends: true as const,
+        // The closing-line summariser of .ci/run, tested on real vitest reports; no TF.js in it.
+        test: {
+          name: 'scripts (backend-free)',
+          root: 'scripts',
+          include: ['*.test.ts'],
+          env: BACKEND_ENVIRONMENT.wasm,
+        },
+      },
     ].flat(),
   },
 });

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `turbo gen rule` in a copy of the repository (root files, packages/core, the generator), so
 // the generated package never touches this work tree, its lockfile or its workspace state.
-// Offline: pnpm installs from its store (filled by the repository's own install) and
+// `--prefer-offline`: pnpm takes packages from its store (filled by the repository's own install)
+// and asks the registry only for metadata it lacks, which a fresh machine's frozen-lockfile
+// install never wrote (`--offline` fails there with ERR_PNPM_NO_OFFLINE_META).
 // `--tag <installed @turbo/gen>` lets turbo's npx use the local @turbo/gen instead of asking
 // the registry for `latest`.
 
@@ -109,7 +111,7 @@ beforeAll(async () => {
   for (const directory of ['packages/core', 'turbo/generators']) {
     cpSync(join(repoRoot, directory), join(copy, directory), { recursive: true, filter: skip });
   }
-  await run('pnpm', ['install', '--offline', '--no-frozen-lockfile'], copy);
+  await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
   await generate(RULE);
 }, STEP_TIMEOUT_MS);
 
@@ -145,9 +147,9 @@ describe('turbo gen rule', () => {
   });
 
   it(
-    'gives a package that installs offline, builds, typechecks, passes biome and passes its tests with the conformance suite',
+    'gives a package that installs, builds, typechecks, passes biome and passes its tests with the conformance suite',
     async () => {
-      await run('pnpm', ['install', '--offline', '--no-frozen-lockfile'], copy);
+      await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
       await run(join(copy, 'node_modules', '.bin', 'turbo'), ['run', 'build', `--filter=@mup2/${RULE}`], copy);
       expect(existsSync(join(packageDir(), 'dist', 'index.js'))).toBe(true);
       expect(existsSync(join(packageDir(), 'dist', 'index.d.ts'))).toBe(true);

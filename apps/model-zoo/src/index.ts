@@ -1,3 +1,10 @@
+export {
+  PLAIN_PROGRESS_INTERVAL_MS,
+  type ProgressBar,
+  type ProgressBarOptions,
+  progressBar,
+  progressStream,
+} from './commands/progress-bar.js';
 export * from './datasets/index.js';
 export {
   type AttentionShape,
@@ -27,7 +34,12 @@ export {
   VIT_REFERENCE_WIDTH,
 } from './models/create-model.js';
 export { createMlp, type MlpOptions } from './models/mlp.js';
-export { createResnet18, RESNET18_STAGE_CHANNELS, type ResnetOptions } from './models/resnet.js';
+export {
+  createResnet18,
+  RESNET18_BASE_WIDTH_MULT,
+  RESNET18_STAGE_CHANNELS,
+  type ResnetOptions,
+} from './models/resnet.js';
 export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
 export {
@@ -46,6 +58,8 @@ export {
   type CheckpointOptions,
   defaultLearningRate,
   defaultOptimizerFor,
+  LR_SCHEDULES,
+  type LrSchedule,
   OPTIMIZER_NAMES,
   type OptimizerName,
   type ResolvedTrainConfig,

@@ -113,12 +113,21 @@ export function createPerfSteps(
  */
 export function measureModelPerf(
   perfModel: PerfModel,
-  options: PerfStepOptions & { rounds: number; warmup: number },
+  options: PerfStepOptions & {
+    rounds: number;
+    warmup: number;
+    /** Rounds done (warm-up and timed) of all rounds, after each round. */
+    onRound?: (done: number, total: number) => void;
+  },
 ): ModelPerf {
   const batch = options.batch ?? perfModel.batch;
   const before = tf.memory().numTensors;
   const { steps, dispose } = createPerfSteps(perfModel, options);
-  const milliseconds = timeInterleaved(steps, { warmup: options.warmup, rounds: options.rounds });
+  const milliseconds = timeInterleaved(steps, {
+    warmup: options.warmup,
+    rounds: options.rounds,
+    ...(options.onRound !== undefined && { onRound: options.onRound }),
+  });
   const stepCount = (options.warmup + options.rounds) * Object.keys(steps).length;
   // The model, batch and optimizers (with their momentum buffers) are disposed before counting: what is left leaked.
   dispose();

@@ -31,10 +31,34 @@ describe('trainRun', () => {
     expect(second.trainLoss).toBeLessThan(first.trainLoss);
     expect(result.trainLoss).toBe(second.trainLoss);
     expect(result.finalTestAccuracy).toBe(second.testAccuracy);
-    expect(result.bestTestAccuracy).toBe(Math.max(first.testAccuracy, second.testAccuracy));
+    expect(result.bestTestAccuracy).toBe(Math.max(first.testAccuracy as number, second.testAccuracy as number));
     expect(result.backend).toBe(tf.getBackend());
     expect(result.resumedFromEpoch).toBe(0);
     expect(result.seconds).toBeGreaterThan(0);
+  });
+
+  it('reports the accuracy on the training split at the final weights: 1 once 64 digits are memorised', async () => {
+    // 64 examples, one batch, 40 full-batch steps at η 0.1 with momentum: a 64-unit MLP fits them all.
+    const result = await trainRun({ ...small, limit: 64, testLimit: 256, batch: 64, lr: 0.1, epochs: 40 });
+    expect(result.diverged).toBe(false);
+    expect(result.finalTrainAccuracy).toBe(1);
+    // The test split kept its own size.
+    const short = await trainRun({ ...small, limit: 64, testLimit: 256, batch: 64, epochs: 1 });
+    expect(short.finalTrainAccuracy).toBeGreaterThan(0);
+    expect(short.finalTrainAccuracy).toBeLessThan(1);
+  });
+
+  it('evaluates the test split every evalEvery epochs and after the last, with the same weights as evaluating always', async () => {
+    const config = { ...small, limit: 256, batch: 64, epochs: 5 };
+    const always = await trainRun(config);
+    const sparse = await trainRun({ ...config, evalEvery: 2 });
+    expect(sparse.epochs.map((epoch) => epoch.testAccuracy === null)).toEqual([true, false, true, false, false]);
+    expect(sparse.epochs.map((epoch) => epoch.testAccuracy)).toEqual(
+      always.epochs.map((epoch, index) => ([1, 3, 4].includes(index) ? epoch.testAccuracy : null)),
+    );
+    expect(sparse.finalTestAccuracy).toBe(always.finalTestAccuracy);
+    expect(sparse.trainLoss).toBe(always.trainLoss);
+    expect(sparse.finalTrainAccuracy).toBe(always.finalTrainAccuracy);
   });
 
   it.each(['asam', 'sam-on'] as const)('trains with %s', async (rule) => {
