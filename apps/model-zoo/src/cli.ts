@@ -1,8 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
-import { configureNativeThreads } from './native-threads.js';
 import { registerTrainCommand } from './commands/train.js';
+import { configureNativeThreads } from './native-threads.js';
 
 const program = new Command()
   .name('zoo')

@@ -19,7 +19,6 @@ export { type Conv2dOptions, type ConvPadding, conv2d, extractPatches } from './
 export { fastBatchMatMul } from './layers/fast-batch-matmul.js';
 export { fastMatMul } from './layers/fast-matmul.js';
 export { gelu } from './layers/gelu.js';
-export { configureNativeThreads, type NativeThreads } from './native-threads.js';
 export { LAYER_FORM_CANDIDATES, type LayerForms, layerForms, withLayerForms } from './layers/layer-forms.js';
 export { LayerNorm } from './layers/layer-norm.js';
 export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
@@ -42,6 +41,7 @@ export {
 } from './models/resnet.js';
 export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
+export { configureNativeThreads, type NativeThreads } from './native-threads.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_MANIFEST,

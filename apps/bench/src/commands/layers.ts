@@ -5,7 +5,13 @@ import { type LayerForms, layerForms } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { nameList, positiveInteger } from '../cli-options.js';
-import { type LayerCase, measureLayerForms, measureModelSteps, type ModelStepName, type ModelStepTimes } from '../perf/layer-timings.js';
+import {
+  type LayerCase,
+  type ModelStepName,
+  type ModelStepTimes,
+  measureLayerForms,
+  measureModelSteps,
+} from '../perf/layer-timings.js';
 import { createResultsDir } from '../results-dir.js';
 
 const MODELS: ModelStepName[] = ['mlp', 'resnet18', 'vit'];
@@ -29,7 +35,9 @@ async function usableBackends(requested: readonly string[] | undefined): Promise
       usable.push(backend);
     } catch (error) {
       if (requested) throw error;
-      process.stderr.write(`layers: backend ${backend} skipped (${error instanceof Error ? error.message : String(error)})\n`);
+      process.stderr.write(
+        `layers: backend ${backend} skipped (${error instanceof Error ? error.message : String(error)})\n`,
+      );
     }
   }
   return usable;
@@ -37,7 +45,12 @@ async function usableBackends(requested: readonly string[] | undefined): Promise
 
 function formsTable(backend: string, cases: readonly LayerCase[]): string[] {
   const chosen = layerForms(backend);
-  const lines = [`#### ${backend}`, '', '| layer | case | forms, ms (★ fastest, ← used on this backend) | reference, ms |', '|---|---|---|---|'];
+  const lines = [
+    `#### ${backend}`,
+    '',
+    '| layer | case | forms, ms (★ fastest, ← used on this backend) | reference, ms |',
+    '|---|---|---|---|',
+  ];
   for (const entry of cases) {
     const times = Object.entries(entry.milliseconds);
     const fastest = times.reduce((best, item) => (item[1] < best[1] ? item : best), times[0] ?? ['', Infinity]);
@@ -61,7 +74,13 @@ function modelTable(backends: readonly string[], results: readonly ModelStepTime
     ...others.map((backend) => `${backend} with wasm's forms, ms`),
     ...(backends.includes('wasm') ? others.map((backend) => `wasm / ${backend}`) : []),
   ];
-  const lines = [`| ${header.join(' | ')} |`, `|---|${header.slice(1).map(() => '---:').join('|')}|`];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|---|${header
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+  ];
   for (const result of results) {
     const cells = [
       `${result.label} (${result.batch})`,
@@ -89,8 +108,10 @@ export function registerLayersCommand(program: Command): void {
         "and the ViT on each backend, the backends in turn each round. The layers' per-backend choice (layerForms) " +
         'comes from these tables (docs/performance.md).',
     )
-    .option('--backends <list>', 'comma-separated backends (default: wasm, and tensorflow when installed)', (value: string) =>
-      value.split(',').map((item) => item.trim()),
+    .option(
+      '--backends <list>',
+      'comma-separated backends (default: wasm, and tensorflow when installed)',
+      (value: string) => value.split(',').map((item) => item.trim()),
     )
     .option('--models <list>', 'models whose SGD step to time', nameList(MODELS), MODELS)
     .option('--rounds <n>', 'timed rounds (median)', positiveInteger, 5)
@@ -99,7 +120,10 @@ export function registerLayersCommand(program: Command): void {
     .action(async (options: LayersOptions) => {
       const backends = await usableBackends(options.backends);
       const out = await createResultsDir('layers', options.out);
-      const lines = [`TF.js ${tf.version.tfjs}, Node ${process.version}; median of ${options.rounds} rounds after ${options.warmup} warm-up.`, ''];
+      const lines = [
+        `TF.js ${tf.version.tfjs}, Node ${process.version}; median of ${options.rounds} rounds after ${options.warmup} warm-up.`,
+        '',
+      ];
       const forms: Record<string, LayerCase[]> = {};
       for (const backend of backends) {
         await tf.setBackend(backend);
@@ -118,7 +142,10 @@ export function registerLayersCommand(program: Command): void {
       process.stdout.write(`${table.join('\n')}\n\n`);
       lines.push(...table);
       await writeFile(join(out, 'layers.md'), `${lines.join('\n')}\n`);
-      await writeFile(join(out, 'layers.json'), `${JSON.stringify({ command: 'layers', backends, forms, models, options }, null, 2)}\n`);
+      await writeFile(
+        join(out, 'layers.json'),
+        `${JSON.stringify({ command: 'layers', backends, forms, models, options }, null, 2)}\n`,
+      );
       process.stdout.write(`Results: ${out}\n`);
     });
 }

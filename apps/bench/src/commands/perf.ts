@@ -79,7 +79,12 @@ export function registerPerfCommand(program: Command): void {
       nameList(PYTHON_PEER_NAMES),
       [],
     )
-    .option('--peer-threads <list>', 'thread counts of the peers and of our tensorflow backend', positiveIntegerList, [1, 2])
+    .option(
+      '--peer-threads <list>',
+      'thread counts of the peers and of our tensorflow backend',
+      positiveIntegerList,
+      [1, 2],
+    )
     .option('--out <dir>', 'results folder (default: results/perf-<time>)')
     .action(async (options: PerfOptions) => {
       const backend = await initBackend({ backend: options.backend });
@@ -124,7 +129,10 @@ export function registerPerfCommand(program: Command): void {
         });
         process.stdout.write(`\n${peerTables(peers).join('\n')}\n\n`);
       }
-      const targets = [...targetLines(results.find((result) => result.model === 'mlp')), ...(peers ? peerTargetLines(peers) : [])];
+      const targets = [
+        ...targetLines(results.find((result) => result.model === 'mlp')),
+        ...(peers ? peerTargetLines(peers) : []),
+      ];
       if (targets.length > 0) process.stdout.write(`Targets (MLP):\n${targets.join('\n')}\n\n`);
       const markdown = [
         `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,

@@ -1,14 +1,14 @@
 import {
   type AttentionWeights,
   BatchNorm,
-  conv2d,
   columnSums,
+  conv2d,
   fastBatchMatMul,
   fastMatMul,
   gelu,
   LAYER_FORM_CANDIDATES,
-  LayerNorm,
   type LayerForms,
+  LayerNorm,
   layerForms,
   logSoftmax,
   selfAttention,
@@ -45,17 +45,19 @@ const reading = (run: () => tf.TensorContainer) => () =>
   });
 
 /** The value and every input gradient of sum(f(inputs)). */
-const trained =
-  (f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]) =>
-  (): tf.TensorContainer =>
-    tf.grads((...args: tf.Tensor[]) => tf.sum(f(...args)))(inputs);
+const trained = (f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]) => (): tf.TensorContainer =>
+  tf.grads((...args: tf.Tensor[]) => tf.sum(f(...args)))(inputs);
 
 /** Times `run` under each candidate form of `layer`, interleaved, plus reference steps as they are. */
 function timeForms<K extends keyof LayerForms>(
   layer: K,
   label: string,
   run: () => tf.TensorContainer,
-  options: { reps: number; available?: (form: LayerForms[K]) => boolean; reference?: Record<string, () => tf.TensorContainer> },
+  options: {
+    reps: number;
+    available?: (form: LayerForms[K]) => boolean;
+    reference?: Record<string, () => tf.TensorContainer>;
+  },
 ): LayerCase {
   const steps: Record<string, () => void> = {};
   for (const form of LAYER_FORM_CANDIDATES[layer]) {
@@ -63,7 +65,8 @@ function timeForms<K extends keyof LayerForms>(
     const step = reading(run);
     steps[form] = () => withLayerForms({ [layer]: form } as Partial<LayerForms>, step);
   }
-  for (const [name, reference] of Object.entries(options.reference ?? {})) steps[`reference:${name}`] = reading(reference);
+  for (const [name, reference] of Object.entries(options.reference ?? {}))
+    steps[`reference:${name}`] = reading(reference);
   const times = timeInterleaved(steps, { warmup: 1, rounds: options.reps });
   const pick = (reference: boolean) =>
     Object.fromEntries(
@@ -113,9 +116,14 @@ export function measureLayerForms(reps: number): LayerCase[] {
   try {
     const [a, b] = [normal([128, 1024]), normal([1024, 1024])];
     cases.push(
-      timeForms('matMul', 'dense [128, 1024] · [1024, 1024]', trained((x, w) => fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), [a, b]), {
-        reps,
-      }),
+      timeForms(
+        'matMul',
+        'dense [128, 1024] · [1024, 1024]',
+        trained((x, w) => fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), [a, b]),
+        {
+          reps,
+        },
+      ),
     );
     const [qa, qb] = [normal([128, 64, 16]), normal([128, 16, 64])];
     cases.push(
@@ -133,7 +141,10 @@ export function measureLayerForms(reps: number): LayerCase[] {
         timeForms(
           'conv2d',
           `[${convCase.x.join(', ')}] * ${convCase.kernel[0]}×${convCase.kernel[1]}×${convCase.kernel[2]}→${convCase.kernel[3]}, stride ${convCase.stride}`,
-          trained((input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }), [x, kernel]),
+          trained(
+            (input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }),
+            [x, kernel],
+          ),
           { reps, available: (form) => form !== 'stock' || canTrainStockConv },
         ),
       );
@@ -170,18 +181,35 @@ export function measureLayerForms(reps: number): LayerCase[] {
       ),
     );
     const rows = normal([8192, 256]);
-    cases.push(timeForms('columnSums', 'Σ over rows of [8192, 256] (forward)', () => columnSums(rows as tf.Tensor2D), { reps }));
     cases.push(
-      timeForms('gelu', 'GELU (tanh form) of [8192, 256]', trained((x) => gelu(x as tf.Tensor), [rows]), {
-        reps,
-        reference: {
-          // Exact GELU, x·Φ(x): a different function (within 5e-4), timed because TF has a native Erf.
-          'exact (erf)': trained((x) => tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(tf.erf(tf.mul(x as tf.Tensor, Math.SQRT1_2)), 1)), [rows]),
+      timeForms('columnSums', 'Σ over rows of [8192, 256] (forward)', () => columnSums(rows as tf.Tensor2D), { reps }),
+    );
+    cases.push(
+      timeForms(
+        'gelu',
+        'GELU (tanh form) of [8192, 256]',
+        trained((x) => gelu(x as tf.Tensor), [rows]),
+        {
+          reps,
+          reference: {
+            // Exact GELU, x·Φ(x): a different function (within 5e-4), timed because TF has a native Erf.
+            'exact (erf)': trained(
+              (x) => tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(tf.erf(tf.mul(x as tf.Tensor, Math.SQRT1_2)), 1)),
+              [rows],
+            ),
+          },
         },
-      }),
+      ),
     );
     const logits = normal([4096, 100]);
-    cases.push(timeForms('logSoftmax', 'log softmax of [4096, 100]', trained((x) => logSoftmax(x as tf.Tensor2D), [logits]), { reps }));
+    cases.push(
+      timeForms(
+        'logSoftmax',
+        'log softmax of [4096, 100]',
+        trained((x) => logSoftmax(x as tf.Tensor2D), [logits]),
+        { reps },
+      ),
+    );
     cases.push(normTimes(reps, normal));
     cases.push(layerNormTimes(reps, normal));
   } finally {
@@ -198,17 +226,25 @@ function normTimes(reps: number, normal: (shape: readonly number[]) => tf.Tensor
     const times = timeInterleaved(
       {
         'closed form': reading(
-          trained((x, g, b) => {
-            void g;
-            void b;
-            return tf.square(norm.apply(x as tf.Tensor4D, { training: true, updateStatistics: false }));
-          }, [images, norm.gamma, norm.beta]),
+          trained(
+            (x, g, b) => {
+              void g;
+              void b;
+              return tf.square(norm.apply(x as tf.Tensor4D, { training: true, updateStatistics: false }));
+            },
+            [images, norm.gamma, norm.beta],
+          ),
         ),
         'stock autodiff': reading(
           trained(
             (x, g, b) => {
               const { mean, variance } = tf.moments(x as tf.Tensor, [0, 1, 2]);
-              return tf.square(tf.add(tf.mul(tf.div(tf.sub(x as tf.Tensor, mean), tf.sqrt(tf.add(variance, norm.epsilon))), g as tf.Tensor), b as tf.Tensor));
+              return tf.square(
+                tf.add(
+                  tf.mul(tf.div(tf.sub(x as tf.Tensor, mean), tf.sqrt(tf.add(variance, norm.epsilon))), g as tf.Tensor),
+                  b as tf.Tensor,
+                ),
+              );
             },
             [images, norm.gamma, norm.beta],
           ),
@@ -230,12 +266,18 @@ function layerNormTimes(reps: number, normal: (shape: readonly number[]) => tf.T
       {
         'closed form': reading(trained((x) => tf.square(norm.apply(x as tf.Tensor2D)), [rows])),
         'stock autodiff': reading(
-          trained((x) => {
-            const { mean, variance } = tf.moments(x as tf.Tensor, [1], true);
-            return tf.square(
-              tf.add(tf.mul(tf.mul(tf.sub(x as tf.Tensor, mean), tf.rsqrt(tf.add(variance, norm.epsilon))), norm.gamma), norm.beta),
-            );
-          }, [rows]),
+          trained(
+            (x) => {
+              const { mean, variance } = tf.moments(x as tf.Tensor, [1], true);
+              return tf.square(
+                tf.add(
+                  tf.mul(tf.mul(tf.sub(x as tf.Tensor, mean), tf.rsqrt(tf.add(variance, norm.epsilon))), norm.gamma),
+                  norm.beta,
+                ),
+              );
+            },
+            [rows],
+          ),
         ),
       },
       { warmup: 1, rounds: reps },
@@ -298,7 +340,11 @@ export async function measureModelSteps(
       entry.dispose();
     }
     const byKind = (kind: string) =>
-      Object.fromEntries(prepared.flatMap((entry, index) => (entry.kind === kind ? [[entry.backend, median(samples[index] ?? [])]] : [])));
+      Object.fromEntries(
+        prepared.flatMap((entry, index) =>
+          entry.kind === kind ? [[entry.backend, median(samples[index] ?? [])]] : [],
+        ),
+      );
     results.push({
       model: name,
       label: perfModel.label,

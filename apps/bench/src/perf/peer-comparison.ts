@@ -111,7 +111,12 @@ export function peerTables(comparison: PeerComparison): string[] {
   const ours = timed.filter((row) => row.label.startsWith('mup2'));
   const theirs = timed.filter((row) => !row.label.startsWith('mup2'));
   if (theirs.length > 0 && ours.length > 0) {
-    lines.push('', `Our step / theirs, SGD · SAM:`, '', `| ours \\ peer | ${theirs.map((row) => row.label).join(' | ')} |`);
+    lines.push(
+      '',
+      `Our step / theirs, SGD · SAM:`,
+      '',
+      `| ours \\ peer | ${theirs.map((row) => row.label).join(' | ')} |`,
+    );
     lines.push(`|---|${theirs.map(() => '---:').join('|')}|`);
     for (const row of ours) {
       const cells = theirs.map(

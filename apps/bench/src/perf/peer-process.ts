@@ -112,7 +112,8 @@ export async function timePeers(
         entry.peer.child.stdin.write('round\n');
         const times = await nextJson(entry.peer, `timing round ${round + 1}`);
         for (const [kind, ms] of Object.entries(times)) {
-          if (typeof ms === 'number') (entry.samples[kind] ??= []).push(ms);
+          if (typeof ms !== 'number') continue;
+          entry.samples[kind] = [...(entry.samples[kind] ?? []), ms];
         }
       }
     }
@@ -125,6 +126,8 @@ export async function timePeers(
     milliseconds: Object.fromEntries(Object.entries(samples).map(([kind, values]) => [kind, median(values)])),
   }));
   return commands.map(
-    (command) => (timed.find((entry) => entry.label === command.label) ?? failed.find((entry) => entry.label === command.label)) as PeerTimes,
+    (command) =>
+      (timed.find((entry) => entry.label === command.label) ??
+        failed.find((entry) => entry.label === command.label)) as PeerTimes,
   );
 }

@@ -8,7 +8,11 @@ import type { PeerCommand } from './peer-process.js';
 /** The peers' pinned packages: the versions DESIGN.md §3 measured, on our machines in pip's local index. */
 export const PYTHON_PEERS = {
   torch: { label: 'PyTorch', script: 'torch_mlp_steps.py', requirements: ['torch==2.13.0'] },
-  jax: { label: 'JAX + optax', script: 'jax_mlp_steps.py', requirements: ['jax==0.10.2', 'jaxlib==0.10.2', 'optax==0.2.8'] },
+  jax: {
+    label: 'JAX + optax',
+    script: 'jax_mlp_steps.py',
+    requirements: ['jax==0.10.2', 'jaxlib==0.10.2', 'optax==0.2.8'],
+  },
 } as const;
 export type PythonPeerName = keyof typeof PYTHON_PEERS;
 export const PYTHON_PEER_NAMES = Object.keys(PYTHON_PEERS) as PythonPeerName[];
@@ -43,10 +47,15 @@ export async function ensurePeerEnvironment(
   if (requirements.length > 0) {
     const indexes = localPipIndexes(commandOutput(python, ['-m', 'pip', 'config', 'list']) ?? '');
     const index = pipIndexOptions(indexes);
-    const extra = indexes.length === 0 && requirements.some((req) => req.startsWith('torch')) ? ['--extra-index-url', TORCH_CPU_INDEX] : [];
+    const extra =
+      indexes.length === 0 && requirements.some((req) => req.startsWith('torch'))
+        ? ['--extra-index-url', TORCH_CPU_INDEX]
+        : [];
     log(
       `pip install ${requirements.join(' ')} into it (a few minutes the first time) from ` +
-        (indexes.length > 0 ? `pip's local index ${indexes.join(', ')}` : `PyPI${extra.length > 0 ? ` and ${TORCH_CPU_INDEX}` : ''}`),
+        (indexes.length > 0
+          ? `pip's local index ${indexes.join(', ')}`
+          : `PyPI${extra.length > 0 ? ` and ${TORCH_CPU_INDEX}` : ''}`),
     );
     await runCommand(python, ['-m', 'pip', 'install', '--quiet', ...index.args, ...extra, ...requirements], {
       env: { ...process.env, ...index.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
