@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { gelu } from './gelu.js';
+import { LAYER_FORM_CANDIDATES, withLayerForms } from './layer-forms.js';
 import { maxAbsDifference } from './test-values.js';
 
 /** erf by its Maclaurin series in float64 (accurate to ~1e-9 on |x| ≤ 4). */
@@ -19,21 +20,23 @@ const gelu64 = geluTanh64;
 
 const points = Array.from({ length: 81 }, (_, i) => -4 + i * 0.1);
 
-describe('gelu', () => {
+describe.each(LAYER_FORM_CANDIDATES.gelu)('gelu, %s form', (form) => {
+  const geluOf = <T extends tf.Tensor>(x: T): T => withLayerForms({ gelu: form }, () => gelu(x));
+
   it('equals the tanh form ½x(1 + tanh(√(2/π)(x + 0.044715x³))) computed in float64', () => {
-    const actual = tf.tidy(() => gelu(tf.tensor1d(points)).dataSync());
+    const actual = tf.tidy(() => geluOf(tf.tensor1d(points)).dataSync());
     expect(maxAbsDifference(actual, points.map(geluTanh64))).toBeLessThan(1e-5);
   });
 
   it('stays within 5e-4 of the exact x·Φ(x) = ½x(1 + erf(x/√2))', () => {
-    const actual = tf.tidy(() => gelu(tf.tensor1d(points)).dataSync());
+    const actual = tf.tidy(() => geluOf(tf.tensor1d(points)).dataSync());
     expect(maxAbsDifference(actual, points.map(geluExact64))).toBeLessThan(5e-4);
   });
 
   it('has the gradient of a central finite difference of the float64 formula', () => {
     const actual = tf.tidy(() =>
       tf
-        .grad((x: tf.Tensor) => tf.sum(gelu(x)))(tf.tensor1d(points))
+        .grad((x: tf.Tensor) => tf.sum(geluOf(x)))(tf.tensor1d(points))
         .dataSync(),
     );
     const step = 1e-5;
@@ -51,8 +54,8 @@ describe('gelu', () => {
         [2, 3],
         [-1, 0.5],
       ]);
-      const g = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(gelu(input), upstream)))(x);
-      return [gelu(x).shape, g.arraySync() as number[][]];
+      const g = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(geluOf(input), upstream)))(x);
+      return [geluOf(x).shape, g.arraySync() as number[][]];
     });
     expect(value).toEqual([2, 2]);
     const step = 1e-5;

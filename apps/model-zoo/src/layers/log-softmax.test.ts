@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { LAYER_FORM_CANDIDATES, withLayerForms } from './layer-forms.js';
 import { logSoftmax, softmaxCrossEntropy } from './log-softmax.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
@@ -10,11 +11,14 @@ function logSoftmax64(row: number[]): number[] {
   return row.map((value) => value - logSum);
 }
 
-describe('logSoftmax', () => {
+describe.each(LAYER_FORM_CANDIDATES.logSoftmax)('logSoftmax, %s form', (form) => {
+  const logSoftmaxOf = (x: tf.Tensor2D) => withLayerForms({ logSoftmax: form }, () => logSoftmax(x));
+  const crossEntropyOf = (x: tf.Tensor2D, labels: tf.Tensor1D) =>
+    withLayerForms({ logSoftmax: form }, () => softmaxCrossEntropy(x, labels));
   const rows = [testValues(5, 1, 3), testValues(5, 2, 3), [100, 101, 99, -50, 100.5]];
 
   it('equals x − log Σ exp(x) per row (float64), also for large logits', () => {
-    const actual = tf.tidy(() => logSoftmax(tf.tensor2d(rows)).arraySync());
+    const actual = tf.tidy(() => logSoftmaxOf(tf.tensor2d(rows)).arraySync());
     expect(maxAbsDifference(actual.flat(), rows.flatMap(logSoftmax64))).toBeLessThan(1e-4);
   });
 
@@ -22,8 +26,8 @@ describe('logSoftmax', () => {
     const labels = [3, 0, 1];
     const [loss, gradient] = tf.tidy(() => {
       const logits = tf.tensor2d(rows);
-      const value = softmaxCrossEntropy(logits, tf.tensor1d(labels, 'int32'));
-      const g = tf.grad((x: tf.Tensor) => softmaxCrossEntropy(x as tf.Tensor2D, tf.tensor1d(labels, 'int32')))(logits);
+      const value = crossEntropyOf(logits, tf.tensor1d(labels, 'int32'));
+      const g = tf.grad((x: tf.Tensor) => crossEntropyOf(x as tf.Tensor2D, tf.tensor1d(labels, 'int32')))(logits);
       return [value.dataSync()[0] as number, g.arraySync() as number[][]];
     });
     const logProbabilities = rows.map(logSoftmax64);
