@@ -180,10 +180,26 @@ export function measureLayerForms(reps: number): LayerCase[] {
         { reps },
       ),
     );
+    // BatchNorm's reductions in ResNet-18's first and last stages (batch 32), a ViT bias, the MLP's width.
+    for (const shape of [
+      [32768, 64],
+      [512, 512],
+      [4096, 64],
+      [128, 1024],
+    ] as const) {
+      const matrix = normal(shape);
+      cases.push(
+        timeForms(
+          'columnSums',
+          `Σ over rows of [${shape.join(', ')}] (forward)`,
+          () => columnSums(matrix as tf.Tensor2D),
+          {
+            reps,
+          },
+        ),
+      );
+    }
     const rows = normal([8192, 256]);
-    cases.push(
-      timeForms('columnSums', 'Σ over rows of [8192, 256] (forward)', () => columnSums(rows as tf.Tensor2D), { reps }),
-    );
     cases.push(
       timeForms(
         'gelu',
@@ -201,15 +217,23 @@ export function measureLayerForms(reps: number): LayerCase[] {
         },
       ),
     );
-    const logits = normal([4096, 100]);
-    cases.push(
-      timeForms(
-        'logSoftmax',
-        'log softmax of [4096, 100]',
-        trained((x) => logSoftmax(x as tf.Tensor2D), [logits]),
-        { reps },
-      ),
-    );
+    // The loss of every model here (batch 128, 10 classes), and a wide one.
+    for (const shape of [
+      [128, 10],
+      [4096, 100],
+    ] as const) {
+      const logits = normal(shape);
+      cases.push(
+        timeForms(
+          'logSoftmax',
+          `log softmax of [${shape.join(', ')}]`,
+          trained((x) => logSoftmax(x as tf.Tensor2D), [logits]),
+          {
+            reps,
+          },
+        ),
+      );
+    }
     cases.push(normTimes(reps, normal));
     cases.push(layerNormTimes(reps, normal));
   } finally {

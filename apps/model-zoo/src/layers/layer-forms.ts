@@ -38,34 +38,46 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   logSoftmax: ['log-sum-exp', 'stock'],
 };
 
-/** wasm (tfjs 4.22, SIMD, one thread): every workaround pays, measured in DESIGN.md §3 and docs/performance.md. */
+/**
+ * wasm (tfjs 4.22, SIMD, one thread): the matMul, conv and attention workarounds and the GELU
+ * gradient pay (DESIGN.md §3); tf.logSoftmax beats x − logSumExp(x) 3–7×. Sums over rows: tf.sum
+ * was faster alone on 3 of 4 shapes, the ones-row matMul faster inside a ResNet step, so it stays.
+ */
 const WASM_FORMS: LayerForms = {
   matMul: 'plain-products',
   conv2d: 'stride-one-convs',
   attention: 'grouped-conv',
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
-  logSoftmax: 'log-sum-exp',
+  logSoftmax: 'stock',
 };
 
 /**
- * Forms by backend. Backends not listed (cpu, webgl, webgpu) keep the wasm forms except
- * attention, which has always used batched matMuls there: nobody has timed them yet.
+ * Forms by backend. Backends not listed (cpu, webgl, webgpu) have not been timed: they keep
+ * the forms they always had (wasm's workarounds, batched-matmul attention).
  */
 const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   wasm: WASM_FORMS,
   // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls, conv gradients and
-  // LogSoftmax; a ones-row matMul still beats its column reduction.
+  // LogSoftmax; GELU's own autodiff ties or beats the closed form; a ones-row matMul still beats its
+  // column reduction (2× on 3 of 4 shapes).
   tensorflow: {
     matMul: 'stock',
     conv2d: 'stock',
     attention: 'batched-matmul',
     columnSums: 'ones-matmul',
-    gelu: 'closed-form',
+    gelu: 'autodiff',
     logSoftmax: 'stock',
   },
 };
-const OTHER_BACKENDS: LayerForms = { ...WASM_FORMS, attention: 'batched-matmul' };
+const OTHER_BACKENDS: LayerForms = {
+  matMul: 'plain-products',
+  conv2d: 'stride-one-convs',
+  attention: 'batched-matmul',
+  columnSums: 'ones-matmul',
+  gelu: 'closed-form',
+  logSoftmax: 'log-sum-exp',
+};
 
 const overrides: Partial<LayerForms>[] = [];
 
