@@ -7,19 +7,12 @@ g = grad at w, eps = rho g/||g||, g' = grad at w + eps, optax.sgd(momentum 0.9) 
 Threads: XLA sizes its CPU pool from the cores this process may run on (pin_threads).
 Speaks peer_protocol.py.
 """
-import argparse
 
-from peer_protocol import pin_threads, serve
+from peer_protocol import peer_arguments, pin_threads, serve
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--rho", type=float, default=0.05)
-    args = parser.parse_args()
+    args = peer_arguments()
     pin_threads(args.threads)
     import jax
     import jax.numpy as jnp

@@ -5,11 +5,23 @@ describing itself ({"ready": true, ...}). Then, for each line "round" on stdin, 
 every step kind once, in order, and prints {"sgd": ms, "sam": ms}. EOF or "exit" ends it.
 The driver sends rounds to every peer in turn, so all of them see the same machine load.
 """
+import argparse
 import json
 import os
 import sys
 import time
 from typing import Callable, Dict
+
+
+def peer_arguments() -> argparse.Namespace:
+    """The options every MLP peer takes; the driver passes the MLP's shapes and the thread count."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--width", type=int, default=1024)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rho", type=float, default=0.05)
+    return parser.parse_args()
 
 
 def pin_threads(threads: int) -> None:

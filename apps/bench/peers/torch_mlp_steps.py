@@ -7,20 +7,13 @@ w + rho g/||g||, gradient there, back to w, base step). Speaks peer_protocol.py.
 Debian's torch calls whatever libblas.so.3 the alternatives system points to: the
 reference BLAS is ~30x slower than OpenBLAS (apt-get install libopenblas0-pthread).
 """
-import argparse
 import re
 
-from peer_protocol import loaded_blas, pin_threads, serve
+from peer_protocol import loaded_blas, peer_arguments, pin_threads, serve
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--rho", type=float, default=0.05)
-    args = parser.parse_args()
+    args = peer_arguments()
     pin_threads(args.threads)
     import torch
 

@@ -153,29 +153,19 @@ export function measureLayerForms(reps: number): LayerCase[] {
     const tokensIn = normal([batch * tokens, width]);
     const { weights, tensors } = attentionWeights(width);
     created.push(...tensors);
+    // The weights go in as gradient inputs, in the order of their names, and come back as the same object.
+    const names = Object.keys(weights) as (keyof AttentionWeights)[];
+    const asWeights = (values: tf.Tensor[]) =>
+      Object.fromEntries(names.map((name, index) => [name, values[index]])) as unknown as AttentionWeights;
     cases.push(
       timeForms(
         'attention',
         `self-attention, ${batch} × ${tokens} tokens, width ${width}, ${heads} heads`,
         trained(
-          (x, ...w) => {
-            const [query, key, value, output, queryBias, keyBias, valueBias, outputBias] = w as [
-              tf.Tensor2D,
-              tf.Tensor2D,
-              tf.Tensor2D,
-              tf.Tensor2D,
-              tf.Tensor1D,
-              tf.Tensor1D,
-              tf.Tensor1D,
-              tf.Tensor1D,
-            ];
-            return selfAttention(
-              x as tf.Tensor2D,
-              { query, key, value, output, queryBias, keyBias, valueBias, outputBias },
-              { batch, tokens, heads, scale: 1 / Math.sqrt(width / heads) },
-            ).output;
-          },
-          [tokensIn, ...Object.values(weights)],
+          (x, ...w) =>
+            selfAttention(x as tf.Tensor2D, asWeights(w), { batch, tokens, heads, scale: 1 / Math.sqrt(width / heads) })
+              .output,
+          [tokensIn, ...names.map((name) => weights[name])],
         ),
         { reps },
       ),
