@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -40,6 +41,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one fork fewer than the cores (a single fork on CI's two); its main
+    // process mostly waits, so every core runs a test file.
+    maxWorkers: availableParallelism(),
     projects: [
       project('packages/core'),
       project('packages/sam'),

@@ -6,6 +6,7 @@
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { afterEach } from 'vitest';
 
 const backend = process.env.MUP2_BACKEND || 'wasm';
 if (backend === 'tensorflow') {
@@ -19,3 +20,8 @@ if (backend === 'tensorflow') {
 }
 if (!(await tf.setBackend(backend))) throw new Error(`test setup: backend '${backend}' failed to initialise`);
 await tf.ready();
+
+// A test file of many synchronous tests never returns to the event loop between them, so the
+// worker's calls to vitest's runner wait; after 60 s vitest reports "Timeout calling onTaskUpdate".
+// One macrotask after each test lets them through.
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
