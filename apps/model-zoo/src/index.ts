@@ -22,6 +22,7 @@ export { gelu } from './layers/gelu.js';
 export { LAYER_FORM_CANDIDATES, type LayerForms, layerForms, withLayerForms } from './layers/layer-forms.js';
 export { LayerNorm } from './layers/layer-norm.js';
 export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
+export { relu } from './layers/relu.js';
 export {
   type CreateModelOptions,
   createModel,

@@ -11,6 +11,7 @@ import {
   LayerNorm,
   layerForms,
   logSoftmax,
+  relu,
   selfAttention,
   withLayerForms,
 } from '@mup2/model-zoo';
@@ -207,6 +208,21 @@ export function measureLayerForms(reps: number): LayerCase[] {
         },
       ),
     );
+    // The MLP's hidden activations and ResNet-18's first stage (batch 32, 32×32, 64 channels).
+    for (const shape of [
+      [128, 1024],
+      [32, 32, 32, 64],
+    ] as const) {
+      const activations = normal(shape);
+      cases.push(
+        timeForms(
+          'relu',
+          `ReLU of [${shape.join(', ')}]`,
+          trained((x) => relu(x as tf.Tensor), [activations]),
+          { reps },
+        ),
+      );
+    }
     // The loss of every model here (batch 128, 10 classes), and a wide one.
     for (const shape of [
       [128, 10],

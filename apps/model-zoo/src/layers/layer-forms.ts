@@ -26,6 +26,8 @@ export interface LayerForms {
   readonly gelu: 'closed-form' | 'autodiff';
   /** log softmax: x − logSumExp(x), or tf.logSoftmax. */
   readonly logSoftmax: 'log-sum-exp' | 'stock';
+  /** ReLU's gradient: tf.relu's own (dy ⊙ tf.step(x)), or dy ⊙ [x > 0] from a comparison. */
+  readonly relu: 'stock' | 'greater-mask';
 }
 
 /** The candidates of each layer, for benchmarks. */
@@ -36,6 +38,7 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   columnSums: ['ones-matmul', 'stock'],
   gelu: ['closed-form', 'autodiff'],
   logSoftmax: ['log-sum-exp', 'stock'],
+  relu: ['stock', 'greater-mask'],
 };
 
 /**
@@ -50,6 +53,7 @@ const WASM_FORMS: LayerForms = {
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
   logSoftmax: 'stock',
+  relu: 'stock',
 };
 
 /**
@@ -68,6 +72,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
     columnSums: 'ones-matmul',
     gelu: 'autodiff',
     logSoftmax: 'stock',
+    relu: 'greater-mask',
   },
 };
 const OTHER_BACKENDS: LayerForms = {
@@ -77,6 +82,7 @@ const OTHER_BACKENDS: LayerForms = {
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
   logSoftmax: 'log-sum-exp',
+  relu: 'stock',
 };
 
 const overrides: Partial<LayerForms>[] = [];

@@ -2,6 +2,7 @@ import { type MeasuredLayer, muInit, type Parameterization, paramSpecs } from '@
 import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../layers/fast-matmul.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
+import { relu } from '../layers/relu.js';
 import type { ZooModel } from './zoo-model.js';
 
 export interface MlpOptions {
@@ -94,7 +95,7 @@ export function createMlp(options: MlpOptions): ZooModel {
       }
       const layerBias = biases[layer];
       if (layerBias) z = tf.add(z, layerBias);
-      h = tf.relu(z);
+      h = relu(z);
     });
     inputs.push(h);
     let logits = fastMatMul(h, readout as tf.Tensor2D);

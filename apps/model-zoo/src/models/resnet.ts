@@ -5,6 +5,7 @@ import { biasAdd } from '../layers/bias-add.js';
 import { conv2d, extractPatches } from '../layers/conv2d.js';
 import { fastMatMul } from '../layers/fast-matmul.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
+import { relu } from '../layers/relu.js';
 import { type ParamShape, specsFromLayout } from './param-layout.js';
 import type { ZooModel } from './zoo-model.js';
 
@@ -225,11 +226,11 @@ export function createResnet18(options: ResnetOptions): ZooModel {
       record?.({ layer, input, output });
       return layer.norm.apply(output, mode);
     };
-    let h = tf.relu(convBn(stem, tf.reshape(x, [-1, height, width, inChannels]) as tf.Tensor4D));
+    let h = relu(convBn(stem, tf.reshape(x, [-1, height, width, inChannels]) as tf.Tensor4D));
     for (const block of blocks) {
-      const residual = convBn(block.conv2, tf.relu(convBn(block.conv1, h)));
+      const residual = convBn(block.conv2, relu(convBn(block.conv1, h)));
       const shortcut = block.shortcut ? convBn(block.shortcut, h) : h;
-      h = tf.relu(tf.add(residual, shortcut)) as tf.Tensor4D;
+      h = relu(tf.add(residual, shortcut)) as tf.Tensor4D;
     }
     const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
     return { pooled, logits: biasAdd(fastMatMul(pooled, readout as tf.Tensor2D), readoutBias as tf.Tensor1D) };
