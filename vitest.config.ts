@@ -19,6 +19,10 @@ export default defineConfig({
       project('apps/model-zoo'),
       project('apps/bench'),
       { extends: true, test: { name: 'generators', root: 'turbo/generators', include: ['*.test.ts'] } },
+      // Packed tarballs in Node and in headless Chromium, and the playground page. The browser tests pick
+      // their own TF.js backends inside Chromium (webgl, wasm, cpu), so this project runs once, whatever
+      // MUP2_BACKEND the Node projects run under.
+      project('apps/e2e'),
     ],
   },
 });
