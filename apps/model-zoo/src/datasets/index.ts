@@ -22,9 +22,10 @@ export {
   type DatasetName,
   type DatasetSplit,
   type ImageDataset,
+  isDatasetName,
   type Normalization,
 } from './image-dataset.js';
-export { isDatasetName, type LoadDatasetOptions, loadDataset } from './load-dataset.js';
+export { type LoadDatasetOptions, loadDataset } from './load-dataset.js';
 export type { DatasetLoadOptions } from './load-options.js';
 export { loadMnist, MNIST_CLASSES, MNIST_TEST_COUNT, MNIST_TRAIN_COUNT } from './mnist.js';
 export { DATASET_NORMALIZATION } from './normalization.js';

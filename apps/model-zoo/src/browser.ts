@@ -1,0 +1,75 @@
+// What runs anywhere TF.js runs, browsers included: no file system, no Node modules. A browser
+// bundler resolves the package here (its `browser` export condition); Node gets index.ts, which
+// adds the loaders that read data sets and checkpoints from disk, and trainRun.
+export {
+  CROP_PADDING,
+  type CropFlip,
+  drawCropFlip,
+  writeCropFlipped,
+} from './datasets/augmentation.js';
+export {
+  type Batch,
+  type EvaluationBatchOptions,
+  evaluationBatches,
+  type TrainBatchOptions,
+  trainBatchCount,
+  trainBatches,
+} from './datasets/batches.js';
+export { DatasetError } from './datasets/dataset-error.js';
+export { type IdxArray, parseIdx } from './datasets/idx-file.js';
+export {
+  DATASET_NAMES,
+  type DatasetName,
+  type DatasetSplit,
+  type ImageDataset,
+  isDatasetName,
+  type Normalization,
+} from './datasets/image-dataset.js';
+export type { DatasetLoadOptions } from './datasets/load-options.js';
+export { DATASET_NORMALIZATION } from './datasets/normalization.js';
+export { mixSeeds, seededRandom, shuffledIndices, type UniformRandom } from './datasets/seeded-random.js';
+export {
+  type AttentionShape,
+  type AttentionWeights,
+  scaledDotProductAttention,
+  selfAttention,
+} from './layers/attention.js';
+export { BatchNorm, type BatchNormApplyOptions, type BatchNormOptions } from './layers/batch-norm.js';
+export { biasAdd } from './layers/bias-add.js';
+export { columnSums } from './layers/column-sums.js';
+export { type Conv2dOptions, type ConvPadding, conv2d, extractPatches } from './layers/conv2d.js';
+export { fastBatchMatMul } from './layers/fast-batch-matmul.js';
+export { fastMatMul } from './layers/fast-matmul.js';
+export { gelu } from './layers/gelu.js';
+export { LayerNorm } from './layers/layer-norm.js';
+export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
+export {
+  type CreateModelOptions,
+  createModel,
+  MLP_REFERENCE_WIDTH,
+  MODEL_NAMES,
+  type ModelName,
+  VIT_DEFAULT_BASE_WIDTH_MULT,
+  VIT_HEADS,
+  VIT_REFERENCE_WIDTH,
+} from './models/create-model.js';
+export { createMlp, type MlpOptions } from './models/mlp.js';
+export { createResnet18, RESNET18_STAGE_CHANNELS, type ResnetOptions } from './models/resnet.js';
+export { createVit, type VitOptions } from './models/vit.js';
+export type { ZooModel } from './models/zoo-model.js';
+export { CheckpointError } from './training/checkpoint-error.js';
+export { createOptimizer } from './training/create-optimizer.js';
+export { countCorrect, type Evaluation, evaluateAccuracy } from './training/evaluate-accuracy.js';
+export { isRuleName, RULE_NAMES, type RuleName } from './training/perturbation-rules.js';
+export {
+  type CheckpointOptions,
+  defaultLearningRate,
+  defaultOptimizerFor,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  type ResolvedTrainConfig,
+  resolveTrainConfig,
+  type TrainConfig,
+} from './training/train-config.js';
+export type { BatchProgress, EpochSummary, TrainHooks, TrainResult, TrainStart } from './training/train-result.js';
+export { type StepOutcome, trainStep } from './training/train-step.js';
