@@ -1,5 +1,12 @@
 // Node's entry: everything of browser.ts, and what reads files (data sets, checkpoints) or runs whole trainings.
 export * from './browser.js';
+export {
+  PLAIN_PROGRESS_INTERVAL_MS,
+  type ProgressBar,
+  type ProgressBarOptions,
+  progressBar,
+  progressStream,
+} from './commands/progress-bar.js';
 export * from './datasets/index.js';
 export {
   CHECKPOINT_FORMAT,

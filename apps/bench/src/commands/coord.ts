@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
-import { loadDataset, MLP_REFERENCE_WIDTH } from '@mup2/model-zoo';
-import { SingleBar } from 'cli-progress';
+import { loadDataset, MLP_REFERENCE_WIDTH, progressBar } from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
 import { nameList, nonNegativeNumber, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { type CoordSlope, runCoordCheck } from '../coord/run-coord-check.js';
@@ -92,9 +91,9 @@ export function registerCoordCommand(program: Command): void {
         batch: options.batch,
       };
       const out = await createResultsDir('coord', options.out);
-      const bar = new SingleBar({
-        format: 'coord check [{bar}] {value}/{total} {label} | ETA {eta_formatted}',
-        noTTYOutput: false,
+      const bar = progressBar({
+        label: 'coord check',
+        format: '{value}/{total} runs {label} | ETA {eta_formatted}',
         clearOnComplete: true,
       });
       bar.start(config.presets.length * widths.length * config.seeds, 0, { label: '' });

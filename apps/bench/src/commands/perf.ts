@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '@mup2/core';
-import { MODEL_NAMES } from '@mup2/model-zoo';
+import { MODEL_NAMES, progressBar } from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
 import { nameList, positiveInteger } from '../cli-options.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
@@ -93,11 +93,18 @@ export function registerPerfCommand(program: Command): void {
       );
       const results: ModelPerf[] = [];
       for (const name of available) {
+        const bar = progressBar({
+          label: `perf ${PERF_MODELS[name].label}`,
+          format: '{value}/{total} rounds | ETA {eta_formatted}',
+        });
+        bar.start(options.warmup + options.rounds, 0);
         const result = measureModelPerf(PERF_MODELS[name], {
           rules: options.rules,
           rounds: options.rounds,
           warmup: options.warmup,
+          onRound: (done) => bar.update(done),
         });
+        bar.stop();
         results.push(result);
         process.stdout.write(`${modelTable(result)}\n\n`);
       }

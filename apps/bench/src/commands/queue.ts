@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
+import { progressBar, progressStream } from '@mup2/model-zoo';
 import { type Command, InvalidArgumentError } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { parseQueueAddress, type QueueAddress } from '../queue/queue-address.js';
@@ -85,14 +85,10 @@ export function addQueueSweepOptions(command: Command): void {
 }
 
 function queueProgressBar() {
-  const bar = new SingleBar(
-    {
-      format: 'queue [{bar}] {value}/{total} cells | on the queue {pending} | failed {failed} | diverged {diverged}',
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    Presets.shades_classic,
-  );
+  const bar = progressBar({
+    label: 'queue',
+    format: '{value}/{total} cells | on the queue {pending} | failed {failed} | diverged {diverged}',
+  });
   let started = false;
   return {
     update(progress: QueuedSweepProgress) {
@@ -101,7 +97,7 @@ function queueProgressBar() {
       else bar.update(progress.collected, payload);
       started = true;
     },
-    stop: () => started && bar.stop(),
+    stop: () => bar.stop(),
   };
 }
 
@@ -183,12 +179,17 @@ interface WorkerFlags extends RedisFlags {
 
 const stamp = () => new Date().toISOString().slice(11, 19);
 
-/** One line per event; a Redis error repeated while the server is away is printed once a minute. */
+/**
+ * One line per event, with the count of cells this worker finished; a Redis error repeated while the
+ * server is away is printed once a minute. Lines go where progress goes (stdout when it is not a terminal).
+ */
 function workerLog(): (event: QueueWorkerEvent) => void {
   let lastError = '';
   let lastErrorAt = 0;
+  let finished = 0;
+  const stream = progressStream();
   return (event) => {
-    const line = (text: string) => process.stderr.write(`[${stamp()}] ${text}\n`);
+    const line = (text: string) => stream.write(`[${stamp()}] ${text}\n`);
     switch (event.kind) {
       case 'ready':
         line(`worker ${event.id} ready: ${plural(event.concurrency, 'thread')}, waiting for cells`);
@@ -200,8 +201,10 @@ function workerLog(): (event: QueueWorkerEvent) => void {
         const outcome = event.outcome;
         const accuracy =
           outcome.finalTestAccuracy === null ? '' : `, test accuracy ${outcome.finalTestAccuracy.toFixed(4)}`;
+        finished += 1;
         line(
-          `${event.jobId} ${outcome.status} in ${outcome.seconds.toFixed(1)} s${accuracy}${outcome.error ? `: ${outcome.error}` : ''}`,
+          `${event.jobId} ${outcome.status} in ${outcome.seconds.toFixed(1)} s${accuracy}${outcome.error ? `: ${outcome.error}` : ''} ` +
+            `(${finished} cell${finished === 1 ? '' : 's'} done by this worker)`,
         );
         return;
       }

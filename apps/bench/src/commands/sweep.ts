@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
+import { progressBar } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { userDirectory } from '../results-dir.js';
@@ -49,15 +49,10 @@ function formatDuration(seconds: number): string {
  * when a few cells fail fast).
  */
 export function sweepProgressBar() {
-  const bar = new SingleBar(
-    {
-      format:
-        'sweep [{bar}] {value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    Presets.shades_classic,
-  );
+  const bar = progressBar({
+    label: 'sweep',
+    format: '{value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
+  });
   let started: number | undefined;
   return {
     update(progress: SweepProgress) {
@@ -70,7 +65,7 @@ export function sweepProgressBar() {
       if (first) bar.start(toRun, progress.done, payload);
       else bar.update(progress.done, payload);
     },
-    stop: () => started !== undefined && bar.stop(),
+    stop: () => bar.stop(),
   };
 }
 
@@ -124,7 +119,9 @@ export function registerSweepCommand(program: Command): void {
     .option('--batches <list>', 'batch sizes (default 64)')
     .option('--base-width-mult <x>', 'µP base width multiplier (default: the model’s own)')
     .option('--limit <n>', 'keep at most n examples of each split')
+    .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
+    .option('--lr-schedule <name>', 'constant or cosine (decays η to 0 over the run; default constant)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')

@@ -57,6 +57,8 @@ export function measureModelPerf(
     rounds: number;
     warmup: number;
     batch?: number;
+    /** Rounds done (warm-up and timed) of all rounds, after each round. */
+    onRound?: (done: number, total: number) => void;
   },
 ): ModelPerf {
   const batch = options.batch ?? perfModel.batch;
@@ -97,7 +99,11 @@ export function measureModelPerf(
     ]),
   );
   const before = tf.memory().numTensors;
-  const milliseconds = timeInterleaved(steps, { warmup: options.warmup, rounds: options.rounds });
+  const milliseconds = timeInterleaved(steps, {
+    warmup: options.warmup,
+    rounds: options.rounds,
+    ...(options.onRound !== undefined && { onRound: options.onRound }),
+  });
   const stepCount = (options.warmup + options.rounds) * Object.keys(steps).length;
   const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
   for (const optimizer of Object.values(optimizers)) optimizer.dispose();

@@ -11,6 +11,7 @@ export interface CellOutcome {
   readonly status: CellStatus;
   readonly finalTestAccuracy: number | null;
   readonly bestTestAccuracy: number | null;
+  readonly finalTrainAccuracy: number | null;
   readonly trainLoss: number | null;
   readonly seconds: number;
   readonly backend: string | null;
@@ -31,6 +32,7 @@ export function failedOutcome(error: unknown, seconds = 0): CellOutcome {
     status: 'failed',
     finalTestAccuracy: null,
     bestTestAccuracy: null,
+    finalTrainAccuracy: null,
     trainLoss: null,
     seconds,
     backend: null,
@@ -51,6 +53,7 @@ export async function trainCell(config: CellConfig, dataDir?: string): Promise<C
       status: result.diverged ? 'diverged' : 'ok',
       finalTestAccuracy: finiteOrNull(result.finalTestAccuracy),
       bestTestAccuracy: finiteOrNull(result.bestTestAccuracy),
+      finalTrainAccuracy: finiteOrNull(result.finalTrainAccuracy),
       trainLoss: finiteOrNull(result.trainLoss),
       seconds: result.seconds,
       backend: result.backend,
@@ -90,6 +93,7 @@ export function rowOfOutcome(cell: SweepCell, outcome: CellOutcome): SweepRow {
     seed: cell.config.seed,
     finalTestAccuracy: outcome.finalTestAccuracy,
     bestTestAccuracy: outcome.bestTestAccuracy,
+    finalTrainAccuracy: outcome.finalTrainAccuracy,
     trainLoss: outcome.trainLoss,
     seconds: outcome.seconds,
     backend: outcome.backend,

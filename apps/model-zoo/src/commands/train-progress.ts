@@ -1,5 +1,5 @@
-import { SingleBar } from 'cli-progress';
 import type { BatchProgress, EpochSummary, TrainHooks, TrainStart } from '../training/train-result.js';
+import { type ProgressBar, progressBar, progressStream } from './progress-bar.js';
 
 export const percent = (fraction: number) => `${(100 * fraction).toFixed(2)}%`;
 
@@ -21,17 +21,24 @@ export function epochLine(summary: EpochSummary, epochs: number): string {
 }
 
 /**
- * Training hooks that draw a progress bar per epoch on stderr (loss, running
- * accuracy, ETA of the whole run; nothing when stderr is not a terminal) and
- * write one line per finished epoch to `write`. `stop` clears a bar left
- * running by a run that ended mid-epoch (diverged or failed).
+ * Training hooks that show progress (loss, running accuracy, ETA of the whole
+ * run) and write one line per finished epoch to `write`. On a terminal a bar
+ * per epoch, cleared when the epoch's line is written; elsewhere (a log file, CI)
+ * one run-long progress of plain lines, at most one per 15 s, so quick epochs add
+ * no lines of their own. `stop` ends progress left running by a run that ended
+ * mid-epoch (diverged or failed).
  */
 export function trainProgress(write: (line: string) => void): Required<TrainHooks> & { stop(): void } {
-  let bar: SingleBar | undefined;
+  const perEpoch = progressStream().isTTY === true;
+  let bar: ProgressBar | undefined;
   let epochs = 0;
   let stepsLeft = 0;
   let stepsDone = 0;
   let started = 0;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
   return {
     onStart(start: TrainStart) {
       epochs = start.config.epochs;
@@ -40,30 +47,36 @@ export function trainProgress(write: (line: string) => void): Required<TrainHook
     },
     onBatch(progress: BatchProgress) {
       if (bar === undefined) {
-        bar = new SingleBar({
-          format: `epoch ${progress.epoch}/${progress.epochs} [{bar}] {value}/{total} | loss {loss} | acc {accuracy} | ETA {remaining}`,
-          barsize: 30,
-          hideCursor: true,
-          clearOnComplete: true,
+        bar = perEpoch
+          ? progressBar({
+              label: `epoch ${progress.epoch}/${progress.epochs}`,
+              format: '{value}/{total} batches | loss {loss} | acc {accuracy} | ETA {remaining}',
+              clearOnComplete: true,
+            })
+          : progressBar({
+              label: 'train',
+              format: '{value}/{total} steps | epoch {epoch} | loss {loss} | acc {accuracy} | ETA {remaining}',
+            });
+        bar.start(perEpoch ? progress.batches : stepsLeft, 0, {
+          epoch: `${progress.epoch}/${progress.epochs}`,
+          loss: '–',
+          accuracy: '–',
+          remaining: '–',
         });
-        bar.start(progress.batches, 0, { loss: '–', accuracy: '–', remaining: '–' });
       }
       stepsDone += 1;
       const perStep = (performance.now() - started) / 1000 / stepsDone;
-      bar.update(progress.batch, {
+      bar.update(perEpoch ? progress.batch : stepsDone, {
+        epoch: `${progress.epoch}/${progress.epochs}`,
         loss: progress.meanLoss.toFixed(4),
         accuracy: percent(progress.trainAccuracy),
         remaining: duration(perStep * (stepsLeft - stepsDone)),
       });
     },
     onEpoch(summary: EpochSummary) {
-      bar?.stop();
-      bar = undefined;
+      if (perEpoch || summary.epoch === epochs) stop();
       write(epochLine(summary, epochs));
     },
-    stop() {
-      bar?.stop();
-      bar = undefined;
-    },
+    stop,
   };
 }

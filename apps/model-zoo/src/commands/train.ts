@@ -7,6 +7,8 @@ import { RULE_NAMES, type RuleName } from '../training/perturbation-rules.js';
 import {
   defaultLearningRate,
   defaultOptimizerFor,
+  LR_SCHEDULES,
+  type LrSchedule,
   OPTIMIZER_NAMES,
   type OptimizerName,
   resolveTrainConfig,
@@ -33,6 +35,8 @@ interface TrainOptions {
   dataset: DatasetName;
   dataDir?: string;
   limit?: number;
+  testLimit?: number;
+  lrSchedule?: LrSchedule;
   augment?: boolean;
   backend?: string;
   checkpoint?: string;
@@ -76,6 +80,11 @@ export function registerTrainCommand(program: Command): void {
       ),
     )
     .option('--lr <x>', 'learning rate η at base width (default: 0.1 for sgd, 0.001 for adam)', positiveNumber)
+    .addOption(
+      new Option('--lr-schedule <name>', 'constant, or cosine (η decays to 0 over the run)')
+        .choices(LR_SCHEDULES)
+        .default('constant'),
+    )
     .option('--rho <x>', 'perturbation radius ρ', nonNegativeNumber, 0.05)
     .option('--momentum <x>', 'SGD momentum (default 0.9)', nonNegativeNumber)
     .option('--weight-decay <x>', 'weight decay (SGD: L2 on the gradient; Adam: decoupled)', nonNegativeNumber)
@@ -85,6 +94,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
@@ -112,6 +122,8 @@ export function registerTrainCommand(program: Command): void {
         dataset: options.dataset,
         ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
         ...(options.limit !== undefined && { limit: options.limit }),
+        ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+        ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
         ...(options.augment !== undefined && { augment: options.augment }),
         ...(options.checkpoint !== undefined && {
           checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },

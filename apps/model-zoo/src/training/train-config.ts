@@ -7,6 +7,10 @@ import { RULE_NAMES, type RuleName } from './perturbation-rules.js';
 export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
+/** 'constant': η throughout; 'cosine': η · ½(1 + cos(π t / T)) at step t of T, down to 0 at the end. */
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
 /** Where `trainRun` saves a checkpoint after every epoch, and whether it continues from the one found there. */
 export interface CheckpointOptions {
   readonly dir: string;
@@ -36,8 +40,12 @@ export interface TrainConfig {
   readonly dataDir?: string;
   /** Keep at most this many examples of each split. */
   readonly limit?: number;
+  /** Keep at most this many test examples instead (default: `limit`). */
+  readonly testLimit?: number;
   /** Default: 'adam' (AdamW) for the ViT, 'sgd' with momentum for the others. */
   readonly optimizer?: OptimizerName;
+  /** How the learning rate changes over the run. Default 'constant'. */
+  readonly lrSchedule?: LrSchedule;
   /** SGD momentum. Default 0.9; SGD only. */
   readonly momentum?: number;
   /** SGD: L2 penalty added to the gradient; Adam: decoupled (AdamW). Default 0. */
@@ -62,7 +70,9 @@ export interface ResolvedTrainConfig {
   readonly dataset: DatasetName;
   readonly dataDir: string | null;
   readonly limit: number | null;
+  readonly testLimit: number | null;
   readonly optimizer: OptimizerName;
+  readonly lrSchedule: LrSchedule;
   /** 0 for Adam. */
   readonly momentum: number;
   readonly weightDecay: number;
@@ -83,7 +93,9 @@ const CONFIG_KEYS = [
   'dataset',
   'dataDir',
   'limit',
+  'testLimit',
   'optimizer',
+  'lrSchedule',
   'momentum',
   'weightDecay',
   'augment',
@@ -157,8 +169,10 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     fail(`dataDir must be a non-empty path, got ${show(config.dataDir)}.`);
   }
   if (config.limit !== undefined) positiveInteger('limit', config.limit);
+  if (config.testLimit !== undefined) positiveInteger('testLimit', config.testLimit);
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
+  if (config.lrSchedule !== undefined) oneOf('lrSchedule', config.lrSchedule, LR_SCHEDULES);
   if (config.momentum !== undefined) {
     if (optimizer !== 'sgd') fail(`momentum applies to optimizer 'sgd' only, got it with '${optimizer}'.`);
     if (typeof config.momentum !== 'number' || !(config.momentum >= 0 && config.momentum < 1)) {
@@ -190,7 +204,9 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     dataset: config.dataset,
     dataDir: config.dataDir ?? null,
     limit: config.limit ?? null,
+    testLimit: config.testLimit ?? null,
     optimizer,
+    lrSchedule: config.lrSchedule ?? 'constant',
     momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
     weightDecay: config.weightDecay ?? 0,
     augment: config.augment ?? config.dataset === 'cifar10',
@@ -213,7 +229,9 @@ export const RUN_IDENTITY_KEYS = [
   'seed',
   'dataset',
   'limit',
+  'testLimit',
   'optimizer',
+  'lrSchedule',
   'momentum',
   'weightDecay',
   'augment',

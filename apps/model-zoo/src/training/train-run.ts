@@ -14,6 +14,7 @@ import {
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
 import { evaluateAccuracy } from './evaluate-accuracy.js';
+import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
 import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
 import { type StepOutcome, trainStep } from './train-step.js';
@@ -22,12 +23,23 @@ function allFinite(variables: readonly tf.Variable[]): boolean {
   return tf.tidy(() => variables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
 }
 
+/** What a checkpoint written before a field existed meant by its absence. */
+const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = { lrSchedule: 'constant' };
+
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
 function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
   const show = (value: unknown) => (value === undefined || value === null ? 'unset' : JSON.stringify(value));
-  return RUN_IDENTITY_KEYS.filter((key) => JSON.stringify(stored[key] ?? null) !== JSON.stringify(current[key])).map(
-    (key) => `${key} ${show(stored[key])} there, ${show(current[key])} now`,
-  );
+  const storedValue = (key: keyof ResolvedTrainConfig) => stored[key] ?? ABSENT_MEANS[key] ?? null;
+  const differences = RUN_IDENTITY_KEYS.filter(
+    (key) => JSON.stringify(storedValue(key)) !== JSON.stringify(current[key]),
+  ).map((key) => `${key} ${show(storedValue(key))} there, ${show(current[key])} now`);
+  // A schedule that ends with the run is another schedule when the run gets longer.
+  if (current.lrSchedule !== 'constant' && stored.epochs !== current.epochs) {
+    differences.push(
+      `epochs ${show(stored.epochs)} there, ${show(current.epochs)} now (the ${current.lrSchedule} schedule spans the run)`,
+    );
+  }
+  return differences;
 }
 
 /** The checkpoint to continue from, after checking that it belongs to this run; undefined to start fresh. */
@@ -50,7 +62,7 @@ async function checkpointToResume(
   if (differences.length > 0) {
     throw new CheckpointError(
       `checkpoint ${file} was written by a run with another config (${differences.join('; ')}); ` +
-        'resume with the same config (only epochs may change) or choose another checkpoint directory.',
+        'resume with the same config (only epochs may change, and not under a learning-rate schedule) or choose another checkpoint directory.',
       { file },
     );
   }
@@ -65,13 +77,15 @@ async function checkpointToResume(
 
 function summarize(
   history: readonly EpochSummary[],
-  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs'>,
+  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs' | 'finalTrainAccuracy'>,
+  finalTrainAccuracy = Number.NaN,
 ): TrainResult {
   const last = history[history.length - 1];
   return {
     finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
     bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
     trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
+    finalTrainAccuracy,
     epochs: [...history],
     ...partial,
   };
@@ -100,6 +114,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
     name: resolved.dataset,
     dataDir: resolved.dataDir ?? undefined,
     limit: resolved.limit ?? undefined,
+    testLimit: resolved.testLimit ?? undefined,
   });
   const batches = trainBatchCount(dataset, resolved.batch);
   if (batches === 0) {
@@ -128,6 +143,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       step = checkpoint.manifest.step;
     }
     const startEpoch = checkpoint?.manifest.epoch ?? 0;
+    const totalSteps = resolved.epochs * batches;
     hooks.onStart?.({
       config: resolved,
       backend,
@@ -151,6 +167,9 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
         augment: resolved.augment,
       });
       for (const current of generator) {
+        if (resolved.lrSchedule !== 'constant') {
+          setLearningRate(optimizer, scheduledLearningRate(resolved.lrSchedule, resolved.lr, step, totalSteps));
+        }
         let outcome: StepOutcome;
         try {
           outcome = await trainStep(model, optimizer, current);
@@ -210,13 +229,18 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       }
       hooks.onEpoch?.(summary);
     }
-    return summarize(history, {
-      seconds: (performance.now() - started) / 1000,
-      backend,
-      diverged: false,
-      resumedFromEpoch: startEpoch,
-      config: resolved,
-    });
+    const fit = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch, split: 'train' });
+    return summarize(
+      history,
+      {
+        seconds: (performance.now() - started) / 1000,
+        backend,
+        diverged: false,
+        resumedFromEpoch: startEpoch,
+        config: resolved,
+      },
+      fit.accuracy,
+    );
   } finally {
     optimizer?.dispose();
     model.dispose();
