@@ -1,33 +1,7 @@
 // What runs anywhere TF.js runs, browsers included: no file system, no Node modules. A browser
 // bundler resolves the package here (its `browser` export condition); Node gets index.ts, which
 // adds the loaders that read data sets and checkpoints from disk, and trainRun.
-export {
-  CROP_PADDING,
-  type CropFlip,
-  drawCropFlip,
-  writeCropFlipped,
-} from './datasets/augmentation.js';
-export {
-  type Batch,
-  type EvaluationBatchOptions,
-  evaluationBatches,
-  type TrainBatchOptions,
-  trainBatchCount,
-  trainBatches,
-} from './datasets/batches.js';
-export { DatasetError } from './datasets/dataset-error.js';
-export { type IdxArray, parseIdx } from './datasets/idx-file.js';
-export {
-  DATASET_NAMES,
-  type DatasetName,
-  type DatasetSplit,
-  type ImageDataset,
-  isDatasetName,
-  type Normalization,
-} from './datasets/image-dataset.js';
-export type { DatasetLoadOptions } from './datasets/load-options.js';
-export { DATASET_NORMALIZATION } from './datasets/normalization.js';
-export { mixSeeds, seededRandom, shuffledIndices, type UniformRandom } from './datasets/seeded-random.js';
+export * from './datasets/browser.js';
 export {
   type AttentionShape,
   type AttentionWeights,

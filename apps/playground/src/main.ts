@@ -208,13 +208,13 @@ coordForm.addEventListener('submit', (event) => {
   const job: CoordJob = {
     kind: 'coord',
     backend: backend(),
-    rule: field(coordForm, 'rule').value as CoordJob['rule'],
+    rule: field(coordForm, 'rule').value,
     presets,
     widths: field(coordForm, 'widths')
       .value.split(',')
       .map((width) => Number(width.trim())),
     steps: numberField(coordForm, 'steps'),
-    lr: numberField(coordForm, 'lr'),
+    learningRate: numberField(coordForm, 'lr'),
     rho: numberField(coordForm, 'rho'),
     seeds: numberField(coordForm, 'seeds'),
     batch: numberField(coordForm, 'batch'),
@@ -226,7 +226,7 @@ coordForm.addEventListener('submit', (event) => {
       coordRunner.show(`${backendName} · ${event.done}/${event.total} · ${event.label}`);
     }
     if (event.type === 'coord-done') {
-      const title = `${job.rule}: effective perturbation against width (MNIST, SAM steps ${job.steps}, η=${job.lr}, ρ=${job.rho}, seeds ${job.seeds})`;
+      const title = `${job.rule}: effective perturbation against width (MNIST, SAM steps ${job.steps}, η=${job.learningRate}, ρ=${job.rho}, seeds ${job.seeds})`;
       coordView?.finalize();
       element('coord-slopes').replaceChildren();
       coordView = await embed(element('coord-chart'), coordChart(event.rows, title), EMBED_OPTIONS);

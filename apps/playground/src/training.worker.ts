@@ -91,17 +91,7 @@ function coordCheck(job: CoordJob, dataset: ImageDataset): void {
   const started = performance.now();
   const widths = [...job.widths].sort((a, b) => a - b);
   const { rows, slopes } = runCoordCheck(
-    {
-      rule: job.rule,
-      presets: job.presets,
-      widths,
-      baseWidth: widths[0] as number,
-      steps: job.steps,
-      learningRate: job.lr,
-      rho: job.rho,
-      seeds: job.seeds,
-      batch: job.batch,
-    },
+    { ...job, widths, baseWidth: widths[0] as number },
     dataset,
     (done, total, label) => post({ type: 'coord-progress', done, total, label }),
   );

@@ -1,4 +1,4 @@
-import type { CoordRow, CoordSlope } from '@mup2/bench/coord-check';
+import type { CoordCheckConfig, CoordRow, CoordSlope } from '@mup2/bench/coord-check';
 import type { PresetName } from '@mup2/core';
 import type { RuleName } from '@mup2/model-zoo';
 
@@ -21,18 +21,10 @@ export interface TrainJob {
   readonly evaluateEvery: number;
 }
 
-/** The perturbation coordinate check of DESIGN.md §5, as `pnpm bench coord` runs it. */
-export interface CoordJob {
+/** The perturbation coordinate check of DESIGN.md §5, as `pnpm bench coord` runs it; the base width is the smallest. */
+export interface CoordJob extends Omit<CoordCheckConfig, 'baseWidth'> {
   readonly kind: 'coord';
   readonly backend: BackendChoice;
-  readonly rule: Exclude<RuleName, 'sgd'>;
-  readonly presets: readonly PresetName[];
-  readonly widths: readonly number[];
-  readonly steps: number;
-  readonly lr: number;
-  readonly rho: number;
-  readonly seeds: number;
-  readonly batch: number;
 }
 
 export type Job = TrainJob | CoordJob;
