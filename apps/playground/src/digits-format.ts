@@ -30,13 +30,14 @@ export function encodeDigits(dataset: ImageDataset): Uint8Array {
   const pixels = new Uint16Array(bytes.buffer, pixelsStart, pixelCount);
   let offset = 0;
   for (const split of [dataset.train, dataset.test]) {
-    split.images.forEach((value, index) => {
+    for (let index = 0; index < split.images.length; index++) {
+      const value = split.images[index] as number;
       const stored = Math.round(value * PIXEL_SCALE);
       if (Math.fround(stored / PIXEL_SCALE) !== value) {
         throw new Error(`digits: pixel ${index} of ${dataset.name} is ${value}, not a multiple of 1/${PIXEL_SCALE}.`);
       }
       pixels[offset + index] = stored;
-    });
+    }
     offset += split.images.length;
   }
   bytes.set(dataset.train.labels, pixelsStart + 2 * pixelCount);
