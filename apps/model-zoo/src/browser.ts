@@ -28,7 +28,12 @@ export {
   VIT_REFERENCE_WIDTH,
 } from './models/create-model.js';
 export { createMlp, type MlpOptions } from './models/mlp.js';
-export { createResnet18, RESNET18_STAGE_CHANNELS, type ResnetOptions } from './models/resnet.js';
+export {
+  createResnet18,
+  RESNET18_BASE_WIDTH_MULT,
+  RESNET18_STAGE_CHANNELS,
+  type ResnetOptions,
+} from './models/resnet.js';
 export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
 export { CheckpointError } from './training/checkpoint-error.js';

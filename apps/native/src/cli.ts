@@ -82,7 +82,9 @@ const program = new Command('native:install')
       if (error instanceof MissingPrerequisiteError) {
         process.stderr.write(`${error.message}\n`);
       } else if (error instanceof CommandError) {
-        process.stderr.write(`${error.output.trim().split('\n').slice(-40).join('\n')}\n\nnative:install: ${error.message}\n`);
+        process.stderr.write(
+          `${error.output.trim().split('\n').slice(-40).join('\n')}\n\nnative:install: ${error.message}\n`,
+        );
       } else {
         process.stderr.write(`native:install: ${error instanceof Error ? error.message : String(error)}\n`);
       }

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { localPipIndexes, pipIndexOptions } from './pip-index.js';
 import { commandOutput, runCommand } from './run-command.js';
@@ -25,7 +34,9 @@ export function installedLibtensorflow(pkg: TfjsNodePackage): Marker | undefined
   const marker = join(pkg.dir, 'deps', MARKER);
   if (!existsSync(marker)) return undefined;
   const parsed = JSON.parse(readFileSync(marker, 'utf8')) as Marker;
-  const complete = ['libtensorflow.so', 'libtensorflow_framework.so'].every((name) => existsSync(join(pkg.libDir, name)));
+  const complete = ['libtensorflow.so', 'libtensorflow_framework.so'].every((name) =>
+    existsSync(join(pkg.libDir, name)),
+  );
   return complete && existsSync(join(pkg.includeDir, 'tensorflow/c/c_api.h')) ? parsed : undefined;
 }
 
@@ -61,7 +72,9 @@ export async function obtainWheel(python: string, cacheDir: string, log: (line: 
     );
   }
   const wheel = readdirSync(cacheDir).find(
-    (name) => name.startsWith(`${TENSORFLOW_WHEEL.project.replace('-', '_')}-${TENSORFLOW_WHEEL.version}-`) && name.endsWith('.whl'),
+    (name) =>
+      name.startsWith(`${TENSORFLOW_WHEEL.project.replace('-', '_')}-${TENSORFLOW_WHEEL.version}-`) &&
+      name.endsWith('.whl'),
   );
   if (wheel === undefined) throw new Error(`pip reported success but left no ${requirement} wheel in ${cacheDir}.`);
   return join(cacheDir, wheel);
@@ -124,7 +137,11 @@ export async function installLibtensorflow(
       options.log('strip not found: keeping the libraries unstripped (~200 MB more)');
     } else {
       options.log('strip --strip-all (saves ~200 MB)');
-      await runCommand('strip', ['--strip-all', join(lib, 'libtensorflow_cc.so.2'), join(lib, 'libtensorflow_framework.so.2')]);
+      await runCommand('strip', [
+        '--strip-all',
+        join(lib, 'libtensorflow_cc.so.2'),
+        join(lib, 'libtensorflow_framework.so.2'),
+      ]);
     }
   }
   symlinkSync('libtensorflow_cc.so.2', join(lib, 'libtensorflow.so'));

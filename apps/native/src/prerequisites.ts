@@ -24,7 +24,9 @@ export class MissingPrerequisiteError extends Error {
 
 function findPython(missing: string[]): string | undefined {
   const candidates = process.env.MUP2_PYTHON ? [process.env.MUP2_PYTHON] : ['python3', 'python'];
-  const python = candidates.find((candidate) => commandOutput(candidate, ['-c', 'import sys; assert sys.version_info >= (3, 9)']) !== undefined);
+  const python = candidates.find(
+    (candidate) => commandOutput(candidate, ['-c', 'import sys; assert sys.version_info >= (3, 9)']) !== undefined,
+  );
   if (python === undefined) {
     missing.push(
       `Python ≥ 3.9 (tried ${candidates.join(', ')}; set MUP2_PYTHON to choose one). ` +

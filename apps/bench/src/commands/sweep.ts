@@ -122,6 +122,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
     .option('--lr-schedule <name>', 'constant or cosine (decays η to 0 over the run; default constant)')
+    .option('--eval-every <k>', 'evaluate the test split every k epochs and after the last (default 1)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DATASET_NAMES, DEFAULT_FASHION_MNIST_DIR } from '@mup2/model-zoo';
+import { DATASET_NAMES, DEFAULT_FASHION_MNIST_DIR, RESNET18_BASE_WIDTH_MULT } from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
 import { nonNegativeNumber, positiveInteger } from '../cli-options.js';
 import { table2Cells, table2Markdown } from '../experiments/table2.js';
@@ -29,6 +29,11 @@ interface Table2Options {
   out?: string;
 }
 
+/** The quick run: µP's base width, where SP and µP² start from the same model. */
+const QUICK_WIDTH = RESNET18_BASE_WIDTH_MULT;
+const QUICK_LIMIT = 1000;
+const QUICK_EPOCHS = 2;
+
 export function registerTable2Command(program: Command): void {
   program
     .command('table2')
@@ -39,10 +44,14 @@ export function registerTable2Command(program: Command): void {
     )
     .option(
       '--quick',
-      'ResNet-18 ×0.125 on 3,000 Fashion-MNIST (else MNIST) images, 1 epoch, 2 seeds: ~15 min on 2 cores',
+      `ResNet-18 ×${QUICK_WIDTH} (µP's base width) on ${QUICK_LIMIT.toLocaleString('en')} Fashion-MNIST (else MNIST) images, ${QUICK_EPOCHS} epochs, 2 seeds`,
       false,
     )
-    .option('--width-mult <x>', 'ResNet-18 width multiplier (paper: 4; default 4, quick 0.125)', nonNegativeNumber)
+    .option(
+      '--width-mult <x>',
+      `ResNet-18 width multiplier, at least µP's base ${RESNET18_BASE_WIDTH_MULT} (paper: 4; default 4, quick ${QUICK_WIDTH})`,
+      nonNegativeNumber,
+    )
     .addOption(
       new Option(
         '--dataset <name>',
@@ -59,25 +68,33 @@ export function registerTable2Command(program: Command): void {
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
     .option('--out <dir>', 'results folder (default results/table2[-quick])')
-    .action(async (options: Table2Options) => {
+    .action(async (options: Table2Options, command: Command) => {
       const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
       const dataDir = options.dataDir === undefined ? undefined : fromUser(options.dataDir);
       const dataset =
         options.dataset ??
         (dataDir !== undefined ? 'cifar10' : existsSync(DEFAULT_FASHION_MNIST_DIR) ? 'fashion-mnist' : 'mnist');
       const quick = options.quick;
+      const widthMult = options.widthMult ?? (quick ? QUICK_WIDTH : 4);
+      if (widthMult < RESNET18_BASE_WIDTH_MULT) {
+        command.error(
+          `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
+            'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
+            `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
+        );
+      }
       const base: SweepGridInput = {
         models: ['resnet18'],
         datasets: [dataset],
         presets: ['sp-naive', 'mup2'],
-        widths: [options.widthMult ?? (quick ? 0.125 : 4)],
+        widths: [widthMult],
         lrs: [options.lr],
         seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
-        epochs: [options.epochs ?? (quick ? 1 : 10)],
+        epochs: [options.epochs ?? (quick ? QUICK_EPOCHS : 10)],
         batches: [quick ? 64 : 128],
         momentum: 0.9,
         weightDecay: 5e-4,
-        ...(quick && { limit: 3000 }),
+        ...(quick && { limit: QUICK_LIMIT }),
       };
       const rules: Array<[string, number | undefined]> = [
         ['sgd', undefined],

@@ -41,6 +41,8 @@ export interface SweepGrid {
   readonly testLimit: number | null;
   readonly optimizer: OptimizerName | null;
   readonly lrSchedule: LrSchedule | null;
+  /** Evaluate the test split every k epochs and after the last (null: every epoch). */
+  readonly evalEvery: number | null;
   readonly momentum: number | null;
   readonly weightDecay: number | null;
 }
@@ -82,6 +84,7 @@ export const GRID_SETTING_KEYS = [
   'testLimit',
   'optimizer',
   'lrSchedule',
+  'evalEvery',
   'momentum',
   'weightDecay',
 ] as const satisfies readonly SettingKey[];
@@ -216,6 +219,7 @@ export function parseGrid(input: SweepGridInput): SweepGrid {
     testLimit: setting('testLimit', input.testLimit, POSITIVE_INTEGER),
     optimizer: nameSetting('optimizer', input.optimizer, OPTIMIZER_NAMES),
     lrSchedule: nameSetting('lrSchedule', input.lrSchedule, LR_SCHEDULES),
+    evalEvery: setting('evalEvery', input.evalEvery, POSITIVE_INTEGER),
     momentum,
     weightDecay: setting('weightDecay', input.weightDecay, NON_NEGATIVE),
   };
@@ -243,6 +247,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
     ...(grid.testLimit !== null && { testLimit: grid.testLimit }),
     ...(grid.optimizer !== null && { optimizer: grid.optimizer }),
     ...(grid.lrSchedule !== null && { lrSchedule: grid.lrSchedule }),
+    ...(grid.evalEvery !== null && { evalEvery: grid.evalEvery }),
     ...(grid.momentum !== null && { momentum: grid.momentum }),
     ...(grid.weightDecay !== null && { weightDecay: grid.weightDecay }),
   };

@@ -37,6 +37,7 @@ interface TrainOptions {
   limit?: number;
   testLimit?: number;
   lrSchedule?: LrSchedule;
+  evalEvery?: number;
   augment?: boolean;
   backend?: string;
   checkpoint?: string;
@@ -94,6 +95,11 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option(
+      '--eval-every <k>',
+      'evaluate the test split every k epochs and after the last (default 1)',
+      positiveInteger,
+    )
     .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
@@ -124,6 +130,7 @@ export function registerTrainCommand(program: Command): void {
         ...(options.limit !== undefined && { limit: options.limit }),
         ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
         ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
+        ...(options.evalEvery !== undefined && { evalEvery: options.evalEvery }),
         ...(options.augment !== undefined && { augment: options.augment }),
         ...(options.checkpoint !== undefined && {
           checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },

@@ -36,6 +36,7 @@ describe('resolveTrainConfig', () => {
       limit: null,
       testLimit: null,
       lrSchedule: 'constant',
+      evalEvery: 1,
       optimizer: 'sgd',
       momentum: 0.9,
       weightDecay: 0,

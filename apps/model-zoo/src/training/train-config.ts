@@ -46,6 +46,8 @@ export interface TrainConfig {
   readonly optimizer?: OptimizerName;
   /** How the learning rate changes over the run. Default 'constant'. */
   readonly lrSchedule?: LrSchedule;
+  /** Evaluate the test split after every k-th epoch and after the last. Default 1 (every epoch). */
+  readonly evalEvery?: number;
   /** SGD momentum. Default 0.9; SGD only. */
   readonly momentum?: number;
   /** SGD: L2 penalty added to the gradient; Adam: decoupled (AdamW). Default 0. */
@@ -73,6 +75,7 @@ export interface ResolvedTrainConfig {
   readonly testLimit: number | null;
   readonly optimizer: OptimizerName;
   readonly lrSchedule: LrSchedule;
+  readonly evalEvery: number;
   /** 0 for Adam. */
   readonly momentum: number;
   readonly weightDecay: number;
@@ -96,6 +99,7 @@ const CONFIG_KEYS = [
   'testLimit',
   'optimizer',
   'lrSchedule',
+  'evalEvery',
   'momentum',
   'weightDecay',
   'augment',
@@ -173,6 +177,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
   if (config.lrSchedule !== undefined) oneOf('lrSchedule', config.lrSchedule, LR_SCHEDULES);
+  if (config.evalEvery !== undefined) positiveInteger('evalEvery', config.evalEvery);
   if (config.momentum !== undefined) {
     if (optimizer !== 'sgd') fail(`momentum applies to optimizer 'sgd' only, got it with '${optimizer}'.`);
     if (typeof config.momentum !== 'number' || !(config.momentum >= 0 && config.momentum < 1)) {
@@ -207,6 +212,7 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     testLimit: config.testLimit ?? null,
     optimizer,
     lrSchedule: config.lrSchedule ?? 'constant',
+    evalEvery: config.evalEvery ?? 1,
     momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
     weightDecay: config.weightDecay ?? 0,
     augment: config.augment ?? config.dataset === 'cifar10',

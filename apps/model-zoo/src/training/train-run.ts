@@ -83,7 +83,7 @@ function summarize(
   const last = history[history.length - 1];
   return {
     finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
-    bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
+    bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy ?? 0), 0),
     trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
     finalTrainAccuracy,
     epochs: [...history],
@@ -206,13 +206,14 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
           config: resolved,
         });
       }
-      const test = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch });
+      const evaluated = epoch === resolved.epochs || epoch % resolved.evalEvery === 0;
+      const test = evaluated ? await evaluateAccuracy(model, dataset, { batchSize: resolved.batch }) : undefined;
       const summary: EpochSummary = {
         epoch,
         trainLoss: lossSum / batch,
         trainAccuracy: correct / seen,
-        testAccuracy: test.accuracy,
-        testLoss: test.loss,
+        testAccuracy: test?.accuracy ?? null,
+        testLoss: test?.loss ?? null,
         seconds: (performance.now() - epochStarted) / 1000,
       };
       history.push(summary);
