@@ -1,6 +1,5 @@
 import { InvalidOptionError, PRESET_NAMES, type PresetName, parsePreset } from '@mup2/core';
-import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
-import { isDatasetName } from '../datasets/load-dataset.js';
+import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
 import { RULE_NAMES, type RuleName } from './perturbation-rules.js';
 
