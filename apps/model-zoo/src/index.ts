@@ -8,6 +8,7 @@ export {
   progressStream,
 } from './commands/progress-bar.js';
 export * from './datasets/index.js';
+export { configureNativeThreads, type NativeThreads } from './native-threads.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_MANIFEST,
@@ -18,4 +19,3 @@ export {
   type StoredTensor,
 } from './training/checkpoint.js';
 export { trainRun } from './training/train-run.js';
-export { configureNativeThreads, type NativeThreads } from './native-threads.js';
