@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
-import { figure1Grid } from '../experiments/figure1-grid.js';
+import { figure1Grid, figure1Rank } from '../experiments/figure1-grid.js';
 import { type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
 import type { AccuracyBaseline } from '../plot/rho-profile-chart.js';
 import { sgdBaselines } from '../plot/sgd-baselines.js';
@@ -67,7 +67,11 @@ export function registerFigure1Command(program: Command): void {
         'mup-global and mup2 (SAM), with SGD in SP and µP as baselines; heatmaps, optimum against width, ' +
         'accuracy against ρ, and an HTML report. Resumable: rerun the same command to finish an interrupted run.',
     )
-    .option('--quick', '1,000 MNIST digits, widths ×0.5 and ×4, 3×3 grid, 15 epochs, 2 seeds: minutes on 2 cores', false)
+    .option(
+      '--quick',
+      '1,000 MNIST digits, widths ×0.5 and ×4, 3×3 grid, 15 epochs, 2 seeds: minutes on 2 cores',
+      false,
+    )
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
     .option('--data-dir <dir>', 'Fashion-MNIST folder for the full run (default /usr/share/datasets/fashion-mnist)')
@@ -88,6 +92,7 @@ export function registerFigure1Command(program: Command): void {
         ...(options.backend !== undefined && { backend: options.backend }),
         ...(dataDir !== undefined && { dataDir }),
         onProgress: (progress) => bar.update(progress),
+        rank: figure1Rank,
       });
       bar.stop();
       process.stdout.write(

@@ -15,6 +15,16 @@ import type { SweepGridInput } from '../sweep/grid.js';
  * backend. Quick: 1,000 of the embedded MNIST digits and all 2,000 test digits, widths ×0.5
  * and ×4, 3 × 3 (η, ρ) in factors of 2 and 4, 15 epochs, 2 seeds: 204 cells, minutes.
  */
+/**
+ * The presets the paper's claim rests on (SP as people use it, µP with a global radius, and
+ * µP²) and the SGD runs (every preset's ρ = 0) are handed out before sp-lp and mup-naive, so a
+ * run cut short holds whole seeds of those first.
+ */
+export const FIGURE1_KEY_PRESETS: readonly string[] = ['sp-naive', 'mup-global', 'mup2'];
+export function figure1Rank(config: { rule: string; preset: string }): number {
+  return config.rule === 'sgd' || FIGURE1_KEY_PRESETS.includes(config.preset) ? 0 : 1;
+}
+
 export function figure1Grid(quick: boolean, dataDir?: string): SweepGridInput {
   const presets = ['sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2'];
   const common = {

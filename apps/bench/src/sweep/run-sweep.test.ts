@@ -55,6 +55,33 @@ describe('runSweep', () => {
     const seedOne = ['1@0.5', '1@0.5', '1@0.25', '1@0.25', '1@0.125', '1@0.125'];
     expect(started).toEqual([...seedOne, ...seedOne.map((cell) => cell.replace('1@', '2@'))]);
     expect(summary.rows.map((row) => row.cellId)).toEqual(expandGrid(grid).map((cell) => cell.id));
+
+    // A rank goes before the seed: here SGD's cells first, all seeds, then SAM's.
+    const ranked: string[] = [];
+    await runSweep(grid, {
+      out: await folder(),
+      rank: (config) => (config.rule === 'sgd' ? 0 : 1),
+      runner: {
+        concurrency: 1,
+        run: async ({ config }) => {
+          ranked.push(`${config.rule} ${config.seed}@${config.widthMult}`);
+          return {
+            status: 'ok',
+            finalTestAccuracy: 0.5,
+            bestTestAccuracy: 0.5,
+            finalTrainAccuracy: 0.5,
+            trainLoss: 1,
+            seconds: 0,
+            backend,
+          };
+        },
+        close: async () => {},
+      },
+    });
+    expect(ranked).toEqual([
+      ...['1@0.5', '1@0.25', '1@0.125', '2@0.5', '2@0.25', '2@0.125'].map((cell) => `sgd ${cell}`),
+      ...['1@0.5', '1@0.25', '1@0.125', '2@0.5', '2@0.25', '2@0.125'].map((cell) => `sam ${cell}`),
+    ]);
   });
 
   it('records a cell that fails or diverges and finishes the rest', async () => {

@@ -1,6 +1,6 @@
 import { initBackend } from '@mup2/core';
 import { configureNativeThreads } from '@mup2/model-zoo';
-import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
+import { type CellConfig, expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
 import { type CellRunner, createSweepPool } from './sweep-pool.js';
@@ -35,6 +35,11 @@ export interface SweepOptions {
   readonly onProgress?: (progress: SweepProgress) => void;
   /** Stops handing out cells; the running ones finish and are written. */
   readonly signal?: AbortSignal;
+  /**
+   * Cells of a lower rank are handed out first (default: all 0). Within a rank, seed by seed,
+   * widest model first. An experiment whose run may be cut short ranks what it needs most first.
+   */
+  readonly rank?: (config: CellConfig) => number;
 }
 
 export interface SweepSummary {
@@ -86,11 +91,15 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
   const folder = await openSweepFolder(options.out, grid, cells.length);
   const finished = new Map<string, SweepRow>();
   for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
-  // Handed out seed by seed (a folder stopped half-way holds whole grids of its first seeds) and, within a
-  // seed, widest model first (the longest cells start early, so none runs alone at the end).
+  // Handed out by rank, then seed by seed (a folder stopped half-way holds whole grids of its first seeds)
+  // and, within a seed, widest model first (the longest cells start early, so none runs alone at the end).
+  const rank = options.rank ?? (() => 0);
   const todo = cells
     .filter((cell) => !finished.has(cell.id))
-    .sort((a, b) => a.config.seed - b.config.seed || b.config.widthMult - a.config.widthMult);
+    .sort(
+      (a, b) =>
+        rank(a.config) - rank(b.config) || a.config.seed - b.config.seed || b.config.widthMult - a.config.widthMult,
+    );
   const skipped = cells.length - todo.length;
   const counts = { done: 0, running: 0, ok: 0, failed: 0, diverged: 0 };
   const report = (row?: SweepRow) =>
