@@ -70,6 +70,7 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         ['README.md', 'README.md'],
         ['src/index.ts', 'src/index.ts'],
         ['src/{{name}}.ts', 'src/rule.ts'],
+        ['src/rule-descriptor.ts', 'src/rule-descriptor.ts'],
         ['src/{{name}}.test.ts', 'src/rule.test.ts'],
         ['src/conformance.test.ts', 'src/conformance.test.ts'],
       ].map(
@@ -88,9 +89,13 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
       },
       registerVitestProject,
       formatPackage,
-      (answers) =>
-        `next: pnpm install && pnpm turbo run build && pnpm exec vitest run --project ${(answers as Answers).name}, ` +
-        'then make the rule yours: docs/adding-a-rule.md',
+      (answers) => {
+        const { name } = answers as Answers;
+        return (
+          `next: pnpm install && pnpm build; then pnpm exec vitest run --project ${name}, ` +
+          `pnpm zoo train --rule ${name}, pnpm bench sweep --rules ${name}; make the rule yours: docs/adding-a-rule.md`
+        );
+      },
     ],
   });
 }

@@ -2,16 +2,16 @@
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerTrainCommand } from './commands/train.js';
+import { loadRules } from './rules/rule-registry.js';
 
 const program = new Command()
   .name('zoo')
-  .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD, SAM, ASAM or SAM-ON in SP, µP or µP².')
+  .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD or any installed SAM variant in SP, µP or µP².')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode));
 
-registerTrainCommand(program);
-
 try {
+  registerTrainCommand(program, await loadRules());
   await program.parseAsync(process.argv);
 } catch (error) {
   if (Mup2Error.isInstance(error)) {

@@ -5,6 +5,13 @@ export {
   progressBar,
   progressStream,
 } from './commands/progress-bar.js';
+export {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  collect,
+  ruleOption,
+} from './commands/rule-cli.js';
 export * from './datasets/index.js';
 export {
   type AttentionShape,
@@ -35,6 +42,23 @@ export { createMlp, type MlpOptions } from './models/mlp.js';
 export { createResnet18, RESNET18_STAGE_CHANNELS, type ResnetOptions } from './models/resnet.js';
 export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
+export { findRulePackages, installedPackageDir, type RulePackageLocation } from './rules/find-rule-packages.js';
+export { loadRuleModule } from './rules/rule-module.js';
+export {
+  isRuleManifest,
+  type LoadedRule,
+  loadRulePackage,
+  RULE_EXPORT,
+  RULE_KEYWORD,
+} from './rules/rule-package.js';
+export { RulePackageError } from './rules/rule-package-error.js';
+export {
+  type LoadRulesOptions,
+  loadRules,
+  NO_RULE,
+  type RuleProblem,
+  type RuleRegistry,
+} from './rules/rule-registry.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_MANIFEST,
@@ -46,7 +70,6 @@ export {
 } from './training/checkpoint.js';
 export { CheckpointError } from './training/checkpoint-error.js';
 export { countCorrect, type Evaluation, evaluateAccuracy } from './training/evaluate-accuracy.js';
-export { isRuleName, RULE_NAMES, type RuleName } from './training/perturbation-rules.js';
 export {
   type CheckpointOptions,
   defaultLearningRate,

@@ -100,7 +100,7 @@ export class SamOptimizer extends tf.Optimizer {
   private readonly rhoSchedule: ((step: number) => number) | undefined;
   private readonly clipNorm: number | undefined;
   private readonly nonFinite: 'throw' | 'skip' | 'ignore';
-  private readonly mSharpness: number | undefined;
+  private readonly chunkSize: number | undefined;
   private readonly reuse: PerturbationReuse | undefined;
   private cachedPlan: { key: string; variables: tf.Variable[]; plan: StepPlan } | undefined;
   private skipped = 0;
@@ -154,14 +154,14 @@ export class SamOptimizer extends tf.Optimizer {
           'cannot be combined (each chunk has its own ε, and one ε is kept for reuse); choose one.',
       );
     }
-    this.mSharpness = options.mSharpness;
+    this.chunkSize = options.mSharpness;
     const interval = options.perturbationInterval ?? 1;
     this.reuse = interval > 1 ? new PerturbationReuse(interval) : undefined;
   }
 
   /** Examples per chunk of m-sharpness (undefined: the whole batch). */
-  get examplesPerPerturbation(): number | undefined {
-    return this.mSharpness;
+  get mSharpness(): number | undefined {
+    return this.chunkSize;
   }
 
   /** Steps between two computations of ε (1: every step). */

@@ -1,7 +1,6 @@
 import { muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
-import { createModel } from '@mup2/model-zoo';
+import { createModel, type RuleRegistry } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { createRule } from '../rules.js';
 import { timeInterleaved } from './interleaved-timer.js';
 
 /** A model the perf suite times, with the input it is timed on. */
@@ -53,6 +52,8 @@ export function measureModelPerf(
   perfModel: PerfModel,
   options: {
     rules: readonly string[];
+    /** Where the rules come from (the installed rule packages and any --rule-module). */
+    registry: RuleRegistry;
     scalings?: readonly PerturbationScaling[];
     rounds: number;
     warmup: number;
@@ -82,7 +83,7 @@ export function measureModelPerf(
       if (!PERTURBATION_SCALINGS.includes(scaling)) continue;
       optimizers[`${rule} ${scaling}`] = new SamOptimizer({
         base: muSgd(1e-4, model.specs),
-        rule: createRule(rule, { rho: 0.05, scaling }),
+        rule: options.registry.create(rule, { rho: 0.05, scaling }),
         params: model.specs,
       });
     }

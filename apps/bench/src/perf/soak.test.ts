@@ -1,13 +1,15 @@
 import { muAdam, muSgd, SamOptimizer } from '@mup2/core';
-import { createMlp } from '@mup2/model-zoo';
+import { createMlp, loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRule, RULE_NAMES } from '../rules.js';
+
+// Every installed rule package, as the bench finds them.
+const rules = await loadRules();
 
 const STEPS = 2_000;
 
 describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
-  for (const rule of RULE_NAMES) {
+  for (const rule of rules.names) {
     it(`${rule} (mup2) on the µP MLP with a µP-SGD base, and with muAdam`, () => {
       const model = createMlp({ inputSize: 20, width: 32, baseWidth: 16, classes: 4, seed: 3 });
       const x = tf.randomNormal([16, 20], 0, 1, 'float32', 5);
@@ -18,7 +20,7 @@ describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
       for (const base of [muSgd(0.01, model.specs, { momentum: 0.9 }), muAdam(1e-3, model.specs)]) {
         const optimizer = new SamOptimizer({
           base,
-          rule: createRule(rule, { rho: 0.05, scaling: 'mup2' }),
+          rule: rules.create(rule, { rho: 0.05, scaling: 'mup2' }),
           params: model.specs,
         });
         const step = () => optimizer.minimize(() => model.loss(x, y), false, model.trainableVariables);

@@ -1,4 +1,4 @@
-import { InvalidOptionError, parsePreset } from '@mup2/core';
+import { InvalidOptionError, parsePreset, SamOptimizer } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { type Batch, trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
@@ -6,6 +6,7 @@ import { loadDataset } from '../datasets/load-dataset.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import { createModel } from '../models/create-model.js';
 import type { ZooModel } from '../models/zoo-model.js';
+import { loadRules } from '../rules/rule-registry.js';
 import {
   CHECKPOINT_MANIFEST,
   type LoadedCheckpoint,
@@ -16,7 +17,13 @@ import {
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
 import { countCorrect, evaluateAccuracy } from './evaluate-accuracy.js';
-import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
+import {
+  IDENTITY_DEFAULTS,
+  type ResolvedTrainConfig,
+  RUN_IDENTITY_KEYS,
+  resolveTrainConfig,
+  type TrainConfig,
+} from './train-config.js';
 import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
 
 /** Loss and correct count of one step, read back from the device. */
@@ -29,20 +36,39 @@ interface StepOutcome {
  * One optimizer step on a batch. The loss and the correct count are those of
  * the first forward pass, at the weights before the step (SamOptimizer calls
  * the closure twice; the second pass, at w + ε, is not what the model predicts).
+ * With m-sharpness the batch goes to SamOptimizer.minimizeOnBatch, which splits it,
+ * and the correct counts of the chunks' passes at w are added up. (An ε reuse step
+ * has only the pass at w + ε: its loss and count are taken there.)
  */
 async function trainStep(model: ZooModel, optimizer: tf.Optimizer, { x, y }: Batch): Promise<StepOutcome> {
-  let correct: tf.Scalar | undefined;
-  const loss = optimizer.minimize(
-    () => {
-      const logits = model.apply(x, { training: true });
-      if (correct === undefined) correct = tf.keep(countCorrect(logits, y));
-      return softmaxCrossEntropy(logits, y);
-    },
-    true,
-    model.trainableVariables,
-  ) as tf.Scalar;
-  const [lossValue, correctValue] = await Promise.all([loss.data(), (correct as tf.Scalar).data()]);
-  tf.dispose([loss, correct as tf.Scalar]);
+  const counts: tf.Scalar[] = [];
+  let loss: tf.Scalar;
+  if (optimizer instanceof SamOptimizer && optimizer.mSharpness !== undefined) {
+    loss = optimizer.minimizeOnBatch(
+      ([chunkX, chunkY], pass) => {
+        const labels = chunkY as tf.Tensor1D;
+        const logits = model.apply(chunkX as tf.Tensor, { training: true });
+        if (!pass.perturbed) counts.push(tf.keep(countCorrect(logits, labels)));
+        return softmaxCrossEntropy(logits, labels);
+      },
+      [x, y],
+      true,
+      model.trainableVariables,
+    ) as tf.Scalar;
+  } else {
+    loss = optimizer.minimize(
+      () => {
+        const logits = model.apply(x, { training: true });
+        if (counts.length === 0) counts.push(tf.keep(countCorrect(logits, y)));
+        return softmaxCrossEntropy(logits, y);
+      },
+      true,
+      model.trainableVariables,
+    ) as tf.Scalar;
+  }
+  const correct = counts.length === 1 ? (counts[0] as tf.Scalar) : tf.tidy(() => tf.addN(counts) as tf.Scalar);
+  const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
+  tf.dispose([loss, correct, ...counts]);
   return { loss: lossValue[0] as number, correct: correctValue[0] as number };
 }
 
@@ -53,8 +79,9 @@ function allFinite(variables: readonly tf.Variable[]): boolean {
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
 function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
   const show = (value: unknown) => (value === undefined || value === null ? 'unset' : JSON.stringify(value));
-  return RUN_IDENTITY_KEYS.filter((key) => JSON.stringify(stored[key] ?? null) !== JSON.stringify(current[key])).map(
-    (key) => `${key} ${show(stored[key])} there, ${show(current[key])} now`,
+  const storedValue = (key: (typeof RUN_IDENTITY_KEYS)[number]) => stored[key] ?? IDENTITY_DEFAULTS[key] ?? null;
+  return RUN_IDENTITY_KEYS.filter((key) => JSON.stringify(storedValue(key)) !== JSON.stringify(current[key])).map(
+    (key) => `${key} ${show(storedValue(key))} there, ${show(current[key])} now`,
   );
 }
 
@@ -122,7 +149,8 @@ function summarize(
  */
 export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
-  const resolved = resolveTrainConfig(config);
+  const rules = await loadRules({ modules: config.ruleModules });
+  const resolved = resolveTrainConfig(config, rules);
   const checkpoint = await checkpointToResume(config, resolved);
   const dataset: ImageDataset = await loadDataset({
     name: resolved.dataset,
@@ -147,7 +175,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
   });
   let optimizer: tf.Optimizer | undefined;
   try {
-    optimizer = createOptimizer(resolved, model);
+    optimizer = createOptimizer(resolved, model, rules);
     const history: EpochSummary[] = [];
     let step = 0;
     if (checkpoint !== undefined) {
