@@ -4,28 +4,33 @@ import { markdownToHtml } from './markdown-html.js';
 describe('markdownToHtml', () => {
   it('turns a pipe table with alignments into an HTML table', () => {
     const html = markdownToHtml('| step | ms |\n|---|---:|\n| sgd | 98.0 |\n| sam mup2 | 190.5 |');
-    expect(html).toBe(
-      '<table><thead><tr><th style="text-align:left">step</th><th style="text-align:right">ms</th></tr></thead>' +
-        '<tbody><tr><td style="text-align:left">sgd</td><td style="text-align:right">98.0</td></tr>' +
-        '<tr><td style="text-align:left">sam mup2</td><td style="text-align:right">190.5</td></tr></tbody></table>',
-    );
+    expect(html).toMatch(/^<table>/);
+    expect(html).toContain('<th>step</th>');
+    expect(html).toContain('<th style="text-align:right">ms</th>');
+    expect(html).toContain('<td>sam mup2</td>');
+    expect(html).toContain('<td style="text-align:right">190.5</td>');
+    expect(html.match(/<tr>/g)).toHaveLength(3);
   });
 
   it('puts headings below the report’s sections, and keeps lists and paragraphs', () => {
-    expect(
-      markdownToHtml('### MLP (batch 128)\n\nTensor growth per step: 0\nsecond line\n\n- SAM/SGD: 1.9 **met**'),
-    ).toBe(
-      '<h5>MLP (batch 128)</h5>\n<p>Tensor growth per step: 0 second line</p>\n<ul><li>SAM/SGD: 1.9 <strong>met</strong></li></ul>',
-    );
+    const html = markdownToHtml('### MLP (batch 128)\n\nTensor growth per step: 0\n\n- SAM/SGD: 1.9 **met**');
+    expect(html).toContain('<h5>MLP (batch 128)</h5>');
+    expect(html).toContain('<p>Tensor growth per step: 0</p>');
+    expect(html).toContain('<li>SAM/SGD: 1.9 <strong>met</strong></li>');
+    expect(markdownToHtml('#### deep')).toBe('<h6>deep</h6>');
   });
 
-  it('escapes markup, so a results file cannot inject a script', () => {
-    expect(markdownToHtml('<script>alert(1)</script> `a<b`')).toBe(
-      '<p>&lt;script&gt;alert(1)&lt;/script&gt; <code>a&lt;b</code></p>',
-    );
+  it('escapes markup, so a results file cannot inject a script or an attribute', () => {
+    const html = markdownToHtml('<script>alert(1)</script> `a<b`\n\n<img src=x onerror=alert(1)>');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('<code>a&lt;b</code>');
   });
 
-  it('leaves single asterisks alone (η* is an optimum)', () => {
-    expect(markdownToHtml('best η* and ρ* per width')).toBe('<p>best η* and ρ* per width</p>');
+  it('leaves the optima’s asterisks and the Greek letters alone', () => {
+    expect(markdownToHtml('best η* and ρ* per width; (η*, ρ*) at ×8')).toBe(
+      '<p>best η* and ρ* per width; (η*, ρ*) at ×8</p>',
+    );
   });
 });

@@ -1,92 +1,20 @@
-import { escapeHtml } from './html-escape.js';
-
-/** `code` and **bold** inside a line (single asterisks stay: η* is an optimum, not emphasis). */
-function inline(text: string): string {
-  return escapeHtml(text)
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
-}
-
-function tableCells(line: string): string[] {
-  const trimmed = line.trim().replace(/^\|/, '').replace(/\|$/, '');
-  return trimmed.split('|').map((cell) => cell.trim());
-}
-
-const isTableRow = (line: string) => line.trim().startsWith('|');
-const isSeparator = (line: string) => /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/.test(line);
+import MarkdownIt from 'markdown-it';
 
 /**
- * The Markdown the bench commands write (headings, pipe tables with alignment,
- * bullet lists, paragraphs) as HTML. Everything else is shown as text: the
- * input is escaped, so a results file cannot inject markup into the report.
+ * markdown-it as the report uses it: CommonMark with GitHub's pipe tables, raw HTML off (so a
+ * results file's `<script>` is shown as text, not run), no typographic replacements (ρ, η* and
+ * numbers stay as written), and headings two levels down, below the report's own h2 sections.
  */
-export function markdownToHtml(markdown: string): string {
-  const lines = markdown.replace(/\r\n/g, '\n').split('\n');
-  const html: string[] = [];
-  let index = 0;
-  while (index < lines.length) {
-    const line = lines[index]!;
-    if (line.trim() === '') {
-      index++;
-      continue;
+const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
+markdown.core.ruler.push('report_heading_levels', (state) => {
+  for (const token of state.tokens) {
+    if (token.type === 'heading_open' || token.type === 'heading_close') {
+      token.tag = `h${Math.min(6, Number(token.tag.slice(1)) + 2)}`;
     }
-    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (heading) {
-      // Report sections are h2; a results file's headings sit below them.
-      const level = Math.min(6, heading[1]!.length + 2);
-      html.push(`<h${level}>${inline(heading[2]!)}</h${level}>`);
-      index++;
-      continue;
-    }
-    if (isTableRow(line) && index + 1 < lines.length && isSeparator(lines[index + 1]!)) {
-      const header = tableCells(line);
-      const aligns = tableCells(lines[index + 1]!).map((cell) =>
-        cell.endsWith(':') ? (cell.startsWith(':') ? 'center' : 'right') : 'left',
-      );
-      const cell = (tag: string, text: string, column: number) =>
-        `<${tag} style="text-align:${aligns[column] ?? 'left'}">${inline(text)}</${tag}>`;
-      const body: string[] = [];
-      index += 2;
-      while (index < lines.length && isTableRow(lines[index]!)) {
-        body.push(
-          `<tr>${tableCells(lines[index]!)
-            .map((text, column) => cell('td', text, column))
-            .join('')}</tr>`,
-        );
-        index++;
-      }
-      html.push(
-        `<table><thead><tr>${header.map((text, column) => cell('th', text, column)).join('')}</tr></thead>` +
-          `<tbody>${body.join('')}</tbody></table>`,
-      );
-      continue;
-    }
-    if (/^\s*[-*]\s+/.test(line)) {
-      const items: string[] = [];
-      while (index < lines.length && /^\s*[-*]\s+/.test(lines[index]!)) {
-        items.push(`<li>${inline(lines[index]!.replace(/^\s*[-*]\s+/, ''))}</li>`);
-        index++;
-      }
-      html.push(`<ul>${items.join('')}</ul>`);
-      continue;
-    }
-    const paragraph: string[] = [];
-    while (
-      index < lines.length &&
-      lines[index]!.trim() !== '' &&
-      !/^#{1,6}\s/.test(lines[index]!) &&
-      !isTableRow(lines[index]!) &&
-      !/^\s*[-*]\s+/.test(lines[index]!)
-    ) {
-      paragraph.push(lines[index]!.trim());
-      index++;
-    }
-    if (paragraph.length === 0) {
-      // A lone table row without a separator: show it as text.
-      paragraph.push(line.trim());
-      index++;
-    }
-    html.push(`<p>${inline(paragraph.join(' '))}</p>`);
   }
-  return html.join('\n');
+});
+
+/** The Markdown the bench commands write (headings, pipe tables, lists, paragraphs) as HTML, its raw HTML escaped. */
+export function markdownToHtml(text: string): string {
+  return markdown.render(text).trimEnd();
 }
