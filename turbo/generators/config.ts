@@ -12,20 +12,21 @@ interface Answers {
 }
 
 /**
- * Adds `project('packages/<name>')` to the projects list of the root vitest.config.ts, so the
- * new package's tests run with the others (and with the setup file that picks the TF.js backend).
+ * Adds `'packages/<name>'` to the project roots of the root vitest.config.ts (its ROOTS list, each
+ * run on every backend), so the new package's tests run with the others (and with the setup file
+ * that picks the TF.js backend).
  */
 function registerVitestProject(answers: object): string {
   const { name, turbo } = answers as Answers;
   const configPath = join(turbo.paths.root, 'vitest.config.ts');
-  const entry = `project('packages/${name}'),`;
+  const entry = `'packages/${name}',`;
   const source = readFileSync(configPath, 'utf8');
   if (source.includes(entry)) return `vitest.config.ts already runs packages/${name}`;
   const lines = source.split('\n');
   let last = lines.length - 1;
-  while (last >= 0 && !/^\s*project\('packages\/[^']+'\),\s*$/.test(lines[last] as string)) last -= 1;
+  while (last >= 0 && !/^\s*'packages\/[^']+',\s*$/.test(lines[last] as string)) last -= 1;
   if (last === -1) {
-    throw new Error(`no project('packages/...') entry in ${configPath}; add ${entry} to its projects list by hand`);
+    throw new Error(`no 'packages/...' project root in ${configPath}; add ${entry} to its ROOTS list by hand`);
   }
   const indent = /^\s*/.exec(lines[last] as string)?.[0] ?? '';
   lines.splice(last + 1, 0, `${indent}${entry}`);

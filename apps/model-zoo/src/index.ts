@@ -74,6 +74,8 @@ export {
   type CheckpointOptions,
   defaultLearningRate,
   defaultOptimizerFor,
+  LR_SCHEDULES,
+  type LrSchedule,
   OPTIMIZER_NAMES,
   type OptimizerName,
   type ResolvedTrainConfig,

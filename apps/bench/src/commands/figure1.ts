@@ -12,6 +12,8 @@ import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { figure1Grid } from '../experiments/figure1-grid.js';
 import { type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
+import type { AccuracyBaseline } from '../plot/rho-profile-chart.js';
+import { sgdBaselines } from '../plot/sgd-baselines.js';
 import { aggregateSweep } from '../plot/sweep-aggregate.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
@@ -29,21 +31,42 @@ interface Figure1Options {
   out?: string;
 }
 
-function driftTable(drifts: readonly OptimumDrift[]): string {
+const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
+
+/** Per preset: η*, ρ*, test accuracy ± its spread over seeds, and train accuracy at each width; how far the optimum moves. */
+export function driftTable(drifts: readonly OptimumDrift[]): string {
   const widths = drifts[0]?.optima.map((optimum) => optimum.widthMult) ?? [];
   const lines = [
-    `| preset | ${widths.map((width) => `η*, ρ* (acc) at ×${width}`).join(' | ')} | η* moves | ρ* moves |`,
+    `| preset | ${widths.map((width) => `×${width}: η*, ρ* — test (train)`).join(' | ')} | η* moves | ρ* moves |`,
     `|---|${widths.map(() => '---').join('|')}|---:|---:|`,
   ];
   for (const drift of drifts) {
     const cells = drift.optima.map(
-      (optimum) => `${optimum.lr}, ${optimum.rho} (${(100 * optimum.accuracy).toFixed(1)}%)`,
+      (optimum) =>
+        `${optimum.lr}, ${optimum.rho} — ${percent(optimum.accuracy)} ± ${percent(optimum.stdAccuracy)}` +
+        ` (${optimum.trainAccuracy === null ? '–' : percent(optimum.trainAccuracy)})`,
     );
+    const steps = (count: number) => `${count} step${count === 1 ? '' : 's'}`;
     lines.push(
-      `| ${drift.preset} | ${cells.join(' | ')} | ${drift.lrDriftOctaves.toFixed(1)} oct | ${drift.rhoDriftOctaves.toFixed(1)} oct |`,
+      `| ${drift.preset} | ${cells.join(' | ')} | ${steps(drift.lrDriftSteps)} | ${steps(drift.rhoDriftSteps)}${drift.rhoInterior ? '' : ' (edge)'} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** The paper's right panel in words: each preset's best at the widest width, best first, and SGD's. */
+export function widestComparison(drifts: readonly OptimumDrift[], sgd: readonly AccuracyBaseline[]): string {
+  const widest = drifts
+    .map((drift) => ({ preset: drift.preset, best: drift.optima[drift.optima.length - 1] }))
+    .filter((entry): entry is { preset: string; best: NonNullable<typeof entry.best> } => entry.best !== undefined)
+    .sort((a, b) => b.best.accuracy - a.best.accuracy);
+  const width = widest[0]?.best.widthMult;
+  return (
+    `At the widest width (×${width}), best test accuracy per preset: ` +
+    widest.map(({ preset, best }) => `${preset} ${percent(best.accuracy)} ± ${percent(best.stdAccuracy)}`).join(', ') +
+    (sgd.length > 0 ? `; ${sgd.map((baseline) => `${baseline.label} ${percent(baseline.accuracy)}`).join(', ')}` : '') +
+    '.'
+  );
 }
 
 /** `bench figure1`; `rules` (the installed ones) are listed in its help. */
@@ -93,10 +116,13 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
         `${summary.failed} failed, ${summary.seconds.toFixed(0)} s on ${summary.backend}.\n\n`,
     );
     const aggregate = aggregateSweep(summary.rows);
-    const drifts = optimumDrift(aggregate.optima, options.rule);
+    const drifts = optimumDrift(aggregate.points, aggregate.optima, options.rule);
     process.stdout.write(
-      `Optimal (η, ρ) of ${registry.descriptor(options.rule).label} per preset and width, and how far it moves across widths (octaves = factors of 2):\n\n` +
-        `${driftTable(drifts)}\n\n`,
+      `Optimal (η, ρ) of ${registry.descriptor(options.rule).label} per preset and width` +
+        ' (ρ = 0: the SGD run of the same parameterization), ' +
+        'test accuracy ± std over seeds (train accuracy), and how far the optimum moves across widths ' +
+        'in grid steps ("edge": ρ* is the smallest or largest radius at some width):\n\n' +
+        `${driftTable(drifts)}\n\n${widestComparison(drifts, sgdBaselines(aggregate.points, Math.max(...grid.widths)))}\n\n`,
     );
     const report = await buildReport(out);
     process.stdout.write(`Results: ${out}\nReport: ${report.html}\n`);

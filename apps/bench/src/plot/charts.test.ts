@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { CellConfig } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
 import { heatmapChart, regionOutline } from './heatmap-chart.js';
+import { parameterizationOf } from './parameterization.js';
 import { rhoProfileChart } from './rho-profile-chart.js';
 import { ruleComparisonChart } from './rule-comparison-chart.js';
-import { parameterizationOf, sgdBaselines } from './sgd-baselines.js';
+import { sgdBaselines } from './sgd-baselines.js';
 import { aggregateSweep } from './sweep-aggregate.js';
 import { transferChart } from './transfer-chart.js';
 
@@ -94,7 +95,8 @@ for (const [preset, accuracy] of [
   rows.push(row({ rule: 'sgd', preset, widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.5));
 }
 const aggregate = aggregateSweep(rows);
-const sam = aggregate.points.filter((point) => point.rule === 'sam');
+// SAM's own points; its ρ = 0 points made of the SGD runs are tested in sweep-aggregate.test.ts.
+const sam = aggregate.points.filter((point) => point.rule === 'sam' && !point.fromSgd);
 
 describe('sgdBaselines', () => {
   it('takes SGD’s best accuracy per parameterization at the width asked for', () => {

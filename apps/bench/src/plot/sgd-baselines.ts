@@ -1,12 +1,6 @@
-import { PRESETS } from '@mup2/core';
+import { parameterizationOf } from './parameterization.js';
 import type { AccuracyBaseline } from './rho-profile-chart.js';
 import type { GridPoint } from './sweep-aggregate.js';
-
-/** 'sp' or 'mup' for a preset name; a name core does not know counts as SP if it starts with 'sp'. */
-export function parameterizationOf(preset: string): 'sp' | 'mup' {
-  if (Object.hasOwn(PRESETS, preset)) return PRESETS[preset as keyof typeof PRESETS].parameterization;
-  return preset.startsWith('sp') ? 'sp' : 'mup';
-}
 
 /**
  * SGD's best mean accuracy over η in SP and in µP, at `widthMult` (or, when

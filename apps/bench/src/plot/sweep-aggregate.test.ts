@@ -119,12 +119,51 @@ describe('aggregateSweep', () => {
       row({ preset: 'sp-naive', widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
       row({ rule: 'sgd', preset: 'mup2', widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.9),
     ]);
-    expect(mixed.points.map((p) => `${p.rule} ${p.preset} ${p.lr}`)).toEqual([
-      'sgd mup2 0.1',
-      'sam sp-naive 0.1',
-      'sam sp-naive 1',
-      'sam mup2 0.1',
+    expect(mixed.points.map((p) => `${p.rule} ${p.preset} ${p.lr} ${p.rho}`)).toEqual([
+      'sgd mup2 0.1 0',
+      'sam sp-naive 0.1 0.1',
+      'sam sp-naive 1 0.1',
+      'sam mup2 0.1 0',
+      'sam mup2 0.1 0.1',
     ]);
+  });
+
+  it('makes the SGD runs each rule’s ρ = 0 points in the same parameterization, unless the rule ran ρ = 0 itself', () => {
+    const withSgd = aggregateSweep([
+      row({ preset: 'sp-naive', widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
+      row({ preset: 'sp-lp', widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
+      row({ preset: 'mup2', widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
+      row({ preset: 'mup2', widthMult: 2, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
+      row({ preset: 'mup-global', widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.7),
+      row({ preset: 'mup-global', widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9),
+      {
+        ...row({ rule: 'sgd', preset: 'sp-naive', widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.8),
+        finalTrainAccuracy: 0.97,
+      },
+      row({ rule: 'sgd', preset: 'sp-naive', widthMult: 1, lr: 0.1, rho: 0, seed: 1 }, 0.6),
+      row({ rule: 'sgd', preset: 'mup-naive', widthMult: 1, lr: 0.1, rho: 0, seed: 0 }, 0.85),
+      row({ rule: 'sgd', preset: 'mup-naive', widthMult: 1, lr: 0.3, rho: 0, seed: 0 }, 0.5),
+    ]);
+    const zero = withSgd.points.filter((p) => p.rule === 'sam' && p.rho === 0);
+    expect(zero.map((p) => [p.preset, p.widthMult, p.lr, p.meanAccuracy, p.fromSgd])).toEqual([
+      // SP SGD (mean of its two seeds) under both SP presets.
+      ['sp-naive', 1, 0.1, 0.7, true],
+      ['sp-lp', 1, 0.1, 0.7, true],
+      // µP SGD under the µP presets; mup-global's own ρ = 0 run stays (not replaced), and SGD at η 0.3 too.
+      ['mup-global', 1, 0.1, 0.7, false],
+      ['mup-global', 1, 0.3, 0.5, true],
+      ['mup2', 1, 0.1, 0.85, true],
+      ['mup2', 1, 0.3, 0.5, true],
+    ]);
+    // The copy keeps the run's other numbers: the train accuracy of the seed that recorded it.
+    expect(zero[0]?.meanTrainAccuracy).toBe(0.97);
+    expect(zero[0]?.stdAccuracy).toBeCloseTo(Math.SQRT2 * 0.1, 12);
+    // No SGD rows at width 2, so no ρ = 0 point there; the SGD points themselves are unchanged.
+    expect(zero.some((p) => p.widthMult === 2)).toBe(false);
+    expect(withSgd.points.filter((p) => p.rule === 'sgd').every((p) => !p.fromSgd)).toBe(true);
+    // µP SGD (0.85) is below mup2's SAM (0.9): the optimum at width 1 stays ρ 0.1.
+    expect(withSgd.optima.find((p) => p.preset === 'mup2' && p.widthMult === 1)?.rho).toBe(0.1);
+    expect(aggregateSweep([row({ widthMult: 1, lr: 0.1, rho: 0.1, seed: 0 }, 0.9)]).points).toHaveLength(1);
   });
 });
 

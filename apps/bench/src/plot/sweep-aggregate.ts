@@ -1,5 +1,6 @@
 import type { CellConfig } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
+import { parameterizationOf } from './parameterization.js';
 
 /** Test accuracy below this is drawn grey as unstable (the paper's Figure 1). */
 export const UNSTABLE_ACCURACY = 0.3;
@@ -21,6 +22,16 @@ export interface GridPoint {
   readonly meanAccuracy: number;
   /** Sample standard deviation (n − 1) over those seeds; 0 for a single seed. */
   readonly stdAccuracy: number;
+  /**
+   * Mean accuracy on the training split at the final weights over the seeds that recorded it
+   * (null if none did: rows of older sweeps, or only diverged runs).
+   */
+  readonly meanTrainAccuracy: number | null;
+  /**
+   * A ρ = 0 point of a perturbation rule made of the sweep's SGD runs in the same parameterization:
+   * SamOptimizer at ρ = 0 takes exactly the base optimizer's step, so they are the same runs.
+   */
+  readonly fromSgd: boolean;
   /** Seeds that finished training (ok or diverged). */
   readonly seeds: number;
   readonly diverged: number;
@@ -73,14 +84,53 @@ const panelKey = (point: Pick<GridPoint, 'experiment' | 'rule' | 'preset' | 'wid
   JSON.stringify([point.experiment, point.rule, point.preset, point.widthMult]);
 
 /**
+ * The SGD rows again as ρ = 0 rows of every perturbation rule and preset of the sweep with the
+ * same parameterization (a preset's perturbation scaling means nothing at ρ = 0), for the
+ * (experiment, rule, preset, width, η) a rule's own rows do not already cover at ρ = 0.
+ */
+function sgdAsRhoZero(rows: readonly SweepRow[]): SweepRow[] {
+  const perturbed = rows.filter((row) => row.config.rule !== 'sgd' && row.status !== 'failed');
+  const sgd = rows.filter((row) => row.config.rule === 'sgd' && row.status !== 'failed');
+  if (perturbed.length === 0 || sgd.length === 0) return [];
+  const panels = new Map<string, Pick<CellConfig, 'rule' | 'preset'>>();
+  const ownZero = new Set<string>();
+  for (const row of perturbed) {
+    const experiment = experimentLabel(row.config);
+    panels.set(JSON.stringify([experiment, row.config.rule, row.config.preset]), {
+      rule: row.config.rule,
+      preset: row.config.preset,
+    });
+    if (row.config.rho === 0) {
+      const { rule, preset, widthMult, lr } = row.config;
+      ownZero.add(JSON.stringify([experiment, rule, preset, widthMult, lr]));
+    }
+  }
+  const copies: SweepRow[] = [];
+  for (const row of sgd) {
+    const experiment = experimentLabel(row.config);
+    for (const [key, { rule, preset }] of panels) {
+      if (JSON.parse(key)[0] !== experiment) continue;
+      if (parameterizationOf(preset) !== parameterizationOf(row.config.preset)) continue;
+      if (ownZero.has(JSON.stringify([experiment, rule, preset, row.config.widthMult, row.config.lr]))) continue;
+      copies.push({ ...row, config: { ...row.config, rule, preset, rho: 0 } });
+    }
+  }
+  return copies;
+}
+
+/**
  * Means over seeds per (experiment, rule, preset, width, η, ρ), the optimum of
  * each (experiment, rule, preset, width) panel and the points within one
  * percentage point of it. Failed cells are set aside; diverged ones count with
  * their accuracy (0), as a run that diverges is a real outcome of that (η, ρ).
  * A cell that appears twice for one seed (a sweep rerun into the same folder)
- * counts once, its last row winning.
+ * counts once, its last row winning. When the sweep ran rule 'sgd', its runs are
+ * also each perturbation rule's ρ = 0 points (marked `fromSgd`), so a panel's
+ * optimum can be "no perturbation".
  */
 export function aggregateSweep(rows: readonly SweepRow[]): SweepAggregate {
+  const copies = sgdAsRhoZero(rows);
+  const copied = new Set(copies);
   const failed: SweepRow[] = [];
   const experiments: string[] = [];
   const groups = new Map<
@@ -88,12 +138,19 @@ export function aggregateSweep(rows: readonly SweepRow[]): SweepAggregate {
     {
       key: Omit<
         GridPoint,
-        'meanAccuracy' | 'stdAccuracy' | 'seeds' | 'diverged' | 'unstable' | 'nearOptimum' | 'optimum'
+        | 'meanAccuracy'
+        | 'stdAccuracy'
+        | 'meanTrainAccuracy'
+        | 'seeds'
+        | 'diverged'
+        | 'unstable'
+        | 'nearOptimum'
+        | 'optimum'
       >;
       bySeed: Map<number, SweepRow>;
     }
   >();
-  for (const row of rows) {
+  for (const row of [...rows, ...copies]) {
     if (row.status === 'failed') {
       failed.push(row);
       continue;
@@ -104,7 +161,7 @@ export function aggregateSweep(rows: readonly SweepRow[]): SweepAggregate {
     const id = JSON.stringify([experiment, rule, preset, widthMult, lr, rho]);
     let group = groups.get(id);
     if (!group) {
-      group = { key: { experiment, rule, preset, widthMult, lr, rho }, bySeed: new Map() };
+      group = { key: { experiment, rule, preset, widthMult, lr, rho, fromSgd: copied.has(row) }, bySeed: new Map() };
       groups.set(id, group);
     }
     group.bySeed.set(row.seed ?? row.config.seed, row);
@@ -114,10 +171,14 @@ export function aggregateSweep(rows: readonly SweepRow[]): SweepAggregate {
     const seedRows = [...bySeed.values()];
     const accuracies = seedRows.map(accuracyOf);
     const meanAccuracy = mean(accuracies);
+    const trainAccuracies = seedRows
+      .map((row) => row.finalTrainAccuracy)
+      .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
     return {
       ...key,
       meanAccuracy,
       stdAccuracy: sampleStd(accuracies),
+      meanTrainAccuracy: trainAccuracies.length > 0 ? mean(trainAccuracies) : null,
       seeds: seedRows.length,
       diverged: seedRows.filter((row) => row.status === 'diverged').length,
       unstable: meanAccuracy < UNSTABLE_ACCURACY,

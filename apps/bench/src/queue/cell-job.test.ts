@@ -60,11 +60,13 @@ describe('isCellOutcome', () => {
       status: 'ok',
       finalTestAccuracy: 0.5,
       bestTestAccuracy: 0.5,
+      finalTrainAccuracy: 0.75,
       trainLoss: 1,
       seconds: 1,
       backend: 'wasm',
     };
     expect(isCellOutcome(outcome)).toBe(true);
+    expect(isCellOutcome({ ...outcome, finalTrainAccuracy: 'high' })).toBe(false);
     expect(isCellOutcome({ ...outcome, status: 'failed', finalTestAccuracy: null, error: 'x' })).toBe(true);
     expect(isCellOutcome({ ...outcome, status: 'done' })).toBe(false);
     expect(isCellOutcome('ok')).toBe(false);

@@ -109,6 +109,7 @@ export function isCellOutcome(value: unknown): value is CellOutcome {
     STATUSES.includes(value.status) &&
     numberOrNull(value.finalTestAccuracy) &&
     numberOrNull(value.bestTestAccuracy) &&
+    numberOrNull(value.finalTrainAccuracy) &&
     numberOrNull(value.trainLoss) &&
     typeof value.seconds === 'number' &&
     (value.backend === null || typeof value.backend === 'string') &&

@@ -188,6 +188,7 @@ function rowOfFailedJob(cell: SweepCell, job: FinishedJob, reason = job.failedRe
     status: 'failed',
     finalTestAccuracy: null,
     bestTestAccuracy: null,
+    finalTrainAccuracy: null,
     trainLoss: null,
     seconds: job.seconds,
     backend: null,

@@ -15,17 +15,18 @@ const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
 
 function optimaTable(optima: readonly GridPoint[]): string {
   return htmlTable(
-    ['preset', 'width', 'η*', 'ρ*', 'test accuracy (mean ± std)', 'seeds', 'diverged'],
+    ['preset', 'width', 'η*', 'ρ*', 'test accuracy (mean ± std)', 'train accuracy (mean)', 'seeds', 'diverged'],
     optima.map((point) => [
       point.preset,
       `×${point.widthMult}`,
       formatGridValue(point.lr),
-      formatGridValue(point.rho),
+      point.fromSgd ? '0 (SGD)' : formatGridValue(point.rho),
       `${percent(point.meanAccuracy)} ± ${percent(point.stdAccuracy)}`,
+      point.meanTrainAccuracy === null ? '–' : percent(point.meanTrainAccuracy),
       String(point.seeds),
       String(point.diverged),
     ]),
-    [false, true, true, true, true, true, true],
+    [false, true, true, true, true, true, true, true],
   );
 }
 
@@ -50,7 +51,12 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
       (sweep.skippedLines.length > 0
         ? ` Skipped results.jsonl line${sweep.skippedLines.length === 1 ? '' : 's'} ${sweep.skippedLines.join(', ')} (not a result row).`
         : '') +
-      ` Accuracy is the final test accuracy, averaged over seeds; a diverged run counts as its accuracy, 0; failed cells enter no average.</p>`,
+      ` Accuracy is the final test accuracy, averaged over seeds; a diverged run counts as its accuracy, 0; failed cells enter no average.` +
+      ' Train accuracy is measured on the training split at the final weights.' +
+      (sweep.rows.some((row) => row.config.rule === 'sgd') && sweep.rows.some((row) => row.config.rule !== 'sgd')
+        ? ' The SGD runs are also each rule’s ρ = 0 row: SAM at ρ = 0 takes exactly the base optimizer’s step.'
+        : '') +
+      '</p>',
   );
   html(
     sweep.grid === undefined

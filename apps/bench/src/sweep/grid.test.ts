@@ -13,6 +13,7 @@ describe('parseGrid', () => {
     expect(grid.seeds).toEqual([3]);
     expect(grid.models).toEqual(['mlp']);
     expect(grid.limit).toBeNull();
+    expect(grid.testLimit).toBeNull();
   });
 
   it('gives grids with the same cells the same hash, whatever order and form they were written in', () => {
@@ -80,7 +81,7 @@ describe('expandGrid', () => {
   });
 
   it('passes the settings a grid sets, and only those, to every cell', () => {
-    const [cell] = expandGrid(parseGrid({ rules: 'sam', limit: 256, weightDecay: '5e-4' }));
+    const [cell] = expandGrid(parseGrid({ rules: 'sam', limit: 256, testLimit: 1000, weightDecay: '5e-4' }));
     expect(cell?.config).toEqual({
       model: 'mlp',
       dataset: 'mnist',
@@ -93,6 +94,7 @@ describe('expandGrid', () => {
       batch: 64,
       seed: 0,
       limit: 256,
+      testLimit: 1000,
       weightDecay: 5e-4,
     });
   });

@@ -2,6 +2,8 @@ import { PRESET_NAMES, PRESETS, type PresetName } from '@mup2/core';
 import {
   DATASET_NAMES,
   type DatasetName,
+  LR_SCHEDULES,
+  type LrSchedule,
   MODEL_NAMES,
   type ModelName,
   NO_RULE,
@@ -39,7 +41,10 @@ export interface SweepGrid {
   readonly batches: readonly number[];
   readonly baseWidthMult: number | null;
   readonly limit: number | null;
+  /** Test examples kept (null: as many as `limit`). */
+  readonly testLimit: number | null;
   readonly optimizer: OptimizerName | null;
+  readonly lrSchedule: LrSchedule | null;
   readonly momentum: number | null;
   readonly weightDecay: number | null;
   /** m-sharpness of every perturbing cell (unset: the whole batch). */
@@ -79,7 +84,9 @@ export const GRID_LIST_KEYS = [
 export const GRID_SETTING_KEYS = [
   'baseWidthMult',
   'limit',
+  'testLimit',
   'optimizer',
+  'lrSchedule',
   'momentum',
   'weightDecay',
   'mSharpness',
@@ -217,6 +224,14 @@ function ruleOptionsSetting(
   return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }
 
+function nameSetting<T extends string>(key: SettingKey, value: unknown, allowed: readonly T[]): T | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new SweepError(`grid: unknown ${key} ${show(value)}; expected one of ${allowed.join(', ')}.`);
+  }
+  return value as T;
+}
+
 function setting(key: SettingKey, value: unknown, rule: NumberRule): number | null {
   if (value === undefined || value === null) return null;
   const parsed = toNumber(key, value);
@@ -244,10 +259,6 @@ export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGri
   const rhos = numberList('rhos', given('rhos'));
   const momentum = setting('momentum', input.momentum, NON_NEGATIVE);
   if (momentum !== null && momentum >= 1) throw new SweepError(`grid: momentum must be in [0, 1), got ${momentum}.`);
-  const optimizer = input.optimizer ?? null;
-  if (optimizer !== null && !(OPTIMIZER_NAMES as readonly unknown[]).includes(optimizer)) {
-    throw new SweepError(`grid: unknown optimizer ${show(optimizer)}; expected one of ${OPTIMIZER_NAMES.join(', ')}.`);
-  }
   const mSharpness = setting('mSharpness', input.mSharpness, POSITIVE_INTEGER);
   const perturbationInterval = setting('perturbationInterval', input.perturbationInterval, POSITIVE_INTEGER);
   const ruleOptions = ruleOptionsSetting(input.ruleOptions, ruleNames, rules);
@@ -265,7 +276,9 @@ export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGri
     batches: numberList('batches', given('batches')),
     baseWidthMult: setting('baseWidthMult', input.baseWidthMult, POSITIVE),
     limit: setting('limit', input.limit, POSITIVE_INTEGER),
-    optimizer: optimizer as OptimizerName | null,
+    testLimit: setting('testLimit', input.testLimit, POSITIVE_INTEGER),
+    optimizer: nameSetting('optimizer', input.optimizer, OPTIMIZER_NAMES),
+    lrSchedule: nameSetting('lrSchedule', input.lrSchedule, LR_SCHEDULES),
     momentum,
     weightDecay: setting('weightDecay', input.weightDecay, NON_NEGATIVE),
     ...(mSharpness !== null && { mSharpness }),
@@ -299,7 +312,9 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
   const optional = {
     ...(grid.baseWidthMult !== null && { baseWidthMult: grid.baseWidthMult }),
     ...(grid.limit !== null && { limit: grid.limit }),
+    ...(grid.testLimit !== null && { testLimit: grid.testLimit }),
     ...(grid.optimizer !== null && { optimizer: grid.optimizer }),
+    ...(grid.lrSchedule !== null && { lrSchedule: grid.lrSchedule }),
     ...(grid.momentum !== null && { momentum: grid.momentum }),
     ...(grid.weightDecay !== null && { weightDecay: grid.weightDecay }),
   };

@@ -14,6 +14,8 @@ export interface SweepRow {
   readonly seed: number;
   readonly finalTestAccuracy: number | null;
   readonly bestTestAccuracy: number | null;
+  /** Accuracy on the training split at the final weights (absent in rows of sweeps before it was recorded). */
+  readonly finalTrainAccuracy?: number | null;
   readonly trainLoss: number | null;
   readonly seconds: number;
   readonly backend: string | null;

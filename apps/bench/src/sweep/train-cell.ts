@@ -12,6 +12,7 @@ export interface CellOutcome {
   readonly status: CellStatus;
   readonly finalTestAccuracy: number | null;
   readonly bestTestAccuracy: number | null;
+  readonly finalTrainAccuracy: number | null;
   readonly trainLoss: number | null;
   readonly seconds: number;
   readonly backend: string | null;
@@ -32,6 +33,7 @@ export function failedOutcome(error: unknown, seconds = 0): CellOutcome {
     status: 'failed',
     finalTestAccuracy: null,
     bestTestAccuracy: null,
+    finalTrainAccuracy: null,
     trainLoss: null,
     seconds,
     backend: null,
@@ -61,6 +63,7 @@ export async function trainCell(
       status: result.diverged ? 'diverged' : 'ok',
       finalTestAccuracy: finiteOrNull(result.finalTestAccuracy),
       bestTestAccuracy: finiteOrNull(result.bestTestAccuracy),
+      finalTrainAccuracy: finiteOrNull(result.finalTrainAccuracy),
       trainLoss: finiteOrNull(result.trainLoss),
       seconds: result.seconds,
       backend: result.backend,
@@ -100,6 +103,7 @@ export function rowOfOutcome(cell: SweepCell, outcome: CellOutcome): SweepRow {
     seed: cell.config.seed,
     finalTestAccuracy: outcome.finalTestAccuracy,
     bestTestAccuracy: outcome.bestTestAccuracy,
+    finalTrainAccuracy: outcome.finalTrainAccuracy,
     trainLoss: outcome.trainLoss,
     seconds: outcome.seconds,
     backend: outcome.backend,

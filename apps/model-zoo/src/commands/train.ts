@@ -7,6 +7,8 @@ import { loadRules, NO_RULE, type RuleRegistry } from '../rules/rule-registry.js
 import {
   defaultLearningRate,
   defaultOptimizerFor,
+  LR_SCHEDULES,
+  type LrSchedule,
   OPTIMIZER_NAMES,
   type OptimizerName,
   resolveTrainConfig,
@@ -27,9 +29,9 @@ interface TrainOptions {
   preset: PresetName;
   optimizer?: OptimizerName;
   lr?: number;
-  rho?: number;
   mSharpness?: number;
   perturbationInterval?: number;
+  rho?: number;
   momentum?: number;
   weightDecay?: number;
   epochs: number;
@@ -38,6 +40,8 @@ interface TrainOptions {
   dataset: DatasetName;
   dataDir?: string;
   limit?: number;
+  testLimit?: number;
+  lrSchedule?: LrSchedule;
   augment?: boolean;
   backend?: string;
   checkpoint?: string;
@@ -83,6 +87,11 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       ),
     )
     .option('--lr <x>', 'learning rate η at base width (default: 0.1 for sgd, 0.001 for adam)', positiveNumber)
+    .addOption(
+      new Option('--lr-schedule <name>', 'constant, or cosine (η decays to 0 over the run)')
+        .choices(LR_SCHEDULES)
+        .default('constant'),
+    )
     .option('--rho <x>', 'perturbation radius ρ (default: the rule’s own, listed below)', nonNegativeNumber)
     .option(
       '--m-sharpness <m>',
@@ -102,6 +111,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
@@ -138,6 +148,8 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       dataset: options.dataset,
       ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
       ...(options.limit !== undefined && { limit: options.limit }),
+      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+      ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
       ...(options.augment !== undefined && { augment: options.augment }),
       ...(options.checkpoint !== undefined && {
         checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },

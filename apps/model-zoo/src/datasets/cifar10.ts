@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { DatasetError } from './dataset-error.js';
 import { findDatasetFile, readDatasetFile } from './dataset-file.js';
 import type { DatasetSplit, ImageDataset } from './image-dataset.js';
-import { type DatasetLoadOptions, limitedCount } from './load-options.js';
+import { type DatasetLoadOptions, limitedCount, splitLimits } from './load-options.js';
 import { DATASET_NORMALIZATION } from './normalization.js';
 
 export const CIFAR10_CLASSES = 10;
@@ -93,8 +93,9 @@ export async function loadCifar10(options: DatasetLoadOptions = {}): Promise<Ima
   const allFiles = [...CIFAR10_TRAIN_FILES, ...CIFAR10_TEST_FILES];
   const candidates = [options.dataDir, join(options.dataDir, ARCHIVE_FOLDER)];
   const directory = dirname(await findDatasetFile(candidates, allFiles, 'cifar10'));
-  const train = await loadSplit(directory, CIFAR10_TRAIN_FILES, options.limit);
-  const test = await loadSplit(directory, CIFAR10_TEST_FILES, options.limit);
+  const limits = splitLimits(options);
+  const train = await loadSplit(directory, CIFAR10_TRAIN_FILES, limits.train);
+  const test = await loadSplit(directory, CIFAR10_TEST_FILES, limits.test);
   return {
     name: 'cifar10',
     train,

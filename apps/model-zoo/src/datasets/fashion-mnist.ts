@@ -2,7 +2,7 @@ import { DatasetError } from './dataset-error.js';
 import { findDatasetFile, readDatasetFile } from './dataset-file.js';
 import { parseIdx } from './idx-file.js';
 import type { DatasetSplit, ImageDataset } from './image-dataset.js';
-import { type DatasetLoadOptions, limitedCount } from './load-options.js';
+import { type DatasetLoadOptions, limitedCount, splitLimits } from './load-options.js';
 import { DATASET_NORMALIZATION } from './normalization.js';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the four gzipped IDX files. */
@@ -56,8 +56,9 @@ async function loadSplit(
  */
 export async function loadFashionMnist(options: DatasetLoadOptions = {}): Promise<ImageDataset> {
   const directory = options.dataDir ?? DEFAULT_FASHION_MNIST_DIR;
-  const train = await loadSplit(directory, SPLIT_FILES.train, options.limit);
-  const test = await loadSplit(directory, SPLIT_FILES.test, options.limit);
+  const limits = splitLimits(options);
+  const train = await loadSplit(directory, SPLIT_FILES.train, limits.train);
+  const test = await loadSplit(directory, SPLIT_FILES.test, limits.test);
   if (train.height !== test.height || train.width !== test.width) {
     throw new DatasetError(
       `fashion-mnist in ${directory}: train images are ${train.height}×${train.width}, test images ${test.height}×${test.width}`,

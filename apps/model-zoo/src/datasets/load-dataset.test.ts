@@ -39,6 +39,15 @@ describe('loadDataset', () => {
     expect([fashion.name, fashion.train.count, fashion.test.count]).toEqual(['fashion-mnist', 6, 4]);
     const cifar = await loadDataset({ name: 'cifar10', dataDir: join(directory, 'cifar'), limit: 7 });
     expect([cifar.name, cifar.train.count, cifar.test.count]).toEqual(['cifar10', 7, 3]);
+    const fewerTest = await loadDataset({ name: 'fashion-mnist', dataDir: join(directory, 'fashion'), testLimit: 2 });
+    expect([fewerTest.train.count, fewerTest.test.count]).toEqual([6, 2]);
+    const fewerCifar = await loadDataset({
+      name: 'cifar10',
+      dataDir: join(directory, 'cifar'),
+      limit: 5,
+      testLimit: 1,
+    });
+    expect([fewerCifar.train.count, fewerCifar.test.count]).toEqual([5, 1]);
     expect(cifar.imageShape).toEqual([32, 32, 3]);
   });
 

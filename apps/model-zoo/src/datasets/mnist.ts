@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { DatasetSplit, ImageDataset } from './image-dataset.js';
-import { type DatasetLoadOptions, limitedCount } from './load-options.js';
+import { type DatasetLoadOptions, limitedCount, splitLimits } from './load-options.js';
 import { DATASET_NORMALIZATION } from './normalization.js';
 import { seededRandom, shuffledIndices } from './seeded-random.js';
 
@@ -29,7 +29,7 @@ const SPLIT_SEED = 20_241_102;
  * `set(8000, 2000)` yields a short, unbalanced test set. Instead all 10,000
  * digits are ordered by a fixed-seed permutation and cut 8,000 / 2,000.
  */
-export async function loadMnist(options: Pick<DatasetLoadOptions, 'limit'> = {}): Promise<ImageDataset> {
+export async function loadMnist(options: Pick<DatasetLoadOptions, 'limit' | 'testLimit'> = {}): Promise<ImageDataset> {
   // A CommonJS package of ten 2 MB JSON files: loaded on first use only.
   const digits = createRequire(import.meta.url)('mnist') as readonly MnistDigit[];
   const total = digits.slice(0, MNIST_CLASSES).reduce((sum, digit) => sum + digit.length, 0);
@@ -41,8 +41,9 @@ export async function loadMnist(options: Pick<DatasetLoadOptions, 'limit'> = {})
   const order = shuffledIndices(total, seededRandom(SPLIT_SEED));
   const testCount = MNIST_TEST_COUNT;
 
-  const makeSplit = (from: number, available: number): DatasetSplit => {
-    const count = limitedCount(available, options.limit);
+  const limits = splitLimits(options);
+  const makeSplit = (from: number, available: number, limit: number | undefined): DatasetSplit => {
+    const count = limitedCount(available, limit);
     const images = new Float32Array(count * PIXELS);
     const labels = new Uint8Array(count);
     for (let i = 0; i < count; i++) {
@@ -56,8 +57,8 @@ export async function loadMnist(options: Pick<DatasetLoadOptions, 'limit'> = {})
 
   return {
     name: 'mnist',
-    train: makeSplit(0, total - testCount),
-    test: makeSplit(total - testCount, testCount),
+    train: makeSplit(0, total - testCount, limits.train),
+    test: makeSplit(total - testCount, testCount, limits.test),
     imageShape: [SIDE, SIDE, 1],
     classes: MNIST_CLASSES,
     normalization: DATASET_NORMALIZATION.mnist,

@@ -94,6 +94,37 @@ describe('checkpoints', () => {
       expect(names).toEqual(expect.arrayContaining(['sam/perturbation-step', '@0/sam-perturbation']));
   });
 
+  it('resumes a cosine-schedule run stopped after epoch 1 bit for bit, and refuses to stretch its schedule', async () => {
+    const config: TrainConfig = { ...base, lrSchedule: 'cosine' };
+    const straightDir = join(root, 'cosine-straight');
+    const stoppedDir = join(root, 'cosine-stopped');
+    const straight = await trainRun({ ...config, checkpoint: { dir: straightDir } });
+    // A run of 2 epochs that dies after epoch 1 is saved (the hook runs after the checkpoint is written).
+    const died = await trainRun(
+      { ...config, checkpoint: { dir: stoppedDir } },
+      {
+        onEpoch: () => {
+          throw new Error('killed');
+        },
+      },
+    ).catch((error: unknown) => error);
+    expect((died as Error).message).toBe('killed');
+    const resumed = await trainRun({ ...config, checkpoint: { dir: stoppedDir, resume: true } });
+    expect(resumed.resumedFromEpoch).toBe(1);
+    expect(withoutSeconds(resumed)).toEqual(withoutSeconds(straight));
+    expectSameState(
+      (await readCheckpoint(stoppedDir)) as LoadedCheckpoint,
+      (await readCheckpoint(straightDir)) as LoadedCheckpoint,
+    );
+    // The schedule differs from the constant one: the runs part ways.
+    const constant = await trainRun({ ...base, epochs: 2 });
+    expect(constant.trainLoss).not.toBe(straight.trainLoss);
+    const stretched = await rejection(
+      trainRun({ ...config, epochs: 3, checkpoint: { dir: straightDir, resume: true } }),
+    );
+    expect(stretched.message).toContain('epochs 2 there, 3 now (the cosine schedule spans the run)');
+  });
+
   it('keeps one manifest and the data file of the last epoch, and leaves no temporary files', async () => {
     const dir = join(root, 'layout');
     await trainRun({ ...base, rule: 'sgd', limit: 128, checkpoint: { dir } });
@@ -181,7 +212,7 @@ describe('checkpoints', () => {
       const error = await rejection(resume(good, { lr: 0.1, rule: 'sam' }));
       expect(error.message).toBe(
         `checkpoint ${join(good, CHECKPOINT_MANIFEST)} was written by a run with another config ` +
-          '(rule "sgd" there, "sam" now; lr 0.05 there, 0.1 now); resume with the same config (only epochs may change) ' +
+          '(rule "sgd" there, "sam" now; lr 0.05 there, 0.1 now); resume with the same config (only epochs may change, and not under a learning-rate schedule) ' +
           'or choose another checkpoint directory.',
       );
     });

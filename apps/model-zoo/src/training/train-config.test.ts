@@ -40,6 +40,8 @@ describe('resolveTrainConfig', () => {
       baseWidthMult: null,
       dataDir: null,
       limit: null,
+      testLimit: null,
+      lrSchedule: 'constant',
       optimizer: 'sgd',
       momentum: 0.9,
       weightDecay: 0,

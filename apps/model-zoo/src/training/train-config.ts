@@ -8,6 +8,10 @@ import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
+/** 'constant': η throughout; 'cosine': η · ½(1 + cos(π t / T)) at step t of T, down to 0 at the end. */
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
 /** Where `trainRun` saves a checkpoint after every epoch, and whether it continues from the one found there. */
 export interface CheckpointOptions {
   readonly dir: string;
@@ -51,8 +55,12 @@ export interface TrainConfig {
   readonly dataDir?: string;
   /** Keep at most this many examples of each split. */
   readonly limit?: number;
+  /** Keep at most this many test examples instead (default: `limit`). */
+  readonly testLimit?: number;
   /** Default: 'adam' (AdamW) for the ViT, 'sgd' with momentum for the others. */
   readonly optimizer?: OptimizerName;
+  /** How the learning rate changes over the run. Default 'constant'. */
+  readonly lrSchedule?: LrSchedule;
   /** SGD momentum. Default 0.9; SGD only. */
   readonly momentum?: number;
   /** SGD: L2 penalty added to the gradient; Adam: decoupled (AdamW). Default 0. */
@@ -81,7 +89,9 @@ export interface ResolvedTrainConfig {
   readonly dataset: DatasetName;
   readonly dataDir: string | null;
   readonly limit: number | null;
+  readonly testLimit: number | null;
   readonly optimizer: OptimizerName;
+  readonly lrSchedule: LrSchedule;
   /** 0 for Adam. */
   readonly momentum: number;
   readonly weightDecay: number;
@@ -106,7 +116,9 @@ const CONFIG_KEYS = [
   'dataset',
   'dataDir',
   'limit',
+  'testLimit',
   'optimizer',
+  'lrSchedule',
   'momentum',
   'weightDecay',
   'augment',
@@ -231,8 +243,10 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
     fail(`dataDir must be a non-empty path, got ${show(config.dataDir)}.`);
   }
   if (config.limit !== undefined) positiveInteger('limit', config.limit);
+  if (config.testLimit !== undefined) positiveInteger('testLimit', config.testLimit);
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
+  if (config.lrSchedule !== undefined) oneOf('lrSchedule', config.lrSchedule, LR_SCHEDULES);
   if (config.momentum !== undefined) {
     if (optimizer !== 'sgd') fail(`momentum applies to optimizer 'sgd' only, got it with '${optimizer}'.`);
     if (typeof config.momentum !== 'number' || !(config.momentum >= 0 && config.momentum < 1)) {
@@ -268,7 +282,9 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
     dataset: config.dataset,
     dataDir: config.dataDir ?? null,
     limit: config.limit ?? null,
+    testLimit: config.testLimit ?? null,
     optimizer,
+    lrSchedule: config.lrSchedule ?? 'constant',
     momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
     weightDecay: config.weightDecay ?? 0,
     augment: config.augment ?? config.dataset === 'cifar10',
@@ -294,15 +310,10 @@ export const RUN_IDENTITY_KEYS = [
   'seed',
   'dataset',
   'limit',
+  'testLimit',
   'optimizer',
+  'lrSchedule',
   'momentum',
   'weightDecay',
   'augment',
 ] as const satisfies readonly (keyof ResolvedTrainConfig)[];
-
-/** What a checkpoint written before a field existed means by leaving it out: that field's default. */
-export const IDENTITY_DEFAULTS: Readonly<Partial<Record<(typeof RUN_IDENTITY_KEYS)[number], unknown>>> = {
-  ruleOptions: {},
-  mSharpness: null,
-  perturbationInterval: 1,
-};

@@ -52,6 +52,11 @@ export interface TrainResult {
   readonly finalTestAccuracy: number;
   /** Best test accuracy over the finished epochs (0 if none finished). */
   readonly bestTestAccuracy: number;
+  /**
+   * Accuracy on the training split at the final weights, in inference mode (whether the model
+   * fits its training set); NaN when the run diverged.
+   */
+  readonly finalTrainAccuracy: number;
   /** Mean training loss of the last epoch; NaN when the run diverged. */
   readonly trainLoss: number;
   /** Every finished epoch, including those restored from a checkpoint. */

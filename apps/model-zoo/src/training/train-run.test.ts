@@ -37,6 +37,17 @@ describe('trainRun', () => {
     expect(result.seconds).toBeGreaterThan(0);
   });
 
+  it('reports the accuracy on the training split at the final weights: 1 once 64 digits are memorised', async () => {
+    // 64 examples, one batch, 40 full-batch steps at η 0.1 with momentum: a 64-unit MLP fits them all.
+    const result = await trainRun({ ...small, limit: 64, testLimit: 256, batch: 64, lr: 0.1, epochs: 40 });
+    expect(result.diverged).toBe(false);
+    expect(result.finalTrainAccuracy).toBe(1);
+    // The test split kept its own size.
+    const short = await trainRun({ ...small, limit: 64, testLimit: 256, batch: 64, epochs: 1 });
+    expect(short.finalTrainAccuracy).toBeGreaterThan(0);
+    expect(short.finalTrainAccuracy).toBeLessThan(1);
+  });
+
   it.each(['asam', 'sam-on'] as const)('trains with %s', async (rule) => {
     const result = await trainRun({ ...small, rule, rho: rule === 'asam' ? 0.5 : 0.05, epochs: 1 });
     expect(result.diverged).toBe(false);

@@ -17,13 +17,8 @@ import {
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
 import { countCorrect, evaluateAccuracy } from './evaluate-accuracy.js';
-import {
-  IDENTITY_DEFAULTS,
-  type ResolvedTrainConfig,
-  RUN_IDENTITY_KEYS,
-  resolveTrainConfig,
-  type TrainConfig,
-} from './train-config.js';
+import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
+import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
 
 /** Loss and correct count of one step, read back from the device. */
@@ -76,13 +71,28 @@ function allFinite(variables: readonly tf.Variable[]): boolean {
   return tf.tidy(() => variables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
 }
 
+/** What a checkpoint written before a field existed meant by its absence. */
+const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = {
+  lrSchedule: 'constant',
+  ruleOptions: {},
+  mSharpness: null,
+  perturbationInterval: 1,
+};
+
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
 function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
   const show = (value: unknown) => (value === undefined || value === null ? 'unset' : JSON.stringify(value));
-  const storedValue = (key: (typeof RUN_IDENTITY_KEYS)[number]) => stored[key] ?? IDENTITY_DEFAULTS[key] ?? null;
-  return RUN_IDENTITY_KEYS.filter((key) => JSON.stringify(storedValue(key)) !== JSON.stringify(current[key])).map(
-    (key) => `${key} ${show(storedValue(key))} there, ${show(current[key])} now`,
-  );
+  const storedValue = (key: keyof ResolvedTrainConfig) => stored[key] ?? ABSENT_MEANS[key] ?? null;
+  const differences = RUN_IDENTITY_KEYS.filter(
+    (key) => JSON.stringify(storedValue(key)) !== JSON.stringify(current[key]),
+  ).map((key) => `${key} ${show(storedValue(key))} there, ${show(current[key])} now`);
+  // A schedule that ends with the run is another schedule when the run gets longer.
+  if (current.lrSchedule !== 'constant' && stored.epochs !== current.epochs) {
+    differences.push(
+      `epochs ${show(stored.epochs)} there, ${show(current.epochs)} now (the ${current.lrSchedule} schedule spans the run)`,
+    );
+  }
+  return differences;
 }
 
 /** The checkpoint to continue from, after checking that it belongs to this run; undefined to start fresh. */
@@ -105,7 +115,7 @@ async function checkpointToResume(
   if (differences.length > 0) {
     throw new CheckpointError(
       `checkpoint ${file} was written by a run with another config (${differences.join('; ')}); ` +
-        'resume with the same config (only epochs may change) or choose another checkpoint directory.',
+        'resume with the same config (only epochs may change, and not under a learning-rate schedule) or choose another checkpoint directory.',
       { file },
     );
   }
@@ -120,13 +130,15 @@ async function checkpointToResume(
 
 function summarize(
   history: readonly EpochSummary[],
-  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs'>,
+  partial: Omit<TrainResult, 'finalTestAccuracy' | 'bestTestAccuracy' | 'trainLoss' | 'epochs' | 'finalTrainAccuracy'>,
+  finalTrainAccuracy = Number.NaN,
 ): TrainResult {
   const last = history[history.length - 1];
   return {
     finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
     bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
     trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
+    finalTrainAccuracy,
     epochs: [...history],
     ...partial,
   };
@@ -156,6 +168,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
     name: resolved.dataset,
     dataDir: resolved.dataDir ?? undefined,
     limit: resolved.limit ?? undefined,
+    testLimit: resolved.testLimit ?? undefined,
   });
   const batches = trainBatchCount(dataset, resolved.batch);
   if (batches === 0) {
@@ -184,6 +197,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       step = checkpoint.manifest.step;
     }
     const startEpoch = checkpoint?.manifest.epoch ?? 0;
+    const totalSteps = resolved.epochs * batches;
     hooks.onStart?.({
       config: resolved,
       backend,
@@ -207,6 +221,9 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
         augment: resolved.augment,
       });
       for (const current of generator) {
+        if (resolved.lrSchedule !== 'constant') {
+          setLearningRate(optimizer, scheduledLearningRate(resolved.lrSchedule, resolved.lr, step, totalSteps));
+        }
         let outcome: StepOutcome;
         try {
           outcome = await trainStep(model, optimizer, current);
@@ -266,13 +283,18 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       }
       hooks.onEpoch?.(summary);
     }
-    return summarize(history, {
-      seconds: (performance.now() - started) / 1000,
-      backend,
-      diverged: false,
-      resumedFromEpoch: startEpoch,
-      config: resolved,
-    });
+    const fit = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch, split: 'train' });
+    return summarize(
+      history,
+      {
+        seconds: (performance.now() - started) / 1000,
+        backend,
+        diverged: false,
+        resumedFromEpoch: startEpoch,
+        config: resolved,
+      },
+      fit.accuracy,
+    );
   } finally {
     optimizer?.dispose();
     model.dispose();

@@ -1,31 +1,31 @@
-"""SGD and SAM step times of the benchmark MLP in PyTorch, one thread.
+"""SGD-momentum and SAM step times of the benchmark MLP in PyTorch, as a perf peer.
 
-The same shapes and the same step as `pnpm bench perf` times in TF.js:
-784 -> width (no bias) -> gain (a norm-like per-feature scale) -> relu ->
-width -> relu -> 10, mean softmax cross-entropy, plain SGD; SAM as in
-davda54/sam (ascent to w + rho g/||g||, gradient there, back to w, base step).
-Prints one JSON line: {"sgd_ms": median, "sam_ms": median, "torch": version,
-"blas": the BLAS library the process loaded}. Debian's torch calls whatever
-libblas.so.3 the alternatives system points to: the reference BLAS is ~30x
-slower than OpenBLAS (apt-get install libopenblas0-pthread).
+The same shapes and the same step as `pnpm bench perf` times in TF.js: 784 -> width
+(no bias) -> gain (a norm-like per-feature scale) -> relu -> width -> relu -> 10, mean
+softmax cross-entropy, SGD with momentum 0.9; SAM as in davda54/sam (ascent to
+w + rho g/||g||, gradient there, back to w, base step). Speaks peer_protocol.py.
+Debian's torch calls whatever libblas.so.3 the alternatives system points to: the
+reference BLAS is ~30x slower than OpenBLAS (apt-get install libopenblas0-pthread).
 """
 import argparse
-import json
-import statistics
-import time
+import re
 
-import torch
+from peer_protocol import loaded_blas, pin_threads, serve
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rho", type=float, default=0.05)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    pin_threads(args.threads)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(0)
 
     class Mlp(torch.nn.Module):
@@ -43,7 +43,7 @@ def main() -> None:
     x = torch.randn(args.batch, 784)
     y = torch.randint(0, 10, (args.batch,))
     models = [Mlp(), Mlp()]
-    optimizers = [torch.optim.SGD(model.parameters(), lr=1e-4) for model in models]
+    optimizers = [torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9) for model in models]
 
     def sgd_step() -> None:
         model, optimizer = models[0], optimizers[0]
@@ -71,33 +71,17 @@ def main() -> None:
                 p.sub_(e)
         optimizer.step()
 
-    steps = {"sgd": sgd_step, "sam": sam_step}
-    for _ in range(args.warmup):
-        for step in steps.values():
-            step()
-    samples = {name: [] for name in steps}
-    for _ in range(args.rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            samples[name].append((time.perf_counter() - start) * 1000)
-    print(json.dumps({
-        "sgd_ms": statistics.median(samples["sgd"]),
-        "sam_ms": statistics.median(samples["sam"]),
-        "torch": torch.__version__,
-        "blas": loaded_blas(),
-    }))
-
-
-def loaded_blas() -> str:
-    """The BLAS shared libraries mapped into this process (Linux), resolved through symlinks."""
-    import os
-    try:
-        with open("/proc/self/maps", encoding="utf8") as maps:
-            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
-    except OSError:
-        return "unknown"
-    return ", ".join(sorted({os.path.realpath(path) for path in paths})) or "none"
+    blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    serve(
+        {
+            "framework": "PyTorch",
+            "version": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "blas": blas.group(1) if blas else loaded_blas(),
+        },
+        {"sgd": sgd_step, "sam": sam_step},
+        args.warmup,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+import { availableParallelism } from 'node:os';
+import { basename, dirname } from 'node:path';
+import type { BuildTools } from './prerequisites.js';
+import { runCommand } from './run-command.js';
+import type { TfjsNodePackage } from './tfjs-node-package.js';
+
+/** The N-API version in the addon's folder name (lib/napi-v8): node-pre-gyp's pick for this Node. */
+function napiBuildVersion(addon: string): string {
+  const match = /napi-v(\d+)/.exec(basename(dirname(addon)));
+  if (!match?.[1]) throw new Error(`unexpected addon path ${addon}: expected a lib/napi-v<N> folder.`);
+  return match[1];
+}
+
+/**
+ * Builds tfjs_binding.node with node-gyp against deps/ and the local Node headers,
+ * and copies it to the path tfjs-node loads. The variables are the ones node-pre-gyp
+ * passes; calling node-gyp directly keeps tfjs-node's install script out of it
+ * (that script rewrites the package's package.json, a file pnpm shares from its store).
+ */
+export async function buildAddon(pkg: TfjsNodePackage, tools: BuildTools): Promise<void> {
+  const napi = napiBuildVersion(pkg.addon);
+  await runCommand(
+    process.execPath,
+    [
+      tools.nodeGyp,
+      'rebuild',
+      `--nodedir=${tools.nodeDir}`,
+      `--python=${tools.python}`,
+      `--jobs=${availableParallelism()}`,
+      '--module_name=tfjs_binding',
+      `--module_path=${dirname(pkg.addon)}`,
+      `--napi_build_version=${napi}`,
+      `--node_napi_label=napi-v${napi}`,
+    ],
+    { cwd: pkg.dir },
+  );
+}

@@ -1,0 +1,95 @@
+// pnpm native:install — the native TF.js backend without Google's CDN (docs/native-backend.md).
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command } from 'commander';
+import { buildAddon } from './addon-build.js';
+import { installedLibtensorflow, installLibtensorflow, obtainWheel, TENSORFLOW_WHEEL } from './libtensorflow.js';
+import { findBuildTools, MissingPrerequisiteError } from './prerequisites.js';
+import { probeNativeBackend } from './probe.js';
+import { CommandError } from './run-command.js';
+import { locateTfjsNode, REPOSITORY_ROOT } from './tfjs-node-package.js';
+
+interface Options {
+  readonly force: boolean;
+  readonly strip: boolean;
+  readonly keepWheel: boolean;
+}
+
+const started = performance.now();
+const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+const log = (line: string) => process.stdout.write(`[native:install ${seconds()}] ${line}\n`);
+
+/** Bytes in files under a folder (symlinks counted as links, not targets). */
+function diskUsage(path: string): number {
+  let stats: ReturnType<typeof lstatSync>;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stats.isDirectory()) return stats.isFile() ? stats.size : 0;
+  return readdirSync(path).reduce((total, name) => total + diskUsage(join(path, name)), 0);
+}
+
+async function install(options: Options): Promise<void> {
+  const pkg = locateTfjsNode();
+  log(`@tensorflow/tfjs-node ${pkg.version} in ${relative(REPOSITORY_ROOT, pkg.dir)}`);
+  if (!options.force) {
+    const probe = probeNativeBackend();
+    if (probe.ok) {
+      log(`already installed and working (libtensorflow ${probe.libtensorflow}); nothing to do. --force rebuilds.`);
+      return;
+    }
+  }
+  log('checking build tools (Python with pip, g++, make, node-gyp, Node headers)');
+  const tools = findBuildTools();
+  log(`  python ${tools.python}, node-gyp ${tools.nodeGyp}, Node headers in ${tools.nodeDir}`);
+
+  const present = options.force ? undefined : installedLibtensorflow(pkg);
+  if (present) {
+    log(`libtensorflow from ${present.project} ${present.version} already in deps/`);
+  } else {
+    const cacheDir = join(REPOSITORY_ROOT, 'node_modules', '.cache', 'mup2-native');
+    const wheel = await obtainWheel(tools.python, cacheDir, log);
+    await installLibtensorflow(tools.python, wheel, pkg, { strip: options.strip, log });
+    if (!process.env.MUP2_TENSORFLOW_WHEEL && !options.keepWheel) rmSync(wheel, { force: true });
+  }
+
+  log('building the addon with node-gyp (~30 s)');
+  await buildAddon(pkg, tools);
+  const probe = probeNativeBackend();
+  if (!probe.ok) throw new Error(`the addon was built but tfjs-node does not load: ${probe.reason}`);
+  const bytes = ['deps', 'build', 'lib'].reduce((total, folder) => total + diskUsage(join(pkg.dir, folder)), 0);
+  log(
+    `done: backend 'tensorflow' works (libtensorflow ${probe.libtensorflow} from ${TENSORFLOW_WHEEL.project}, ` +
+      `tfjs-node ${probe.tfjsNode}); ${(bytes / 1e6).toFixed(0)} MB on disk in ${relative(REPOSITORY_ROOT, pkg.dir)}`,
+  );
+}
+
+const program = new Command('native:install')
+  .description(
+    'Installs the native TF.js backend: @tensorflow/tfjs-node with libtensorflow taken from the ' +
+      `${TENSORFLOW_WHEEL.project} ${TENSORFLOW_WHEEL.version} wheel (pip), its addon built with node-gyp ` +
+      "against this Node's headers. Never contacts Google's CDN. A second run checks and exits.",
+  )
+  .option('--force', 'rebuild even if the backend already works, and unpack the wheel again', false)
+  .option('--no-strip', 'keep the symbol tables of the libraries (~200 MB more)')
+  .option('--keep-wheel', 'keep the downloaded wheel in node_modules/.cache/mup2-native', false)
+  .action(async (options: Options) => {
+    try {
+      await install(options);
+    } catch (error) {
+      if (error instanceof MissingPrerequisiteError) {
+        process.stderr.write(`${error.message}\n`);
+      } else if (error instanceof CommandError) {
+        process.stderr.write(
+          `${error.output.trim().split('\n').slice(-40).join('\n')}\n\nnative:install: ${error.message}\n`,
+        );
+      } else {
+        process.stderr.write(`native:install: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+      process.exitCode = 1;
+    }
+  });
+
+await program.parseAsync();

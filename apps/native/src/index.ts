@@ -1,0 +1,1 @@
+export { localPipIndexes, pipIndexOptions } from './pip-index.js';
