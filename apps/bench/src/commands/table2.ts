@@ -72,7 +72,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     )
     .option(
       '--rho <rule=x>',
-      'radius of a rule at base width (repeatable; default: the rule’s own, as in the paper: sam 0.05, sam-on and asam 0.5)',
+      'radius of a rule at base width (repeatable; default: the rule’s own, listed below: the paper’s for its rules)',
       ruleOption,
     )
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
