@@ -51,4 +51,4 @@ export {
   type RuleDescriptor,
   type RuleOptionDescriptor,
 } from './rule-descriptor.js';
-export { SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
+export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
