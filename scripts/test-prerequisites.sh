@@ -23,6 +23,17 @@ need redis-server 'command -v redis-server' \
 need chromium '[ -x /usr/bin/chromium ]' \
   'headless Chromium (driven by playwright-core, no browser download) for the browser tests'
 
+# The native TF.js backend (tfjs-node's addon + libtensorflow): every test also runs on it (the
+# vitest projects named <folder>:tensorflow). `pnpm native:install` builds it; it needs a compiler
+# and pip, asked for here only when the backend is missing.
+native_ok() { node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; }
+if ! native_ok; then
+  native_why='to build the native TF.js backend (pnpm native:install) that the *:tensorflow test projects run on'
+  need g++ 'command -v g++' "a C++ compiler, $native_why"
+  need make 'command -v make' "make, $native_why"
+  need python3-pip 'python3 -m pip --version' "pip, $native_why (it downloads the tensorflow-cpu wheel)"
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   for reason in "${reasons[@]}"; do say "missing $reason"; done
   command="apt-get update && apt-get install -y ${missing[*]}"
@@ -39,4 +50,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
   say "installed ${missing[*]}."
+fi
+
+if ! native_ok; then
+  say "missing the native TF.js backend (@tensorflow/tfjs-node's addon and libtensorflow): the *:tensorflow"
+  say "test projects run every test on it. Building it with pnpm native:install (≈1 min, ≈640 MB in node_modules)…"
+  pnpm native:install
 fi

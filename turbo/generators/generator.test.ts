@@ -35,7 +35,8 @@ const ROOT_FILES = [
   '.npmrc',
   '.changeset/config.json',
 ];
-const COPIED_DIRECTORIES = ['packages/core', 'apps/model-zoo', 'apps/bench', 'turbo/generators'];
+// The bench and the zoo, and what the bench depends on in the workspace (its native-backend installer).
+const COPIED_DIRECTORIES = ['packages/core', 'apps/model-zoo', 'apps/bench', 'apps/native', 'turbo/generators'];
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.turbo', 'results']);
 
 /**

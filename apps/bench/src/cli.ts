@@ -1,9 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
-import { loadRules } from '@mup2/model-zoo';
+import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerFigure1Command } from './commands/figure1.js';
+import { registerLayersCommand } from './commands/layers.js';
 import { registerPerfCommand } from './commands/perf.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerReportCommand } from './commands/report.js';
@@ -16,13 +17,20 @@ const program = new Command()
     'µP² SAM benchmarks: the experiments of "µP²: Effective Sharpness Aware Minimization Requires Layerwise Perturbation Scaling".',
   )
   .showHelpAfterError()
-  .exitOverride((error) => process.exit(error.exitCode));
+  .exitOverride((error) => process.exit(error.exitCode))
+  // libtensorflow sizes its thread pools once, when it loads: before any command touches TF.js,
+  // for the trainings the command runs at once (its worker threads).
+  .hook('preAction', (_program, command) => {
+    const { workers, concurrency } = command.opts() as { workers?: number; concurrency?: number };
+    configureNativeThreads({ workers: workers ?? concurrency ?? 1 });
+  });
 
 try {
   // The installed rule packages, for the commands' --help; each command adds those of its --rule-module.
   const rules = await loadRules();
   registerCoordCommand(program, rules);
   registerFigure1Command(program, rules);
+  registerLayersCommand(program);
   registerPerfCommand(program, rules);
   registerReportCommand(program);
   registerSweepCommand(program, rules);

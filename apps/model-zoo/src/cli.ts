@@ -2,13 +2,18 @@
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerTrainCommand } from './commands/train.js';
-import { loadRules } from './rules/rule-registry.js';
+import { configureNativeThreads } from './native-threads.js';
+import { loadRules } from './rules/load-rules.js';
 
 const program = new Command()
   .name('zoo')
   .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD or any installed SAM variant in SP, µP or µP².')
   .showHelpAfterError()
-  .exitOverride((error) => process.exit(error.exitCode));
+  .exitOverride((error) => process.exit(error.exitCode))
+  // One training per process: libtensorflow's pools sized for it before TF.js loads.
+  .hook('preAction', () => {
+    configureNativeThreads();
+  });
 
 try {
   registerTrainCommand(program, await loadRules());

@@ -10,12 +10,13 @@ import {
   progressBar,
   type RuleRegistry,
 } from '@mup2/model-zoo';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
+import { comparePeers, type PeerComparison, peerTables, peerTargetLines } from '../perf/peer-comparison.js';
 import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
 import { measurePerturbationReuse, type ReusePerf, reuseTable } from '../perf/perturbation-reuse-perf.js';
-import { findTorchPython, runTorchPeer, type TorchPeer } from '../perf/torch-peer.js';
+import { PYTHON_PEER_NAMES, type PythonPeerName } from '../perf/python-peers.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
 
 type PerfModelName = keyof typeof PERF_MODELS;
@@ -29,7 +30,8 @@ interface PerfOptions {
   rounds: number;
   warmup: number;
   backend?: string;
-  peer?: 'torch';
+  peer: PythonPeerName[];
+  peerThreads: number[];
   out?: string;
 }
 
@@ -47,7 +49,7 @@ function modelTable(result: ModelPerf): string {
 }
 
 /** The targets of the performance issue, checked on the MLP. */
-function targetLines(mlp: ModelPerf | undefined, peer: TorchPeer | undefined, rules: readonly string[]): string[] {
+function targetLines(mlp: ModelPerf | undefined, rules: readonly string[]): string[] {
   if (!mlp) return [];
   const ms = (step: string) => mlp.steps.find((entry) => entry.step === step)?.milliseconds;
   const lines: string[] = [];
@@ -65,11 +67,6 @@ function targetLines(mlp: ModelPerf | undefined, peer: TorchPeer | undefined, ru
     const mup2 = ms(`${rule} mup2`);
     if (naive !== undefined && mup2 !== undefined) check(`${rule} mup2/naive`, mup2 / naive, 1.03);
   }
-  if (peer) {
-    const ours = ms('sam naive');
-    check('our MLP SAM step / PyTorch SAM step', ours !== undefined ? ours / peer.samMs : undefined, 3);
-    if (sgd !== undefined) lines.push(`- our MLP SGD step / PyTorch SGD step: ${(sgd / peer.sgdMs).toFixed(2)}`);
-  }
   return lines;
 }
 
@@ -85,14 +82,26 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     .option('--rules <list>', 'comma-separated rules (default: every installed rule, listed below)', commaList)
     .option(
       '--perturbation-intervals <list>',
-      'ε reuse on the MLP: the step cost with ε computed every k steps, for each k (the first rule, mup2)',
+      'ε reuse on the MLP: the step cost with ε computed every k steps, for each k (sam, else the first rule; mup2)',
       positiveIntegerList,
       [2, 5, 10],
     )
     .option('--rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10)
     .option('--warmup <n>', 'untimed rounds first', positiveInteger, 3)
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
-    .addOption(new Option('--peer <name>', 'also time the MLP in PyTorch (one thread)').choices(['torch']))
+    .option(
+      '--peer <list>',
+      `also time the MLP's SGD and SAM steps in these frameworks (${PYTHON_PEER_NAMES.join(', ')}; a Python venv ` +
+        'under node_modules/.cache from pip), next to ours on wasm and tensorflow, round by round in one run',
+      nameList(PYTHON_PEER_NAMES),
+      [],
+    )
+    .option(
+      '--peer-threads <list>',
+      'thread counts of the peers and of our tensorflow backend',
+      positiveIntegerList,
+      [1, 2],
+    )
     .option('--out <dir>', 'results folder (default: results/perf-<time>)');
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
@@ -135,12 +144,12 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       process.stdout.write(`${modelTable(result)}\n\n`);
     }
     let reuse: ReusePerf | undefined;
-    const reuseRule = ruleNames[0];
+    const reuseRule = ruleNames.includes('sam') ? 'sam' : ruleNames[0];
     if (available.includes('mlp') && reuseRule !== undefined && options.perturbationIntervals.length > 0) {
       const bar = progressBar({ label: 'perf ε reuse', format: '{value}/{total} rounds | ETA {eta_formatted}' });
       bar.start(options.warmup + options.rounds, 0);
       reuse = measurePerturbationReuse(PERF_MODELS.mlp, {
-        rule: ruleNames.includes('sam') ? 'sam' : reuseRule,
+        rule: reuseRule,
         registry,
         intervals: options.perturbationIntervals,
         rounds: options.rounds,
@@ -150,24 +159,25 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       bar.stop();
       process.stdout.write(`${reuseTable(reuse)}\n\n`);
     }
-    let peer: TorchPeer | undefined;
-    if (options.peer === 'torch') {
-      const found = findTorchPython();
-      if ('missing' in found) {
-        process.stdout.write(`PyTorch peer skipped: ${found.missing}\n\n`);
-      } else {
-        peer = runTorchPeer(found.python, { width: 1024, batch: 128, rounds: options.rounds });
-        process.stdout.write(
-          `PyTorch ${peer.torch} (${peer.python}, 1 thread, BLAS ${peer.blas}), MLP 784→1024→1024→10, batch 128: ` +
-            `SGD ${peer.sgdMs.toFixed(1)} ms, SAM ${peer.samMs.toFixed(1)} ms\n\n`,
-        );
-      }
+    let peers: PeerComparison | undefined;
+    if (options.peer.length > 0) {
+      process.stdout.write(`Peers (${options.peer.join(', ')}):\n`);
+      peers = await comparePeers({
+        peers: options.peer,
+        threads: options.peerThreads,
+        rounds: options.rounds,
+        warmup: options.warmup,
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      process.stdout.write(`\n${peerTables(peers).join('\n')}\n\n`);
     }
-    const targets = targetLines(
-      results.find((result) => result.model === 'mlp'),
-      peer,
-      ruleNames,
-    );
+    const targets = [
+      ...targetLines(
+        results.find((result) => result.model === 'mlp'),
+        ruleNames,
+      ),
+      ...(peers ? peerTargetLines(peers) : []),
+    ];
     if (targets.length > 0) process.stdout.write(`Targets (MLP):\n${targets.join('\n')}\n\n`);
     const markdown = [
       `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,
@@ -175,15 +185,13 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       ...results.map(modelTable),
       '',
       ...(reuse ? [reuseTable(reuse), ''] : []),
-      ...(peer
-        ? [`PyTorch ${peer.torch}, 1 thread: SGD ${peer.sgdMs.toFixed(1)} ms, SAM ${peer.samMs.toFixed(1)} ms.`, '']
-        : []),
+      ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
       ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
     ].join('\n');
     await writeFile(join(out, 'perf.md'), `${markdown}\n`);
     await writeFile(
       join(out, 'perf.json'),
-      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, peer, options }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, peers, options }, null, 2)}\n`,
     );
     process.stdout.write(`Results: ${out}\n`);
   });

@@ -158,6 +158,7 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
     .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
     .option('--lr-schedule <name>', 'constant or cosine (decays η to 0 over the run; default constant)')
+    .option('--eval-every <k>', 'evaluate the test split every k epochs and after the last (default 1)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')
     .option('--m-sharpness <m>', 'm-sharpness of every perturbing cell: each chunk of m examples gets its own ε')

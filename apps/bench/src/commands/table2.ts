@@ -10,6 +10,7 @@ import {
   DEFAULT_FASHION_MNIST_DIR,
   loadRules,
   NO_RULE,
+  RESNET18_BASE_WIDTH_MULT,
   type RuleRegistry,
   ruleOption,
 } from '@mup2/model-zoo';
@@ -39,6 +40,11 @@ interface Table2Options {
   out?: string;
 }
 
+/** The quick run: µP's base width, where SP and µP² start from the same model. */
+const QUICK_WIDTH = RESNET18_BASE_WIDTH_MULT;
+const QUICK_LIMIT = 1000;
+const QUICK_EPOCHS = 2;
+
 /** `bench table2`; `rules` (the installed ones) are listed in its help. */
 export function registerTable2Command(program: Command, rules: RuleRegistry): void {
   const command = program
@@ -51,10 +57,14 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     )
     .option(
       '--quick',
-      'ResNet-18 ×0.125 on 3,000 Fashion-MNIST (else MNIST) images, 1 epoch, 2 seeds: ~15 min on 2 cores',
+      `ResNet-18 ×${QUICK_WIDTH} (µP's base width) on ${QUICK_LIMIT.toLocaleString('en')} Fashion-MNIST (else MNIST) images, ${QUICK_EPOCHS} epochs, 2 seeds`,
       false,
     )
-    .option('--width-mult <x>', 'ResNet-18 width multiplier (paper: 4; default 4, quick 0.125)', nonNegativeNumber)
+    .option(
+      '--width-mult <x>',
+      `ResNet-18 width multiplier, at least µP's base ${RESNET18_BASE_WIDTH_MULT} (paper: 4; default 4, quick ${QUICK_WIDTH})`,
+      nonNegativeNumber,
+    )
     .addOption(
       new Option(
         '--dataset <name>',
@@ -80,25 +90,33 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     .option('--out <dir>', 'results folder (default results/table2[-quick])');
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
-  command.action(async (options: Table2Options) => {
+  command.action(async (options: Table2Options, command: Command) => {
     const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
     const dataDir = options.dataDir === undefined ? undefined : fromUser(options.dataDir);
     const dataset =
       options.dataset ??
       (dataDir !== undefined ? 'cifar10' : existsSync(DEFAULT_FASHION_MNIST_DIR) ? 'fashion-mnist' : 'mnist');
     const quick = options.quick;
+    const widthMult = options.widthMult ?? (quick ? QUICK_WIDTH : 4);
+    if (widthMult < RESNET18_BASE_WIDTH_MULT) {
+      command.error(
+        `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
+          'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
+          `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
+      );
+    }
     const base: SweepGridInput = {
       models: ['resnet18'],
       datasets: [dataset],
       presets: ['sp-naive', 'mup2'],
-      widths: [options.widthMult ?? (quick ? 0.125 : 4)],
+      widths: [widthMult],
       lrs: [options.lr],
       seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
-      epochs: [options.epochs ?? (quick ? 1 : 10)],
+      epochs: [options.epochs ?? (quick ? QUICK_EPOCHS : 10)],
       batches: [quick ? 64 : 128],
       momentum: 0.9,
       weightDecay: 5e-4,
-      ...(quick && { limit: 3000 }),
+      ...(quick && { limit: QUICK_LIMIT }),
     };
     const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
     const registry = await loadRules({ modules: ruleModules, cwd: userDirectory() });

@@ -15,7 +15,7 @@ const result = await trainRun(config, {
         config,
         epoch: summary.epoch,
         train: Number(summary.trainAccuracy.toFixed(4)),
-        test: Number(summary.testAccuracy.toFixed(4)),
+        test: summary.testAccuracy === null ? null : Number(summary.testAccuracy.toFixed(4)),
         loss: Number(summary.trainLoss.toFixed(4)),
         seconds: Number(summary.seconds.toFixed(2)),
       })}\n`,

@@ -1,4 +1,4 @@
-import { muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
+import { InvalidOptionError, muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import { createModel, type RuleRegistry } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { timeInterleaved } from './interleaved-timer.js';
@@ -43,25 +43,25 @@ export interface ModelPerf {
   readonly tensorGrowthPerStep: number;
 }
 
+/** What a perf run steps: one µP-SGD base optimizer per kind, so a ratio is the cost of the perturbation. */
+export interface PerfStepOptions {
+  readonly rules: readonly string[];
+  /** Where the rules come from (the installed rule packages and any --rule-module); needed when `rules` names any. */
+  readonly registry?: RuleRegistry;
+  readonly scalings?: readonly PerturbationScaling[];
+  readonly batch?: number;
+  /** Heavy-ball momentum of every base optimizer (default 0.9, as the peers use). */
+  readonly momentum?: number;
+}
+
 /**
- * Step times of SGD and of each rule × scaling on one model, in one process,
- * interleaved round by round after a warm-up, median of `rounds`. Every step
- * uses the same µP-SGD base optimizer, so a ratio is the cost of the perturbation.
+ * One step function per kind ('sgd', '<rule> <scaling>') on one model and one fixed
+ * batch, each running a full optimizer step and reading its loss back.
  */
-export function measureModelPerf(
+export function createPerfSteps(
   perfModel: PerfModel,
-  options: {
-    rules: readonly string[];
-    /** Where the rules come from (the installed rule packages and any --rule-module). */
-    registry: RuleRegistry;
-    scalings?: readonly PerturbationScaling[];
-    rounds: number;
-    warmup: number;
-    batch?: number;
-    /** Rounds done (warm-up and timed) of all rounds, after each round. */
-    onRound?: (done: number, total: number) => void;
-  },
-): ModelPerf {
+  options: PerfStepOptions,
+): { steps: Record<string, () => void>; dispose: () => void } {
   const batch = options.batch ?? perfModel.batch;
   const scalings = options.scalings ?? (['naive', 'mup2'] as const);
   const model = createModel({
@@ -77,13 +77,20 @@ export function measureModelPerf(
     Array.from({ length: batch }, (_, i) => i % perfModel.classes),
     'int32',
   );
-  const optimizers: Record<string, tf.Optimizer> = { sgd: muSgd(1e-4, model.specs) };
+  const base = () => muSgd(1e-4, model.specs, { momentum: options.momentum ?? 0.9 });
+  const registry = options.registry as RuleRegistry;
+  if (options.rules.length > 0 && registry === undefined) {
+    model.dispose();
+    tf.dispose([x, y]);
+    throw new InvalidOptionError(`perf: rules ${options.rules.join(', ')} need a rule registry (loadRules()).`);
+  }
+  const optimizers: Record<string, tf.Optimizer> = { sgd: base() };
   for (const rule of options.rules) {
     for (const scaling of scalings) {
       if (!PERTURBATION_SCALINGS.includes(scaling)) continue;
       optimizers[`${rule} ${scaling}`] = new SamOptimizer({
-        base: muSgd(1e-4, model.specs),
-        rule: options.registry.create(rule, { rho: 0.05, scaling }),
+        base: base(),
+        rule: registry.create(rule, { rho: 0.05, scaling }),
         params: model.specs,
       });
     }
@@ -99,17 +106,39 @@ export function measureModelPerf(
       },
     ]),
   );
+  const dispose = () => {
+    for (const optimizer of Object.values(optimizers)) optimizer.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+  };
+  return { steps, dispose };
+}
+
+/**
+ * Step times of SGD and of each rule × scaling on one model, in one process,
+ * interleaved round by round after a warm-up, median of `rounds`.
+ */
+export function measureModelPerf(
+  perfModel: PerfModel,
+  options: PerfStepOptions & {
+    rounds: number;
+    warmup: number;
+    /** Rounds done (warm-up and timed) of all rounds, after each round. */
+    onRound?: (done: number, total: number) => void;
+  },
+): ModelPerf {
+  const batch = options.batch ?? perfModel.batch;
   const before = tf.memory().numTensors;
+  const { steps, dispose } = createPerfSteps(perfModel, options);
   const milliseconds = timeInterleaved(steps, {
     warmup: options.warmup,
     rounds: options.rounds,
     ...(options.onRound !== undefined && { onRound: options.onRound }),
   });
   const stepCount = (options.warmup + options.rounds) * Object.keys(steps).length;
+  // The model, batch and optimizers (with their momentum buffers) are disposed before counting: what is left leaked.
+  dispose();
   const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
-  for (const optimizer of Object.values(optimizers)) optimizer.dispose();
-  model.dispose();
-  tf.dispose([x, y]);
   const sgd = milliseconds.sgd as number;
   return {
     model: perfModel.model,

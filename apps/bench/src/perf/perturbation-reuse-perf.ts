@@ -63,15 +63,17 @@ export function measurePerturbationReuse(
     Array.from({ length: perfModel.batch }, (_, i) => i % perfModel.classes),
     'int32',
   );
+  // The base of perf-suite's steps (momentum 0.9, as the peers use), so the two tables compare.
+  const base = () => muSgd(1e-4, model.specs, { momentum: 0.9 });
   const sam = (perturbationInterval?: number) =>
     new SamOptimizer({
-      base: muSgd(1e-4, model.specs),
+      base: base(),
       rule: options.registry.create(options.rule, { rho: 0.05, scaling: 'mup2' }),
       params: model.specs,
       ...(perturbationInterval !== undefined && { perturbationInterval }),
     });
   const samName = `${options.rule} mup2`;
-  const optimizers: Record<string, tf.Optimizer> = { sgd: muSgd(1e-4, model.specs), [samName]: sam() };
+  const optimizers: Record<string, tf.Optimizer> = { sgd: base(), [samName]: sam() };
   for (const k of options.intervals) optimizers[`${samName}, ε every ${k}`] = sam(k);
   optimizers[`${samName}, reuse step`] = sam(ALWAYS_REUSE);
   const stepsPerRound = lcm(options.intervals);

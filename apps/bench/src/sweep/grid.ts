@@ -45,6 +45,8 @@ export interface SweepGrid {
   readonly testLimit: number | null;
   readonly optimizer: OptimizerName | null;
   readonly lrSchedule: LrSchedule | null;
+  /** Evaluate the test split every k epochs and after the last (null: every epoch). */
+  readonly evalEvery: number | null;
   readonly momentum: number | null;
   readonly weightDecay: number | null;
   /** m-sharpness of every perturbing cell (unset: the whole batch). */
@@ -87,6 +89,7 @@ export const GRID_SETTING_KEYS = [
   'testLimit',
   'optimizer',
   'lrSchedule',
+  'evalEvery',
   'momentum',
   'weightDecay',
   'mSharpness',
@@ -279,6 +282,7 @@ export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGri
     testLimit: setting('testLimit', input.testLimit, POSITIVE_INTEGER),
     optimizer: nameSetting('optimizer', input.optimizer, OPTIMIZER_NAMES),
     lrSchedule: nameSetting('lrSchedule', input.lrSchedule, LR_SCHEDULES),
+    evalEvery: setting('evalEvery', input.evalEvery, POSITIVE_INTEGER),
     momentum,
     weightDecay: setting('weightDecay', input.weightDecay, NON_NEGATIVE),
     ...(mSharpness !== null && { mSharpness }),
@@ -315,6 +319,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
     ...(grid.testLimit !== null && { testLimit: grid.testLimit }),
     ...(grid.optimizer !== null && { optimizer: grid.optimizer }),
     ...(grid.lrSchedule !== null && { lrSchedule: grid.lrSchedule }),
+    ...(grid.evalEvery !== null && { evalEvery: grid.evalEvery }),
     ...(grid.momentum !== null && { momentum: grid.momentum }),
     ...(grid.weightDecay !== null && { weightDecay: grid.weightDecay }),
   };

@@ -30,6 +30,33 @@ describe('runSweep', () => {
     expect(Math.max(...one.rows.map((row) => row.finalTestAccuracy as number))).toBeGreaterThan(0.15);
   }, 120_000);
 
+  it('hands cells out seed by seed, widest first within a seed, and returns the rows in grid order', async () => {
+    const grid = parseGrid({ ...TINY, widths: '0.125,0.5,0.25', seeds: '2,1' });
+    const started: string[] = [];
+    const summary = await runSweep(grid, {
+      out: await folder(),
+      runner: {
+        concurrency: 1,
+        run: async ({ config }) => {
+          started.push(`${config.seed}@${config.widthMult}`);
+          return {
+            status: 'ok',
+            finalTestAccuracy: 0.5,
+            bestTestAccuracy: 0.5,
+            finalTrainAccuracy: 0.5,
+            trainLoss: 1,
+            seconds: 0,
+            backend,
+          };
+        },
+        close: async () => {},
+      },
+    });
+    const seedOne = ['1@0.5', '1@0.5', '1@0.25', '1@0.25', '1@0.125', '1@0.125'];
+    expect(started).toEqual([...seedOne, ...seedOne.map((cell) => cell.replace('1@', '2@'))]);
+    expect(summary.rows.map((row) => row.cellId)).toEqual(expandGrid(grid).map((cell) => cell.id));
+  });
+
   it('records a cell that fails or diverges and finishes the rest', async () => {
     // batch 512 > the 256 training examples: the trainer rejects it once the data is loaded.
     // lr 1e6: the loss turns NaN within the first steps.

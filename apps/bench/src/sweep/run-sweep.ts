@@ -1,5 +1,5 @@
 import { initBackend } from '@mup2/core';
-import { loadRules } from '@mup2/model-zoo';
+import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
 import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
@@ -83,11 +83,17 @@ export async function checkSweep(
  */
 export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<SweepSummary> {
   const started = performance.now();
+  // Before checkSweep loads the backend in this thread: libtensorflow sizes its pools once per process.
+  configureNativeThreads({ workers: options.runner ? 1 : (options.workers ?? 1) });
   const { cells, backend } = await checkSweep(grid, options);
   const folder = await openSweepFolder(options.out, grid, cells.length);
   const finished = new Map<string, SweepRow>();
   for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
-  const todo = cells.filter((cell) => !finished.has(cell.id));
+  // Handed out seed by seed (a folder stopped half-way holds whole grids of its first seeds) and, within a
+  // seed, widest model first (the longest cells start early, so none runs alone at the end).
+  const todo = cells
+    .filter((cell) => !finished.has(cell.id))
+    .sort((a, b) => a.config.seed - b.config.seed || b.config.widthMult - a.config.widthMult);
   const skipped = cells.length - todo.length;
   const counts = { done: 0, running: 0, ok: 0, failed: 0, diverged: 0 };
   const report = (row?: SweepRow) =>

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { configureNativeThreads } from '@mup2/model-zoo';
 import { Piscina } from 'piscina';
+import { tsxExecArgv } from '../tsx-loader.js';
 import type { CellTask, SweepWorkerData, WarmupTask } from './sweep-worker.js';
 import type { CellOutcome } from './train-cell.js';
 
@@ -17,22 +17,12 @@ export interface CellRunner {
 const WORKER_URL = new URL(`./sweep-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 /**
- * The worker's Node flags. From TypeScript source the worker needs tsx's
- * loader; a parent started by tsx passes it on by itself, one started
- * otherwise (vitest) does not, so it is added here.
- */
-function workerExecArgv(): string[] {
-  const inherited = process.execArgv;
-  if (!WORKER_URL.pathname.endsWith('.ts') || inherited.some((flag) => flag.includes('tsx'))) return inherited;
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return [...inherited, '--import', pathToFileURL(loader).href];
-}
-
-/**
  * `workers` worker threads, each with its own TF.js backend (`backend`, or
  * the default choice of initBackend). Each runs one cell at a time.
  */
 export function createSweepPool(options: { workers: number; backend?: string }): CellRunner {
+  // For library callers (the CLI has done this already): the threads share one libtensorflow.
+  configureNativeThreads({ workers: options.workers });
   const workerData: SweepWorkerData = { backend: options.backend };
   const pool = new Piscina<CellTask | WarmupTask, CellOutcome | null>({
     filename: WORKER_URL.href,
@@ -41,7 +31,7 @@ export function createSweepPool(options: { workers: number; backend?: string }):
     concurrentTasksPerWorker: 1,
     idleTimeout: Number.POSITIVE_INFINITY,
     workerData,
-    execArgv: workerExecArgv(),
+    execArgv: tsxExecArgv(WORKER_URL),
   });
   return {
     concurrency: options.workers,

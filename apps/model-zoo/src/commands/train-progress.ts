@@ -16,7 +16,10 @@ function duration(seconds: number): string {
 export function epochLine(summary: EpochSummary, epochs: number): string {
   return (
     `epoch ${summary.epoch}/${epochs}: train loss ${summary.trainLoss.toFixed(4)}, train acc ${percent(summary.trainAccuracy)}, ` +
-    `test loss ${summary.testLoss.toFixed(4)}, test acc ${percent(summary.testAccuracy)} (${summary.seconds.toFixed(1)} s)`
+    (summary.testAccuracy === null || summary.testLoss === null
+      ? 'not evaluated'
+      : `test loss ${summary.testLoss.toFixed(4)}, test acc ${percent(summary.testAccuracy)}`) +
+    ` (${summary.seconds.toFixed(1)} s)`
   );
 }
 

@@ -3,7 +3,8 @@ import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
 import { type Command, Option } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
-import { loadRules, NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
+import { loadRules } from '../rules/load-rules.js';
+import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 import {
   defaultLearningRate,
   defaultOptimizerFor,
@@ -42,6 +43,7 @@ interface TrainOptions {
   limit?: number;
   testLimit?: number;
   lrSchedule?: LrSchedule;
+  evalEvery?: number;
   augment?: boolean;
   backend?: string;
   checkpoint?: string;
@@ -111,6 +113,11 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
+    .option(
+      '--eval-every <k>',
+      'evaluate the test split every k epochs and after the last (default 1)',
+      positiveInteger,
+    )
     .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
@@ -150,6 +157,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
       ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
+      ...(options.evalEvery !== undefined && { evalEvery: options.evalEvery }),
       ...(options.augment !== undefined && { augment: options.augment }),
       ...(options.checkpoint !== undefined && {
         checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },

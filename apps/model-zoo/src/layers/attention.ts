@@ -3,6 +3,7 @@ import { biasAdd } from './bias-add.js';
 import { fastBatchMatMul } from './fast-batch-matmul.js';
 import { fastMatMul } from './fast-matmul.js';
 import { groupedConvAttention } from './grouped-conv-attention.js';
+import { layerForms } from './layer-forms.js';
 
 /** The projections of one multi-head self-attention layer: [width, width] kernels and [width] biases. */
 export interface AttentionWeights {
@@ -26,7 +27,7 @@ export interface AttentionShape {
   /**
    * How the per-head products run: 'grouped-conv' (depthwise convolutions, ~3× faster
    * on wasm), 'batched-matmul' (faster on cpu and tensorflow), or 'auto' (default):
-   * grouped-conv on wasm, batched-matmul elsewhere. Both give the same values.
+   * the backend's choice in layerForms(). Both give the same values.
    */
   readonly kernel?: 'auto' | 'grouped-conv' | 'batched-matmul';
 }
@@ -61,8 +62,9 @@ export function scaledDotProductAttention(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const scaled = tf.mul(query, shape.scale) as tf.Tensor2D;
-    const kernel = shape.kernel ?? 'auto';
-    if (kernel === 'grouped-conv' || (kernel === 'auto' && tf.getBackend() === 'wasm')) {
+    const requested = shape.kernel ?? 'auto';
+    const kernel = requested === 'auto' ? layerForms().attention : requested;
+    if (kernel === 'grouped-conv') {
       const dims = {
         batch: shape.batch,
         tokens: shape.tokens,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
 /**
  * Σ over rows of a [rows, columns] matrix, as ones[1, rows] · x. TF.js
@@ -13,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
  * wasm x is first copied into a buffer of its own (one elementwise pass).
  */
 export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
+  if (layerForms().columnSums === 'stock') return tf.sum(x, 0);
   return tf.tidy(() => {
     const operand = tf.getBackend() === 'wasm' ? tf.mul(x, tf.scalar(1)) : x;
     return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), operand), [x.shape[1]]) as tf.Tensor1D;

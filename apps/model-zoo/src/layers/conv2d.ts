@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
 export type ConvPadding = 'same' | 'valid';
 
@@ -149,13 +150,15 @@ const implementations = new Map<string, ReturnType<typeof conv2dImpl>>();
 /**
  * A 2-D convolution (NHWC input, [kh, kw, cin, cout] kernel) whose gradients
  * are plain stride-1 Conv2D calls, so it trains on wasm, which lacks
- * Conv2DBackpropFilter (DESIGN.md §3), and fast there. Values and gradients
+ * Conv2DBackpropFilter (DESIGN.md §3), and fast there; or plain tf.conv2d where
+ * its own gradients are faster (layerForms().conv2d). Values and gradients
  * equal tf.conv2d's on every backend.
  */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, options: Conv2dOptions = {}): tf.Tensor4D {
   const stride = options.stride ?? 1;
   const padding = options.padding ?? 'same';
   checkOptions(x, kernel, stride, padding);
+  if (layerForms().conv2d === 'stock') return tf.conv2d(x, kernel, stride, padding);
   const key = `${stride}/${padding}`;
   let implementation = implementations.get(key);
   if (implementation === undefined) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
 /**
  * Batched a·b ([batch, m, k] · [batch, k, n]) whose gradient materialises the
@@ -26,5 +27,5 @@ export function fastBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
     throw new Error(`fastBatchMatMul: cannot multiply [${a.shape.join(', ')}] by [${b.shape.join(', ')}].`);
   }
-  return fastBatchMatMulImpl(a, b) as tf.Tensor3D;
+  return layerForms().matMul === 'stock' ? tf.matMul(a, b) : (fastBatchMatMulImpl(a, b) as tf.Tensor3D);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
 /**
  * a·b with a gradient that materialises the transposes and then calls a plain
@@ -23,6 +24,7 @@ const fastMatMulImpl = tf.customGrad((a, b, save) => {
   };
 });
 
+/** a·b in the backend's fastest gradient form (layerForms().matMul): the one above, or tf.matMul's own. */
 export function fastMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return fastMatMulImpl(a, b) as tf.Tensor2D;
+  return layerForms().matMul === 'stock' ? tf.matMul(a, b) : (fastMatMulImpl(a, b) as tf.Tensor2D);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
 /** 2·√(2/π): tanh(u) = 2σ(2u) − 1, so ½x(1 + tanh(u)) = x·σ(2u). */
 const TWICE_SQRT_TWO_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
@@ -32,6 +33,8 @@ function argument(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.add(tf.mul(tf.square(x), CUBIC * TWICE_SQRT_TWO_OVER_PI), TWICE_SQRT_TWO_OVER_PI));
 }
 
+/** GELU (tanh form) with the gradient above, or through autodiff where that is faster (layerForms().gelu). */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (layerForms().gelu === 'autodiff') return tf.tidy(() => tf.mul(x, tf.sigmoid(argument(x)))) as T;
   return geluImpl(x) as T;
 }

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerForms } from './layer-forms.js';
 
-/** log softmax as x − logSumExp(x): wasm has no LogSoftmax kernel (DESIGN.md §3). */
+/** log softmax as x − logSumExp(x) (wasm has no LogSoftmax kernel, DESIGN.md §3), or tf.logSoftmax (layerForms()). */
 export function logSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
+  if (layerForms().logSoftmax === 'stock') return tf.logSoftmax(logits);
   return tf.sub(logits, tf.logSumExp(logits, 1, true));
 }
 

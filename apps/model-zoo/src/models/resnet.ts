@@ -10,6 +10,8 @@ import type { ZooModel } from './zoo-model.js';
 
 /** Channels of the four stages at width multiplier 1 (He et al. 2016). */
 export const RESNET18_STAGE_CHANNELS = [64, 128, 256, 512] as const;
+/** µP's base width multiplier of ResNet-18, as in the paper's µP ResNets: below it µP is a narrower-than-base model. */
+export const RESNET18_BASE_WIDTH_MULT = 0.5;
 const STAGE_STRIDES = [1, 2, 2, 2] as const;
 const BLOCKS_PER_STAGE = 2;
 
@@ -139,7 +141,7 @@ export function createResnet18(options: ResnetOptions): ZooModel {
   const [height, width, inChannels] = options.imageShape;
   const { classes } = options;
   const widthMult = options.widthMult ?? 1;
-  const baseWidthMult = options.baseWidthMult ?? 0.5;
+  const baseWidthMult = options.baseWidthMult ?? RESNET18_BASE_WIDTH_MULT;
   for (const [what, value] of [
     ['widthMult', widthMult],
     ['baseWidthMult', baseWidthMult],

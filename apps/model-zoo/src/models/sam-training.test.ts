@@ -1,7 +1,7 @@
 import { muAdam, muSgd, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { loadRules } from '../rules/rule-registry.js';
+import { loadRules } from '../rules/load-rules.js';
 import { createModel } from './create-model.js';
 import type { ZooModel } from './zoo-model.js';
 

@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { findRulePackages, installedPackageDir } from './find-rule-packages.js';
-import { importRuleDescriptor, type LoadedRule, loadRulePackage } from './rule-package.js';
+import { importRuleDescriptor, loadRulePackage } from './rule-package.js';
 import { RulePackageError } from './rule-package-error.js';
+import type { LoadedRule } from './rule-registry.js';
 
 /** A spec is a path when it starts with '.', '/' or '~' or names something that exists; else a package name. */
 function isPathSpec(spec: string, cwd: string): boolean {

@@ -1,24 +1,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertRuleDescriptor, type RuleDescriptor } from '@mup2/core';
+import { assertRuleDescriptor } from '@mup2/core';
 import { exports as resolveExports, legacy as resolveLegacy } from 'resolve.exports';
 import { RulePackageError } from './rule-package-error.js';
+import type { LoadedRule } from './rule-registry.js';
 
 /** The package.json keyword by which a rule package says it exports a `ruleDescriptor` (and npm search finds it). */
 export const RULE_KEYWORD = 'mup2-rule';
 
 /** The export of a rule package (or module) that tools read. */
 export const RULE_EXPORT = 'ruleDescriptor';
-
-/** A rule descriptor, checked by @mup2/core, and where it was loaded from. */
-export interface LoadedRule {
-  readonly descriptor: RuleDescriptor;
-  /** The package name, or the path of a module loaded by path. */
-  readonly source: string;
-  /** The file imported. */
-  readonly file: string;
-}
 
 export interface PackageManifest {
   readonly name?: string;

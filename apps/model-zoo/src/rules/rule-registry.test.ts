@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { InvalidOptionError, RuleSpecificationError } from '@mup2/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findRulePackages } from './find-rule-packages.js';
+import { loadRules } from './load-rules.js';
 import { loadRuleModule } from './rule-module.js';
 import { loadRulePackage } from './rule-package.js';
 import { RulePackageError } from './rule-package-error.js';
-import { loadRules } from './rule-registry.js';
 
 /**
  * A rule module's source that needs no @mup2/core (the folders below are outside this workspace):

@@ -1,17 +1,25 @@
-import { fileURLToPath } from 'node:url';
 import {
+  assertRuleDescriptor,
   InvalidOptionError,
-  Mup2Error,
   type PerturbationRule,
   type PerturbationScaling,
   type RuleDescriptor,
 } from '@mup2/core';
-import { findRulePackages } from './find-rule-packages.js';
-import { loadRuleModule } from './rule-module.js';
-import { type LoadedRule, loadRulePackage } from './rule-package.js';
+
+// What runs anywhere, browsers included: the registry of rules a tool has loaded. Finding and
+// importing installed rule packages is Node's part, in load-rules.ts.
 
 /** The rule name that means: train with the base optimizer alone, no perturbation. */
 export const NO_RULE = 'sgd';
+
+/** A rule descriptor, checked by @mup2/core, and where it was loaded from. */
+export interface LoadedRule {
+  readonly descriptor: RuleDescriptor;
+  /** The package name, or the path of a module loaded by path. */
+  readonly source: string;
+  /** The file imported (none for a descriptor handed over directly). */
+  readonly file?: string;
+}
 
 /** A rule package that declares itself (keyword mup2-rule) but could not be loaded. */
 export interface RuleProblem {
@@ -39,30 +47,19 @@ export interface RuleRegistry {
   helpText(): string;
 }
 
-/** The workspace a tool runs in is found from the zoo's own folder. */
-const ZOO_DIR = fileURLToPath(new URL('.', import.meta.url));
-
-let discovered: Promise<{ rules: LoadedRule[]; problems: RuleProblem[] }> | undefined;
-
-/** The installed rule packages, imported once per process. */
-function discoverRules(): Promise<{ rules: LoadedRule[]; problems: RuleProblem[] }> {
-  discovered ??= (async () => {
-    const rules: LoadedRule[] = [];
-    const problems: RuleProblem[] = [];
-    for (const location of await findRulePackages(ZOO_DIR)) {
-      try {
-        rules.push(await loadRulePackage(location.dir));
-      } catch (error) {
-        if (!Mup2Error.isInstance(error)) throw error;
-        problems.push({ source: location.name, message: error.message });
-      }
-    }
-    return { rules, problems };
-  })();
-  return discovered;
-}
-
-function createRegistry(loaded: readonly LoadedRule[], problems: readonly RuleProblem[]): RuleRegistry {
+/**
+ * The registry of these rules (a later one wins over an earlier one of the same name). A bare
+ * descriptor is checked by @mup2/core first; a browser build hands over the descriptors it bundled.
+ */
+export function createRuleRegistry(
+  entries: readonly (LoadedRule | RuleDescriptor)[],
+  problems: readonly RuleProblem[] = [],
+): RuleRegistry {
+  const loaded = entries.map((entry): LoadedRule => {
+    if ('descriptor' in entry) return entry;
+    assertRuleDescriptor(entry, `the descriptor of ${JSON.stringify((entry as { name?: unknown }).name)}`);
+    return { descriptor: entry, source: entry.name };
+  });
   const byName = new Map<string, LoadedRule>();
   for (const rule of loaded) byName.set(rule.descriptor.name, rule);
   const names = [...byName.keys()].sort();
@@ -118,26 +115,4 @@ function createRegistry(loaded: readonly LoadedRule[], problems: readonly RulePr
       return lines.join('\n');
     },
   };
-}
-
-export interface LoadRulesOptions {
-  /** `--rule-module` specs: package names or paths of rules beyond the installed ones (they win over an installed rule of the same name). */
-  readonly modules?: readonly string[];
-  /** What relative module paths and package names are resolved from. Default: process.cwd(). */
-  readonly cwd?: string;
-}
-
-/**
- * The rules a tool can use: every rule package installed in the workspace or as a
- * dependency (found by the `mup2-rule` keyword, see findRulePackages; loaded once per
- * process, a package that fails to load is listed in `problems`) and the rules of `modules`
- * (a module that fails to load throws). Every descriptor is checked by @mup2/core.
- */
-export async function loadRules(options: LoadRulesOptions = {}): Promise<RuleRegistry> {
-  const { rules, problems } = await discoverRules();
-  const extra: LoadedRule[] = [];
-  for (const spec of options.modules ?? []) {
-    extra.push(await loadRuleModule(spec, { cwd: options.cwd ?? process.cwd(), workspaceDir: ZOO_DIR }));
-  }
-  return createRegistry([...rules, ...extra], problems);
 }

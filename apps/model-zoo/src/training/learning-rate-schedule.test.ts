@@ -1,7 +1,7 @@
 import { muSgd, SamOptimizer } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { loadRules } from '../rules/rule-registry.js';
+import { loadRules } from '../rules/load-rules.js';
 import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
 
 // SAM as the zoo finds it (the zoo does not depend on @mup2/sam by name).

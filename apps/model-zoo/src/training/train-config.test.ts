@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@mup2/core';
 import { describe, expect, it } from 'vitest';
-import { loadRules } from '../rules/rule-registry.js';
+import { loadRules } from '../rules/load-rules.js';
 import { defaultLearningRate, defaultOptimizerFor, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import { trainRun } from './train-run.js';
 
@@ -42,6 +42,7 @@ describe('resolveTrainConfig', () => {
       limit: null,
       testLimit: null,
       lrSchedule: 'constant',
+      evalEvery: 1,
       optimizer: 'sgd',
       momentum: 0.9,
       weightDecay: 0,

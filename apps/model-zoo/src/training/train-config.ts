@@ -1,6 +1,5 @@
 import { InvalidOptionError, PRESET_NAMES, type PresetName, parsePreset } from '@mup2/core';
-import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
-import { isDatasetName } from '../datasets/load-dataset.js';
+import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
 import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 
@@ -61,6 +60,8 @@ export interface TrainConfig {
   readonly optimizer?: OptimizerName;
   /** How the learning rate changes over the run. Default 'constant'. */
   readonly lrSchedule?: LrSchedule;
+  /** Evaluate the test split after every k-th epoch and after the last. Default 1 (every epoch). */
+  readonly evalEvery?: number;
   /** SGD momentum. Default 0.9; SGD only. */
   readonly momentum?: number;
   /** SGD: L2 penalty added to the gradient; Adam: decoupled (AdamW). Default 0. */
@@ -92,6 +93,7 @@ export interface ResolvedTrainConfig {
   readonly testLimit: number | null;
   readonly optimizer: OptimizerName;
   readonly lrSchedule: LrSchedule;
+  readonly evalEvery: number;
   /** 0 for Adam. */
   readonly momentum: number;
   readonly weightDecay: number;
@@ -119,6 +121,7 @@ const CONFIG_KEYS = [
   'testLimit',
   'optimizer',
   'lrSchedule',
+  'evalEvery',
   'momentum',
   'weightDecay',
   'augment',
@@ -247,6 +250,7 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
   if (config.lrSchedule !== undefined) oneOf('lrSchedule', config.lrSchedule, LR_SCHEDULES);
+  if (config.evalEvery !== undefined) positiveInteger('evalEvery', config.evalEvery);
   if (config.momentum !== undefined) {
     if (optimizer !== 'sgd') fail(`momentum applies to optimizer 'sgd' only, got it with '${optimizer}'.`);
     if (typeof config.momentum !== 'number' || !(config.momentum >= 0 && config.momentum < 1)) {
@@ -285,6 +289,7 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
     testLimit: config.testLimit ?? null,
     optimizer,
     lrSchedule: config.lrSchedule ?? 'constant',
+    evalEvery: config.evalEvery ?? 1,
     momentum: optimizer === 'sgd' ? (config.momentum ?? 0.9) : 0,
     weightDecay: config.weightDecay ?? 0,
     augment: config.augment ?? config.dataset === 'cifar10',

@@ -8,8 +8,9 @@ export interface EpochSummary {
   readonly trainLoss: number;
   /** Fraction of the epoch's training examples classified correctly (at the weights before each step). */
   readonly trainAccuracy: number;
-  readonly testAccuracy: number;
-  readonly testLoss: number;
+  /** Null for an epoch that was not evaluated (`evalEvery` > 1); the last epoch always is. */
+  readonly testAccuracy: number | null;
+  readonly testLoss: number | null;
   /** Wall time of the epoch, training and evaluation. */
   readonly seconds: number;
 }
@@ -50,7 +51,7 @@ export interface TrainHooks {
 export interface TrainResult {
   /** Test accuracy after the last epoch; 0 when the run diverged (its weights are NaN). */
   readonly finalTestAccuracy: number;
-  /** Best test accuracy over the finished epochs (0 if none finished). */
+  /** Best test accuracy over the evaluated epochs (0 if none finished). */
   readonly bestTestAccuracy: number;
   /**
    * Accuracy on the training split at the final weights, in inference mode (whether the model

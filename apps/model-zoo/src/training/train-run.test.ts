@@ -31,7 +31,7 @@ describe('trainRun', () => {
     expect(second.trainLoss).toBeLessThan(first.trainLoss);
     expect(result.trainLoss).toBe(second.trainLoss);
     expect(result.finalTestAccuracy).toBe(second.testAccuracy);
-    expect(result.bestTestAccuracy).toBe(Math.max(first.testAccuracy, second.testAccuracy));
+    expect(result.bestTestAccuracy).toBe(Math.max(first.testAccuracy as number, second.testAccuracy as number));
     expect(result.backend).toBe(tf.getBackend());
     expect(result.resumedFromEpoch).toBe(0);
     expect(result.seconds).toBeGreaterThan(0);
@@ -46,6 +46,19 @@ describe('trainRun', () => {
     const short = await trainRun({ ...small, limit: 64, testLimit: 256, batch: 64, epochs: 1 });
     expect(short.finalTrainAccuracy).toBeGreaterThan(0);
     expect(short.finalTrainAccuracy).toBeLessThan(1);
+  });
+
+  it('evaluates the test split every evalEvery epochs and after the last, with the same weights as evaluating always', async () => {
+    const config = { ...small, limit: 256, batch: 64, epochs: 5 };
+    const always = await trainRun(config);
+    const sparse = await trainRun({ ...config, evalEvery: 2 });
+    expect(sparse.epochs.map((epoch) => epoch.testAccuracy === null)).toEqual([true, false, true, false, false]);
+    expect(sparse.epochs.map((epoch) => epoch.testAccuracy)).toEqual(
+      always.epochs.map((epoch, index) => ([1, 3, 4].includes(index) ? epoch.testAccuracy : null)),
+    );
+    expect(sparse.finalTestAccuracy).toBe(always.finalTestAccuracy);
+    expect(sparse.trainLoss).toBe(always.trainLoss);
+    expect(sparse.finalTrainAccuracy).toBe(always.finalTrainAccuracy);
   });
 
   it.each(['asam', 'sam-on'] as const)('trains with %s', async (rule) => {

@@ -1,12 +1,10 @@
-import { InvalidOptionError, parsePreset, SamOptimizer } from '@mup2/core';
+import { InvalidOptionError, parsePreset } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
-import { type Batch, trainBatchCount, trainBatches } from '../datasets/batches.js';
+import { trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
 import { loadDataset } from '../datasets/load-dataset.js';
-import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import { createModel } from '../models/create-model.js';
-import type { ZooModel } from '../models/zoo-model.js';
-import { loadRules } from '../rules/rule-registry.js';
+import { loadRules } from '../rules/load-rules.js';
 import {
   CHECKPOINT_MANIFEST,
   type LoadedCheckpoint,
@@ -16,56 +14,11 @@ import {
 } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
-import { countCorrect, evaluateAccuracy } from './evaluate-accuracy.js';
+import { evaluateAccuracy } from './evaluate-accuracy.js';
 import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
 import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
-
-/** Loss and correct count of one step, read back from the device. */
-interface StepOutcome {
-  readonly loss: number;
-  readonly correct: number;
-}
-
-/**
- * One optimizer step on a batch. The loss and the correct count are those of
- * the first forward pass, at the weights before the step (SamOptimizer calls
- * the closure twice; the second pass, at w + ε, is not what the model predicts).
- * With m-sharpness the batch goes to SamOptimizer.minimizeOnBatch, which splits it,
- * and the correct counts of the chunks' passes at w are added up. (An ε reuse step
- * has only the pass at w + ε: its loss and count are taken there.)
- */
-async function trainStep(model: ZooModel, optimizer: tf.Optimizer, { x, y }: Batch): Promise<StepOutcome> {
-  const counts: tf.Scalar[] = [];
-  let loss: tf.Scalar;
-  if (optimizer instanceof SamOptimizer && optimizer.mSharpness !== undefined) {
-    loss = optimizer.minimizeOnBatch(
-      ([chunkX, chunkY], pass) => {
-        const labels = chunkY as tf.Tensor1D;
-        const logits = model.apply(chunkX as tf.Tensor, { training: true });
-        if (!pass.perturbed) counts.push(tf.keep(countCorrect(logits, labels)));
-        return softmaxCrossEntropy(logits, labels);
-      },
-      [x, y],
-      true,
-      model.trainableVariables,
-    ) as tf.Scalar;
-  } else {
-    loss = optimizer.minimize(
-      () => {
-        const logits = model.apply(x, { training: true });
-        if (counts.length === 0) counts.push(tf.keep(countCorrect(logits, y)));
-        return softmaxCrossEntropy(logits, y);
-      },
-      true,
-      model.trainableVariables,
-    ) as tf.Scalar;
-  }
-  const correct = counts.length === 1 ? (counts[0] as tf.Scalar) : tf.tidy(() => tf.addN(counts) as tf.Scalar);
-  const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
-  tf.dispose([loss, correct, ...counts]);
-  return { loss: lossValue[0] as number, correct: correctValue[0] as number };
-}
+import { type StepOutcome, trainStep } from './train-step.js';
 
 function allFinite(variables: readonly tf.Variable[]): boolean {
   return tf.tidy(() => variables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
@@ -136,7 +89,7 @@ function summarize(
   const last = history[history.length - 1];
   return {
     finalTestAccuracy: partial.diverged ? 0 : (last?.testAccuracy ?? 0),
-    bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy), 0),
+    bestTestAccuracy: history.reduce((best, epoch) => Math.max(best, epoch.testAccuracy ?? 0), 0),
     trainLoss: partial.diverged ? Number.NaN : (last?.trainLoss ?? Number.NaN),
     finalTrainAccuracy,
     epochs: [...history],
@@ -260,13 +213,14 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
           config: resolved,
         });
       }
-      const test = await evaluateAccuracy(model, dataset, { batchSize: resolved.batch });
+      const evaluated = epoch === resolved.epochs || epoch % resolved.evalEvery === 0;
+      const test = evaluated ? await evaluateAccuracy(model, dataset, { batchSize: resolved.batch }) : undefined;
       const summary: EpochSummary = {
         epoch,
         trainLoss: lossSum / batch,
         trainAccuracy: correct / seen,
-        testAccuracy: test.accuracy,
-        testLoss: test.loss,
+        testAccuracy: test?.accuracy ?? null,
+        testLoss: test?.loss ?? null,
         seconds: (performance.now() - epochStarted) / 1000,
       };
       history.push(summary);

@@ -8,9 +8,6 @@ import { FLOAT64_MLP_NAMES, type Float64MlpName, float64Init, seededNormal, seed
 import { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 import { tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
 
-// vitest throws when it is imported outside its runner, and the rest of @mup2/core/testing
-// (the float64 MLP, tinyMlpCoordCheck) is used outside it, e.g. by the bench. So vitest is
-// loaded here, once, and only runRuleConformance needs it.
 /** What `fn` throws, or undefined when it returns. */
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -21,11 +18,16 @@ function thrownBy(fn: () => unknown): unknown {
   return undefined;
 }
 
+// vitest throws when it is imported outside its runner, and the rest of @mup2/core/testing
+// (the float64 MLP, tinyMlpCoordCheck) is used outside it, e.g. by the bench and in browser
+// pages. So vitest is loaded here, once, and only runRuleConformance needs it; the specifier is
+// a variable so that bundlers neither pull vitest into a page nor fail to resolve it.
+const VITEST_MODULE = 'vitest';
 type VitestApi = Pick<typeof import('vitest'), 'describe' | 'it' | 'expect'>;
 let vitest: VitestApi | undefined;
 let vitestFailure: unknown;
 try {
-  vitest = await import('vitest');
+  vitest = (await import(/* @vite-ignore */ VITEST_MODULE)) as VitestApi;
 } catch (error) {
   vitestFailure = error;
 }

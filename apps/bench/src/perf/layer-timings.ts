@@ -1,0 +1,357 @@
+import {
+  type AttentionWeights,
+  BatchNorm,
+  columnSums,
+  conv2d,
+  fastBatchMatMul,
+  fastMatMul,
+  gelu,
+  LAYER_FORM_CANDIDATES,
+  type LayerForms,
+  LayerNorm,
+  layerForms,
+  logSoftmax,
+  selfAttention,
+  withLayerForms,
+} from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
+import { timeInterleaved } from './interleaved-timer.js';
+import { median } from './median.js';
+import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
+
+/** One timed case of one layer: its forms' median milliseconds (forward + backward unless said). */
+export interface LayerCase {
+  readonly layer: keyof LayerForms | 'batch-norm' | 'layer-norm';
+  readonly label: string;
+  /** Milliseconds by form; a form the backend cannot run is absent. */
+  readonly milliseconds: Record<string, number>;
+  /** Forms timed for comparison only, not candidates (a different function, or the stock composition). */
+  readonly reference?: Record<string, number>;
+}
+
+function tensorsIn(container: tf.TensorContainer): tf.Tensor[] {
+  if (container instanceof tf.Tensor) return [container];
+  if (Array.isArray(container)) return container.flatMap((item) => tensorsIn(item as tf.TensorContainer));
+  if (container && typeof container === 'object') {
+    return Object.values(container).flatMap((item) => tensorsIn(item as tf.TensorContainer));
+  }
+  return [];
+}
+
+/** A timing step: runs in a tidy, reads every result back (the backend may be asynchronous inside), frees it. */
+const reading = (run: () => tf.TensorContainer) => () =>
+  tf.tidy(() => {
+    for (const tensor of tensorsIn(run())) tensor.dataSync();
+  });
+
+/** The value and every input gradient of sum(f(inputs)). */
+const trained = (f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]) => (): tf.TensorContainer =>
+  tf.grads((...args: tf.Tensor[]) => tf.sum(f(...args)))(inputs);
+
+/** Times `run` under each candidate form of `layer`, interleaved, plus reference steps as they are. */
+function timeForms<K extends keyof LayerForms>(
+  layer: K,
+  label: string,
+  run: () => tf.TensorContainer,
+  options: {
+    reps: number;
+    available?: (form: LayerForms[K]) => boolean;
+    reference?: Record<string, () => tf.TensorContainer>;
+  },
+): LayerCase {
+  const steps: Record<string, () => void> = {};
+  for (const form of LAYER_FORM_CANDIDATES[layer]) {
+    if (options.available && !options.available(form)) continue;
+    const step = reading(run);
+    steps[form] = () => withLayerForms({ [layer]: form } as Partial<LayerForms>, step);
+  }
+  for (const [name, reference] of Object.entries(options.reference ?? {}))
+    steps[`reference:${name}`] = reading(reference);
+  const times = timeInterleaved(steps, { warmup: 1, rounds: options.reps });
+  const pick = (reference: boolean) =>
+    Object.fromEntries(
+      Object.entries(times)
+        .filter(([name]) => name.startsWith('reference:') === reference)
+        .map(([name, ms]) => [name.replace(/^reference:/, ''), ms]),
+    );
+  return { layer, label, milliseconds: pick(false), reference: options.reference ? pick(true) : undefined };
+}
+
+const CONV_CASES = [
+  { x: [32, 32, 32, 16], kernel: [3, 3, 16, 16], stride: 1 },
+  { x: [32, 16, 16, 32], kernel: [3, 3, 32, 64], stride: 2 },
+  { x: [32, 8, 8, 64], kernel: [3, 3, 64, 64], stride: 1 },
+  { x: [32, 4, 4, 512], kernel: [3, 3, 512, 512], stride: 1 },
+] as const;
+
+function attentionWeights(width: number): { weights: AttentionWeights; tensors: tf.Tensor[] } {
+  const matrix = () => tf.randomNormal([width, width], 0, 1 / Math.sqrt(width)) as tf.Tensor2D;
+  const vector = () => tf.zeros([width]) as tf.Tensor1D;
+  const weights: AttentionWeights = {
+    query: matrix(),
+    key: matrix(),
+    value: matrix(),
+    output: matrix(),
+    queryBias: vector(),
+    keyBias: vector(),
+    valueBias: vector(),
+    outputBias: vector(),
+  };
+  return { weights, tensors: Object.values(weights) };
+}
+
+/**
+ * Every layer's candidate forms (LAYER_FORM_CANDIDATES) on the active backend, on shapes
+ * the zoo's models use, forward and backward.
+ */
+export function measureLayerForms(reps: number): LayerCase[] {
+  const backend = tf.getBackend();
+  const cases: LayerCase[] = [];
+  const created: tf.Tensor[] = [];
+  const normal = (shape: readonly number[]) => {
+    const tensor = tf.randomNormal([...shape]);
+    created.push(tensor);
+    return tensor;
+  };
+  try {
+    const [a, b] = [normal([128, 1024]), normal([1024, 1024])];
+    cases.push(
+      timeForms(
+        'matMul',
+        'dense [128, 1024] · [1024, 1024]',
+        trained((x, w) => fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), [a, b]),
+        {
+          reps,
+        },
+      ),
+    );
+    const [qa, qb] = [normal([128, 64, 16]), normal([128, 16, 64])];
+    cases.push(
+      timeForms(
+        'matMul',
+        'batched [128, 64, 16] · [128, 16, 64]',
+        trained((x, w) => fastBatchMatMul(x as tf.Tensor3D, w as tf.Tensor3D), [qa, qb]),
+        { reps },
+      ),
+    );
+    const canTrainStockConv = tf.getKernel('Conv2DBackpropFilter', backend) !== undefined;
+    for (const convCase of CONV_CASES) {
+      const [x, kernel] = [normal(convCase.x), normal(convCase.kernel)];
+      cases.push(
+        timeForms(
+          'conv2d',
+          `[${convCase.x.join(', ')}] * ${convCase.kernel[0]}×${convCase.kernel[1]}×${convCase.kernel[2]}→${convCase.kernel[3]}, stride ${convCase.stride}`,
+          trained(
+            (input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }),
+            [x, kernel],
+          ),
+          { reps, available: (form) => form !== 'stock' || canTrainStockConv },
+        ),
+      );
+    }
+    const [batch, tokens, width, heads] = [32, 64, 64, 4];
+    const tokensIn = normal([batch * tokens, width]);
+    const { weights, tensors } = attentionWeights(width);
+    created.push(...tensors);
+    cases.push(
+      timeForms(
+        'attention',
+        `self-attention, ${batch} × ${tokens} tokens, width ${width}, ${heads} heads`,
+        trained(
+          (x, ...w) => {
+            const [query, key, value, output, queryBias, keyBias, valueBias, outputBias] = w as [
+              tf.Tensor2D,
+              tf.Tensor2D,
+              tf.Tensor2D,
+              tf.Tensor2D,
+              tf.Tensor1D,
+              tf.Tensor1D,
+              tf.Tensor1D,
+              tf.Tensor1D,
+            ];
+            return selfAttention(
+              x as tf.Tensor2D,
+              { query, key, value, output, queryBias, keyBias, valueBias, outputBias },
+              { batch, tokens, heads, scale: 1 / Math.sqrt(width / heads) },
+            ).output;
+          },
+          [tokensIn, ...Object.values(weights)],
+        ),
+        { reps },
+      ),
+    );
+    const rows = normal([8192, 256]);
+    cases.push(
+      timeForms('columnSums', 'Σ over rows of [8192, 256] (forward)', () => columnSums(rows as tf.Tensor2D), { reps }),
+    );
+    cases.push(
+      timeForms(
+        'gelu',
+        'GELU (tanh form) of [8192, 256]',
+        trained((x) => gelu(x as tf.Tensor), [rows]),
+        {
+          reps,
+          reference: {
+            // Exact GELU, x·Φ(x): a different function (within 5e-4), timed because TF has a native Erf.
+            'exact (erf)': trained(
+              (x) => tf.mul(tf.mul(x as tf.Tensor, 0.5), tf.add(tf.erf(tf.mul(x as tf.Tensor, Math.SQRT1_2)), 1)),
+              [rows],
+            ),
+          },
+        },
+      ),
+    );
+    const logits = normal([4096, 100]);
+    cases.push(
+      timeForms(
+        'logSoftmax',
+        'log softmax of [4096, 100]',
+        trained((x) => logSoftmax(x as tf.Tensor2D), [logits]),
+        { reps },
+      ),
+    );
+    cases.push(normTimes(reps, normal));
+    cases.push(layerNormTimes(reps, normal));
+  } finally {
+    tf.dispose(created);
+  }
+  return cases;
+}
+
+/** Training-mode BatchNorm: our closed-form gradient against autodiff of the stock composition (no candidate forms). */
+function normTimes(reps: number, normal: (shape: readonly number[]) => tf.Tensor): LayerCase {
+  const images = normal([32, 16, 16, 64]);
+  const norm = new BatchNorm('layer_timings_bn', 64);
+  try {
+    const times = timeInterleaved(
+      {
+        'closed form': reading(
+          trained(
+            (x, g, b) => {
+              void g;
+              void b;
+              return tf.square(norm.apply(x as tf.Tensor4D, { training: true, updateStatistics: false }));
+            },
+            [images, norm.gamma, norm.beta],
+          ),
+        ),
+        'stock autodiff': reading(
+          trained(
+            (x, g, b) => {
+              const { mean, variance } = tf.moments(x as tf.Tensor, [0, 1, 2]);
+              return tf.square(
+                tf.add(
+                  tf.mul(tf.div(tf.sub(x as tf.Tensor, mean), tf.sqrt(tf.add(variance, norm.epsilon))), g as tf.Tensor),
+                  b as tf.Tensor,
+                ),
+              );
+            },
+            [images, norm.gamma, norm.beta],
+          ),
+        ),
+      },
+      { warmup: 1, rounds: reps },
+    );
+    return { layer: 'batch-norm', label: 'BatchNorm (training) of [32, 16, 16, 64]', milliseconds: times };
+  } finally {
+    norm.dispose();
+  }
+}
+
+function layerNormTimes(reps: number, normal: (shape: readonly number[]) => tf.Tensor): LayerCase {
+  const rows = normal([2048, 64]);
+  const norm = new LayerNorm('layer_timings_ln', 64);
+  try {
+    const times = timeInterleaved(
+      {
+        'closed form': reading(trained((x) => tf.square(norm.apply(x as tf.Tensor2D)), [rows])),
+        'stock autodiff': reading(
+          trained(
+            (x) => {
+              const { mean, variance } = tf.moments(x as tf.Tensor, [1], true);
+              return tf.square(
+                tf.add(
+                  tf.mul(tf.mul(tf.sub(x as tf.Tensor, mean), tf.rsqrt(tf.add(variance, norm.epsilon))), norm.gamma),
+                  norm.beta,
+                ),
+              );
+            },
+            [rows],
+          ),
+        ),
+      },
+      { warmup: 1, rounds: reps },
+    );
+    return { layer: 'layer-norm', label: 'LayerNorm of [2048, 64]', milliseconds: times };
+  } finally {
+    norm.dispose();
+  }
+}
+
+export type ModelStepName = 'mlp' | 'resnet18' | 'vit';
+
+export interface ModelStepTimes {
+  readonly model: ModelStepName;
+  readonly label: string;
+  readonly batch: number;
+  /** Median SGD step milliseconds by backend, with the backend's own layer forms. */
+  readonly milliseconds: Record<string, number>;
+  /** The same on each non-wasm backend with wasm's layer forms: what the per-backend choice saves. */
+  readonly withWasmForms: Record<string, number>;
+}
+
+/**
+ * The SGD-momentum step of each model on every backend, the backends taken in turn each
+ * round (one model and batch per backend, created under it), so a change in the
+ * machine's load hits all alike. On each backend other than wasm the step also runs with
+ * wasm's layer forms.
+ */
+export async function measureModelSteps(
+  models: readonly ModelStepName[],
+  backends: readonly string[],
+  options: { rounds: number; warmup: number; onRound?: (model: string, round: number) => void },
+): Promise<ModelStepTimes[]> {
+  const results: ModelStepTimes[] = [];
+  for (const name of models) {
+    const perfModel = PERF_MODELS[name];
+    const prepared: Array<{ backend: string; kind: string; step: () => void; dispose: () => void }> = [];
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      const { steps, dispose } = createPerfSteps(perfModel, { rules: [] });
+      const sgd = steps.sgd as () => void;
+      prepared.push({ backend, kind: 'own', step: sgd, dispose });
+      if (backend !== 'wasm') {
+        const wasmForms = layerForms('wasm');
+        prepared.push({ backend, kind: 'wasm-forms', step: () => withLayerForms(wasmForms, sgd), dispose: () => {} });
+      }
+    }
+    const samples = prepared.map(() => [] as number[]);
+    for (let round = 0; round < options.warmup + options.rounds; round++) {
+      options.onRound?.(name, round);
+      for (const [index, entry] of prepared.entries()) {
+        await tf.setBackend(entry.backend);
+        const started = performance.now();
+        entry.step();
+        if (round >= options.warmup) samples[index]?.push(performance.now() - started);
+      }
+    }
+    for (const entry of prepared) {
+      await tf.setBackend(entry.backend);
+      entry.dispose();
+    }
+    const byKind = (kind: string) =>
+      Object.fromEntries(
+        prepared.flatMap((entry, index) =>
+          entry.kind === kind ? [[entry.backend, median(samples[index] ?? [])]] : [],
+        ),
+      );
+    results.push({
+      model: name,
+      label: perfModel.label,
+      batch: perfModel.batch,
+      milliseconds: byKind('own'),
+      withWasmForms: byKind('wasm-forms'),
+    });
+  }
+  return results;
+}

@@ -1,0 +1,155 @@
+import { availableParallelism } from 'node:os';
+import { tsxExecArgv } from '../tsx-loader.js';
+import { type PeerCommand, type PeerTimes, timePeers } from './peer-process.js';
+import { debianTorchPython, ensurePeerEnvironment, type PythonPeerName, pythonPeerCommand } from './python-peers.js';
+
+const TFJS_PEER = new URL(`./tfjs-peer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+/** The MLP of PERF_MODELS.mlp, which tfjs-peer.ts steps: the Python peers build the same one. */
+const MLP = { width: 1024, batch: 128 } as const;
+
+export interface PeerComparison {
+  readonly rounds: number;
+  readonly rows: PeerTimes[];
+}
+
+const plural = (threads: number) => `${threads} thread${threads > 1 ? 's' : ''}`;
+
+/** Ours on one backend as a peer process; tensorflow's intra-op pool size is fixed per process, so one per count. */
+function tfjsPeerCommand(backend: string, threads: number, warmup: number): PeerCommand {
+  return {
+    label: backend === 'wasm' ? 'mup2 wasm (1 thread)' : `mup2 ${backend}, ${plural(threads)}`,
+    command: process.execPath,
+    args: [...tsxExecArgv(TFJS_PEER), TFJS_PEER.pathname, '--warmup', String(warmup)],
+    env: {
+      ...process.env,
+      MUP2_BACKEND: backend,
+      TF_NUM_INTRAOP_THREADS: String(threads),
+      TF_NUM_INTEROP_THREADS: '1',
+      TF_CPP_MIN_LOG_LEVEL: '2',
+    },
+  };
+}
+
+/**
+ * The MLP's SGD-momentum and SAM steps of ours (wasm; tensorflow at each thread count) and
+ * of the peers (each at each thread count), every one in its own process, timed round by
+ * round across all of them (timePeers).
+ */
+export async function comparePeers(options: {
+  peers: readonly PythonPeerName[];
+  threads: readonly number[];
+  rounds: number;
+  warmup: number;
+  log: (line: string) => void;
+}): Promise<PeerComparison> {
+  const threads = options.threads.filter((count) => count <= availableParallelism());
+  const commands: PeerCommand[] = [tfjsPeerCommand('wasm', 1, options.warmup)];
+  for (const count of threads) commands.push(tfjsPeerCommand('tensorflow', count, options.warmup));
+  if (options.peers.length > 0) {
+    const python = await ensurePeerEnvironment(options.peers, options.log);
+    for (const peer of options.peers) {
+      for (const count of threads) {
+        commands.push(pythonPeerCommand(python, peer, { threads: count, ...MLP, warmup: options.warmup }));
+      }
+    }
+    const debian = options.peers.includes('torch') ? debianTorchPython() : undefined;
+    if (debian !== undefined) {
+      for (const count of threads) {
+        commands.push(
+          pythonPeerCommand(debian, 'torch', {
+            threads: count,
+            ...MLP,
+            warmup: options.warmup,
+            label: `PyTorch (Debian), ${plural(count)}`,
+          }),
+        );
+      }
+    }
+  }
+  const rows = await timePeers(commands, {
+    rounds: options.rounds,
+    onStarted: (label, description) =>
+      options.log(
+        description instanceof Error
+          ? `${label}: could not start (${description.message.split('\n')[0]})`
+          : `${label}: ready (${describe(description)})`,
+      ),
+  });
+  return { rounds: options.rounds, rows };
+}
+
+function describe(description: Record<string, unknown>): string {
+  return ['framework', 'version', 'backend', 'blas']
+    .map((key) => description[key])
+    .filter((value) => value !== undefined)
+    .join(', ');
+}
+
+const ratio = (ours: number | undefined, theirs: number | undefined) =>
+  ours === undefined || theirs === undefined ? '–' : (ours / theirs).toFixed(2);
+
+/** Markdown: every row's step times, then every ratio of one of ours to one peer. */
+export function peerTables(comparison: PeerComparison): string[] {
+  const lines = [
+    `MLP 784→1024→1024→10, batch 128, SGD with momentum 0.9 and two-pass SAM; each in its own process, ` +
+      `median of ${comparison.rounds} rounds taken in turn across all of them.`,
+    '',
+    '| | what | SGD ms | SAM ms | SAM/SGD |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const row of comparison.rows) {
+    if (row.error) {
+      lines.push(`| ${row.label} | could not start: ${row.error.split('\n')[0]} | – | – | – |`);
+      continue;
+    }
+    const { sgd, sam } = row.milliseconds;
+    lines.push(
+      `| ${row.label} | ${describe(row.description)} | ${sgd?.toFixed(1) ?? '–'} | ${sam?.toFixed(1) ?? '–'} | ${ratio(sam, sgd)} |`,
+    );
+  }
+  const timed = comparison.rows.filter((row) => !row.error);
+  const ours = timed.filter((row) => row.label.startsWith('mup2'));
+  const theirs = timed.filter((row) => !row.label.startsWith('mup2'));
+  if (theirs.length > 0 && ours.length > 0) {
+    lines.push(
+      '',
+      `Our step / theirs, SGD · SAM:`,
+      '',
+      `| ours \\ peer | ${theirs.map((row) => row.label).join(' | ')} |`,
+    );
+    lines.push(`|---|${theirs.map(() => '---:').join('|')}|`);
+    for (const row of ours) {
+      const cells = theirs.map(
+        (peer) =>
+          `${ratio(row.milliseconds.sgd, peer.milliseconds.sgd)} · ${ratio(row.milliseconds.sam, peer.milliseconds.sam)}`,
+      );
+      lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+/** The issue's targets: tensorflow's SAM step ≤ 1.5× PyTorch's and ≤ 2× JAX's at the same thread count. */
+export function peerTargetLines(comparison: PeerComparison): string[] {
+  const timed = comparison.rows.filter((row) => !row.error);
+  const lines: string[] = [];
+  for (const ours of timed.filter((row) => row.label.startsWith('mup2 tensorflow'))) {
+    const threads = ours.description.threads;
+    for (const [framework, target] of [
+      ['PyTorch', 1.5],
+      ['JAX + optax', 2],
+    ] as const) {
+      // The fastest build of the framework at this thread count (pip's, or Debian's PyTorch).
+      const candidates = timed.filter(
+        (row) => row.description.framework === framework && row.description.threads === threads,
+      );
+      const fastest = candidates.sort((a, b) => (a.milliseconds.sam ?? Infinity) - (b.milliseconds.sam ?? Infinity))[0];
+      const value = fastest && (ours.milliseconds.sam ?? Number.NaN) / (fastest.milliseconds.sam ?? Number.NaN);
+      if (value === undefined || !Number.isFinite(value)) continue;
+      lines.push(
+        `- tensorflow SAM step / ${fastest?.label} SAM step: ${value.toFixed(2)} (target ≤ ${target}) ${value <= target ? 'met' : 'NOT met'}`,
+      );
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,34 @@
+// Our MLP SGD and SAM steps as a perf peer process (protocol: apps/bench/peers/peer_protocol.py),
+// so that they are timed round by round next to PyTorch and JAX. The driver sets MUP2_BACKEND and,
+// for tensorflow, TF_NUM_INTRAOP_THREADS in this process's environment: libtensorflow reads it once.
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { initBackend } from '@mup2/core';
+import { loadRules } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
+import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
+
+const { values } = parseArgs({ options: { warmup: { type: 'string', default: '3' } } });
+const backend = await initBackend({ log: () => {} });
+const { steps } = createPerfSteps(PERF_MODELS.mlp, {
+  rules: ['sam'],
+  registry: await loadRules(),
+  scalings: ['naive'],
+});
+const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
+for (let round = 0; round < Number(values.warmup); round++) for (const step of Object.values(kinds)) step();
+const threads = backend === 'tensorflow' ? Number(process.env.TF_NUM_INTRAOP_THREADS) || undefined : 1;
+process.stdout.write(
+  `${JSON.stringify({ ready: true, framework: 'mup2 (TF.js)', version: tf.version.tfjs, backend, threads })}\n`,
+);
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() !== 'round') break;
+  const times: Record<string, number> = {};
+  for (const [kind, step] of Object.entries(kinds)) {
+    const started = performance.now();
+    step();
+    times[kind] = performance.now() - started;
+  }
+  process.stdout.write(`${JSON.stringify(times)}\n`);
+}
+process.exit(0);
