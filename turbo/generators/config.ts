@@ -11,25 +11,26 @@ interface Answers {
   readonly turbo: { readonly paths: { readonly root: string } };
 }
 
+/** A line of vitest.config.ts that names a package folder's tests: `project('packages/x'),` or `'packages/x',` (a list of roots). */
+const PROJECT_LINE = /^\s*(project\()?'packages\/[^']+'\)?,\s*$/;
+
 /**
- * Adds `'packages/<name>'` to the project roots of the root vitest.config.ts (its ROOTS list, each
- * run on every backend), so the new package's tests run with the others (and with the setup file
- * that picks the TF.js backend).
+ * Adds the new package to the projects of the root vitest.config.ts, in the form of the last line
+ * there that names a package folder, so its tests run with the others (on every backend the config
+ * runs, with the setup file that picks the TF.js backend).
  */
 function registerVitestProject(answers: object): string {
   const { name, turbo } = answers as Answers;
   const configPath = join(turbo.paths.root, 'vitest.config.ts');
-  const entry = `'packages/${name}',`;
   const source = readFileSync(configPath, 'utf8');
-  if (source.includes(entry)) return `vitest.config.ts already runs packages/${name}`;
+  if (source.includes(`'packages/${name}'`)) return `vitest.config.ts already runs packages/${name}`;
   const lines = source.split('\n');
   let last = lines.length - 1;
-  while (last >= 0 && !/^\s*'packages\/[^']+',\s*$/.test(lines[last] as string)) last -= 1;
+  while (last >= 0 && !PROJECT_LINE.test(lines[last] as string)) last -= 1;
   if (last === -1) {
-    throw new Error(`no 'packages/...' project root in ${configPath}; add ${entry} to its ROOTS list by hand`);
+    throw new Error(`no 'packages/...' project in ${configPath}; add packages/${name} to its projects by hand`);
   }
-  const indent = /^\s*/.exec(lines[last] as string)?.[0] ?? '';
-  lines.splice(last + 1, 0, `${indent}${entry}`);
+  lines.splice(last + 1, 0, (lines[last] as string).replace(/'packages\/[^']+'/, `'packages/${name}'`));
   writeFileSync(configPath, lines.join('\n'));
   return `vitest.config.ts now runs packages/${name}`;
 }

@@ -176,7 +176,7 @@ describe('turbo gen rule', () => {
     expect(read(`packages/${RULE}/src/index.ts`)).toContain('ruleDescriptor');
     expect(read(`packages/${RULE}/src/conformance.test.ts`)).toContain('runRuleConformance(ruleDescriptor)');
     expect(read(`.changeset/${RULE}-first-release.md`)).toContain(`'@mup2/${RULE}': minor`);
-    expect(read('vitest.config.ts')).toContain(`'packages/${RULE}',`);
+    expect(read('vitest.config.ts')).toMatch(new RegExp(`^\\s*(project\\()?'packages/${RULE}'\\)?,$`, 'm'));
   });
 
   it(
