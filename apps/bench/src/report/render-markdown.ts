@@ -15,6 +15,6 @@ markdown.core.ruler.push('report_heading_levels', (state) => {
 });
 
 /** The Markdown the bench commands write (headings, pipe tables, lists, paragraphs) as HTML, its raw HTML escaped. */
-export function markdownToHtml(text: string): string {
+export function renderMarkdown(text: string): string {
   return markdown.render(text).trimEnd();
 }
