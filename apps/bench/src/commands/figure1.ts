@@ -78,7 +78,11 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
         'mup-global and mup2 (SAM), with SGD in SP and µP as baselines; heatmaps, optimum against width, ' +
         'accuracy against ρ, and an HTML report. Resumable: rerun the same command to finish an interrupted run.',
     )
-    .option('--quick', 'MNIST, 3 widths, 5×4 grid, 1 epoch: about 10 minutes on 2 cores', false)
+    .option(
+      '--quick',
+      '1,000 MNIST digits, widths ×0.5 and ×4, 3×3 grid, 15 epochs, 2 seeds: minutes on 2 cores',
+      false,
+    )
     .option('--rule <name>', 'the perturbation rule swept (the paper: sam; any listed below)', 'sam')
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')

@@ -3,8 +3,8 @@ import { coordChart } from '../plot/coord-chart.js';
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
-import { renderMarkdown } from './render-markdown.js';
 import type { CoordContents } from './read-results-folder.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { ReportSection } from './report-section.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {

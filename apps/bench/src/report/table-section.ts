@@ -1,7 +1,7 @@
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
-import { renderMarkdown } from './render-markdown.js';
 import type { TableContents } from './read-results-folder.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { ReportSection } from './report-section.js';
 
 const TITLES: Record<TableContents['command'], string> = {
