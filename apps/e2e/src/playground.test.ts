@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCoordCheck } from '@mup2/bench/coord-check';
-import { loadMnist } from '@mup2/model-zoo';
+import { loadMnist, loadRules } from '@mup2/model-zoo';
 import { startPlayground } from '@mup2/playground';
 import type { Browser } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
@@ -104,6 +104,7 @@ describe('the playground (`pnpm playground`) in headless Chromium', () => {
         seeds: 1,
         batch: 64,
       },
+      await loadRules(),
       await loadMnist(),
     );
     const header = table[0] ?? [];

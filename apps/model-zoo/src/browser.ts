@@ -37,10 +37,16 @@ export {
 } from './models/resnet.js';
 export { createVit, type VitOptions } from './models/vit.js';
 export type { ZooModel } from './models/zoo-model.js';
+export {
+  createRuleRegistry,
+  type LoadedRule,
+  NO_RULE,
+  type RuleProblem,
+  type RuleRegistry,
+} from './rules/rule-registry.js';
 export { CheckpointError } from './training/checkpoint-error.js';
 export { createOptimizer } from './training/create-optimizer.js';
 export { countCorrect, type Evaluation, evaluateAccuracy } from './training/evaluate-accuracy.js';
-export { isRuleName, RULE_NAMES, type RuleName } from './training/perturbation-rules.js';
 export {
   type CheckpointOptions,
   defaultLearningRate,

@@ -7,8 +7,20 @@ export {
   progressBar,
   progressStream,
 } from './commands/progress-bar.js';
+export {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  collect,
+  ruleOption,
+} from './commands/rule-cli.js';
 export * from './datasets/index.js';
 export { configureNativeThreads, type NativeThreads } from './native-threads.js';
+export { findRulePackages, installedPackageDir, type RulePackageLocation } from './rules/find-rule-packages.js';
+export { type LoadRulesOptions, loadRules } from './rules/load-rules.js';
+export { loadRuleModule } from './rules/rule-module.js';
+export { isRuleManifest, loadRulePackage, packageEntry, RULE_EXPORT, RULE_KEYWORD } from './rules/rule-package.js';
+export { RulePackageError } from './rules/rule-package-error.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_MANIFEST,

@@ -1,9 +1,9 @@
 import { coordChart } from '@mup2/bench/coord-chart';
 import type { CoordSlope } from '@mup2/bench/coord-check';
 import { PRESET_NAMES, type PresetName } from '@mup2/core';
-import { RULE_NAMES, type RuleName } from '@mup2/model-zoo';
 import embed, { type Result } from 'vega-embed';
 import { accuracyChart, EVALUATIONS_DATA, type EvaluationRow, lossChart, STEPS_DATA, type StepRow } from './charts.js';
+import { RULE_NAMES } from './rule-registry.js';
 import type { BackendChoice, CoordJob, Job, TrainJob, WorkerEvent } from './worker-messages.js';
 
 const WIDTHS = [64, 128, 256, 512, 1024];
@@ -132,7 +132,7 @@ trainForm.addEventListener('submit', (event) => {
   const job: TrainJob = {
     kind: 'train',
     backend: backend(),
-    rule: field(trainForm, 'rule').value as RuleName,
+    rule: field(trainForm, 'rule').value,
     preset: field(trainForm, 'preset').value as PresetName,
     width: numberField(trainForm, 'width'),
     lr: numberField(trainForm, 'lr'),

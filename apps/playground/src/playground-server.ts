@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
 import { digitsPlugin } from './digits-plugin.js';
+import { rulesPlugin } from './rules-plugin.js';
 
 export const DEFAULT_PORT = 5173;
 
@@ -14,7 +15,7 @@ export async function startPlayground(options: { port?: number } = {}): Promise<
     configFile: false,
     root: fileURLToPath(new URL('..', import.meta.url)),
     server: { host: '127.0.0.1', port: options.port ?? DEFAULT_PORT, strictPort: false },
-    plugins: [digitsPlugin()],
+    plugins: [digitsPlugin(), rulesPlugin()],
     // Everything the page and its worker import, optimised in one pass before the page loads: a
     // dependency found later makes Vite re-optimise and reload the page, and one tfjs-core for all.
     optimizeDeps: {

@@ -19,6 +19,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { decodeDigits } from './digits-format.js';
+import { rules } from './rule-registry.js';
 import type { CoordJob, Job, TrainJob, WorkerEvent } from './worker-messages.js';
 
 setWasmPaths({
@@ -37,18 +38,21 @@ async function loadDigits(): Promise<ImageDataset> {
 
 async function train(job: TrainJob, dataset: ImageDataset): Promise<void> {
   const started = performance.now();
-  const config = resolveTrainConfig({
-    model: 'mlp',
-    widthMult: job.width / MLP_REFERENCE_WIDTH,
-    rule: job.rule,
-    preset: job.preset,
-    lr: job.lr,
-    rho: job.rho,
-    epochs: job.epochs,
-    batch: job.batch,
-    seed: job.seed,
-    dataset: 'mnist',
-  });
+  const config = resolveTrainConfig(
+    {
+      model: 'mlp',
+      widthMult: job.width / MLP_REFERENCE_WIDTH,
+      rule: job.rule,
+      preset: job.preset,
+      lr: job.lr,
+      rho: job.rho,
+      epochs: job.epochs,
+      batch: job.batch,
+      seed: job.seed,
+      dataset: 'mnist',
+    },
+    rules,
+  );
   const model = createModel({
     model: 'mlp',
     widthMult: config.widthMult,
@@ -57,7 +61,7 @@ async function train(job: TrainJob, dataset: ImageDataset): Promise<void> {
     classes: dataset.classes,
     seed: config.seed,
   });
-  const optimizer = createOptimizer(config, model);
+  const optimizer = createOptimizer(config, model, rules);
   const steps = trainBatchCount(dataset, config.batch) * config.epochs;
   const evaluate = async (step: number) => {
     const { accuracy, loss } = await evaluateAccuracy(model, dataset, { batchSize: 500 });
@@ -92,6 +96,7 @@ function coordCheck(job: CoordJob, dataset: ImageDataset): void {
   const widths = [...job.widths].sort((a, b) => a - b);
   const { rows, slopes } = runCoordCheck(
     { ...job, widths, baseWidth: widths[0] as number },
+    rules,
     dataset,
     (done, total, label) => post({ type: 'coord-progress', done, total, label }),
   );

@@ -1,6 +1,5 @@
 import type { CoordCheckConfig, CoordRow, CoordSlope } from '@mup2/bench/coord-check';
 import type { PresetName } from '@mup2/core';
-import type { RuleName } from '@mup2/model-zoo';
 
 /** 'auto': initBackend's choice (the first registered of webgpu, webgl, wasm, cpu that works). */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
@@ -9,7 +8,8 @@ export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
 export interface TrainJob {
   readonly kind: 'train';
   readonly backend: BackendChoice;
-  readonly rule: RuleName;
+  /** 'sgd' or an installed rule's name. */
+  readonly rule: string;
   readonly preset: PresetName;
   readonly width: number;
   readonly lr: number;

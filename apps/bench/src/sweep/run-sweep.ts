@@ -1,5 +1,5 @@
 import { initBackend } from '@mup2/core';
-import { configureNativeThreads } from '@mup2/model-zoo';
+import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
 import { type CellConfig, expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
@@ -29,6 +29,8 @@ export interface SweepOptions {
   readonly backend?: string;
   /** Where data sets other than mnist are read from. */
   readonly dataDir?: string;
+  /** --rule-module specs (absolute paths or package names) of rules that are not installed; every worker loads them. */
+  readonly ruleModules?: readonly string[];
   /** Runs the cells instead of a local pool of `workers` threads (e.g. a distributed queue). Closed at the end. */
   readonly runner?: CellRunner;
   /** Called once the workers are up, before the first cell (done = 0), and whenever a cell starts or finishes. */
@@ -65,10 +67,11 @@ export interface SweepSummary {
  */
 export async function checkSweep(
   grid: SweepGrid,
-  options: Pick<SweepOptions, 'backend' | 'dataDir'> = {},
+  options: Pick<SweepOptions, 'backend' | 'dataDir' | 'ruleModules'> = {},
 ): Promise<{ cells: SweepCell[]; backend: string }> {
   const cells = expandGrid(grid);
-  for (const cell of cells) checkCellConfig(cell.config);
+  const rules = await loadRules({ modules: options.ruleModules });
+  for (const cell of cells) checkCellConfig(cell.config, rules);
   for (const dataset of grid.datasets) {
     await checkDataset(dataset, { dataDir: options.dataDir, limit: grid.limit ?? undefined });
   }
@@ -119,7 +122,12 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
       : undefined);
   try {
     if (todo.length > 0) {
-      await runner?.ready?.({ datasets: grid.datasets, dataDir: options.dataDir, limit: grid.limit ?? undefined });
+      await runner?.ready?.({
+        datasets: grid.datasets,
+        dataDir: options.dataDir,
+        limit: grid.limit ?? undefined,
+        ruleModules: options.ruleModules,
+      });
     }
     report();
     let next = 0;
@@ -131,7 +139,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         report();
         const cellStarted = performance.now();
         const outcome = await (runner as CellRunner)
-          .run({ config: cell.config, dataDir: options.dataDir })
+          .run({ config: cell.config, dataDir: options.dataDir, ruleModules: options.ruleModules })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
         const row = rowOfOutcome(cell, outcome);
         try {

@@ -4,6 +4,7 @@ import { trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
 import { loadDataset } from '../datasets/load-dataset.js';
 import { createModel } from '../models/create-model.js';
+import { loadRules } from '../rules/load-rules.js';
 import {
   CHECKPOINT_MANIFEST,
   type LoadedCheckpoint,
@@ -24,7 +25,12 @@ function allFinite(variables: readonly tf.Variable[]): boolean {
 }
 
 /** What a checkpoint written before a field existed meant by its absence. */
-const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = { lrSchedule: 'constant' };
+const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = {
+  lrSchedule: 'constant',
+  ruleOptions: {},
+  mSharpness: null,
+  perturbationInterval: 1,
+};
 
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
 function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
@@ -108,7 +114,8 @@ function summarize(
  */
 export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
-  const resolved = resolveTrainConfig(config);
+  const rules = await loadRules({ modules: config.ruleModules });
+  const resolved = resolveTrainConfig(config, rules);
   const checkpoint = await checkpointToResume(config, resolved);
   const dataset: ImageDataset = await loadDataset({
     name: resolved.dataset,
@@ -134,7 +141,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
   });
   let optimizer: tf.Optimizer | undefined;
   try {
-    optimizer = createOptimizer(resolved, model);
+    optimizer = createOptimizer(resolved, model, rules);
     const history: EpochSummary[] = [];
     let step = 0;
     if (checkpoint !== undefined) {
