@@ -112,6 +112,7 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
       ...(dataDir !== undefined && { dataDir }),
       ruleModules,
       onProgress: (progress) => bar.update(progress),
+      rank: figure1Rank,
     });
     bar.stop();
     process.stdout.write(
