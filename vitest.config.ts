@@ -65,6 +65,28 @@ export default defineConfig({
       },
       {
         extends: true as const,
+        // The packed tarballs in Node and in headless Chromium, and the playground page. Chromium runs
+        // its own backends (webgl, wasm, cpu), so this runs once; its Node side (float64 references,
+        // the coord check it compares the page with) runs on wasm.
+        test: {
+          name: 'e2e (once: Chromium picks its own backends)',
+          root: 'apps/e2e',
+          include: ['src/**/*.test.ts'],
+          env: BACKEND_ENVIRONMENT.wasm,
+        },
+      },
+      {
+        extends: true as const,
+        // The playground's Node side (the digits it serves); its page is tested by e2e.
+        test: {
+          name: 'playground (backend-free)',
+          root: 'apps/playground',
+          include: ['src/**/*.test.ts'],
+          env: BACKEND_ENVIRONMENT.wasm,
+        },
+      },
+      {
+        extends: true as const,
         // The closing-line summariser of .ci/run, tested on real vitest reports; no TF.js in it.
         test: {
           name: 'scripts (backend-free)',

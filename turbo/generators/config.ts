@@ -11,24 +11,26 @@ interface Answers {
   readonly turbo: { readonly paths: { readonly root: string } };
 }
 
+/** A line of vitest.config.ts that names a package folder's tests: `project('packages/x'),` or `'packages/x',` (a list of roots). */
+const PROJECT_LINE = /^\s*(project\()?'packages\/[^']+'\)?,\s*$/;
+
 /**
- * Adds `project('packages/<name>')` to the projects list of the root vitest.config.ts, so the
- * new package's tests run with the others (and with the setup file that picks the TF.js backend).
+ * Adds the new package to the projects of the root vitest.config.ts, in the form of the last line
+ * there that names a package folder, so its tests run with the others (on every backend the config
+ * runs, with the setup file that picks the TF.js backend).
  */
 function registerVitestProject(answers: object): string {
   const { name, turbo } = answers as Answers;
   const configPath = join(turbo.paths.root, 'vitest.config.ts');
-  const entry = `project('packages/${name}'),`;
   const source = readFileSync(configPath, 'utf8');
-  if (source.includes(entry)) return `vitest.config.ts already runs packages/${name}`;
+  if (source.includes(`'packages/${name}'`)) return `vitest.config.ts already runs packages/${name}`;
   const lines = source.split('\n');
   let last = lines.length - 1;
-  while (last >= 0 && !/^\s*project\('packages\/[^']+'\),\s*$/.test(lines[last] as string)) last -= 1;
+  while (last >= 0 && !PROJECT_LINE.test(lines[last] as string)) last -= 1;
   if (last === -1) {
-    throw new Error(`no project('packages/...') entry in ${configPath}; add ${entry} to its projects list by hand`);
+    throw new Error(`no 'packages/...' project in ${configPath}; add packages/${name} to its projects by hand`);
   }
-  const indent = /^\s*/.exec(lines[last] as string)?.[0] ?? '';
-  lines.splice(last + 1, 0, `${indent}${entry}`);
+  lines.splice(last + 1, 0, (lines[last] as string).replace(/'packages\/[^']+'/, `'packages/${name}'`));
   writeFileSync(configPath, lines.join('\n'));
   return `vitest.config.ts now runs packages/${name}`;
 }
@@ -70,6 +72,7 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         ['README.md', 'README.md'],
         ['src/index.ts', 'src/index.ts'],
         ['src/{{name}}.ts', 'src/rule.ts'],
+        ['src/rule-descriptor.ts', 'src/rule-descriptor.ts'],
         ['src/{{name}}.test.ts', 'src/rule.test.ts'],
         ['src/conformance.test.ts', 'src/conformance.test.ts'],
       ].map(
@@ -88,9 +91,13 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
       },
       registerVitestProject,
       formatPackage,
-      (answers) =>
-        `next: pnpm install && pnpm turbo run build && pnpm exec vitest run --project ${(answers as Answers).name}, ` +
-        'then make the rule yours: docs/adding-a-rule.md',
+      (answers) => {
+        const { name } = answers as Answers;
+        return (
+          `next: pnpm install && pnpm build; then pnpm exec vitest run --project ${name}, ` +
+          `pnpm zoo train --rule ${name}, pnpm bench sweep --rules ${name}; make the rule yours: docs/adding-a-rule.md`
+        );
+      },
     ],
   });
 }

@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// `turbo gen rule` in a copy of the repository (root files, packages/core, the generator), so
-// the generated package never touches this work tree, its lockfile or its workspace state.
+// `turbo gen rule` in a copy of the repository (root files, packages/core, the two apps, the
+// generator), so the generated package never touches this work tree, its lockfile or its workspace
+// state. The copy then goes the user's way: pnpm install, pnpm build, and the apps train with the
+// new rule, found by its package's keyword, while no file of the apps changes.
 // `--prefer-offline`: pnpm takes packages from its store (filled by the repository's own install)
 // and asks the registry only for metadata it lacks, which a fresh machine's frozen-lockfile
 // install never wrote (`--offline` fails there with ERR_PNPM_NO_OFFLINE_META).
@@ -17,6 +20,8 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const RULE = 'probe-rule';
 const FACTORY = 'probeRule';
 const STEP_TIMEOUT_MS = 300_000;
+/** Copy, install, generate, install and build: each step is bounded by STEP_TIMEOUT_MS. */
+const SETUP_TIMEOUT_MS = 4 * STEP_TIMEOUT_MS;
 const ROOT_FILES = [
   'package.json',
   'pnpm-lock.yaml',
@@ -30,7 +35,9 @@ const ROOT_FILES = [
   '.npmrc',
   '.changeset/config.json',
 ];
-const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.turbo']);
+// The bench and the zoo, and what the bench depends on in the workspace (its native-backend installer).
+const COPIED_DIRECTORIES = ['packages/core', 'apps/model-zoo', 'apps/bench', 'apps/native', 'turbo/generators'];
+const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.turbo', 'results']);
 
 /**
  * The environment without what vitest and the pnpm that started it put there (VITEST_*,
@@ -97,6 +104,24 @@ function generate(name: string): Promise<string> {
 const packageDir = () => join(copy, 'packages', RULE);
 const read = (path: string) => readFileSync(join(copy, path), 'utf8');
 
+/** SHA-256 of every file under `dir` (installed modules and build output left out), by relative path. */
+function fileHashes(dir: string): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      if (SKIPPED_DIRECTORIES.has(entry.name)) continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hashes[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return hashes;
+}
+
+let appsBefore: Record<string, string>;
+let installOutput: string;
+
 beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), 'mup2-generator-'));
   for (const file of ROOT_FILES) {
@@ -108,12 +133,16 @@ beforeAll(async () => {
     !relative(repoRoot, source)
       .split(sep)
       .some((part) => SKIPPED_DIRECTORIES.has(part));
-  for (const directory of ['packages/core', 'turbo/generators']) {
+  for (const directory of COPIED_DIRECTORIES) {
     cpSync(join(repoRoot, directory), join(copy, directory), { recursive: true, filter: skip });
   }
   await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
+  appsBefore = fileHashes(join(copy, 'apps'));
   await generate(RULE);
-}, STEP_TIMEOUT_MS);
+  // All it takes after generating, as the generator says: install and build.
+  installOutput = await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
+  await run('pnpm', ['build'], copy);
+}, SETUP_TIMEOUT_MS);
 
 afterAll(() => {
   if (copy !== undefined) rmSync(copy, { recursive: true, force: true });
@@ -128,6 +157,7 @@ describe('turbo gen rule', () => {
       'README.md',
       'src/index.ts',
       `src/${RULE}.ts`,
+      'src/rule-descriptor.ts',
       `src/${RULE}.test.ts`,
       'src/conformance.test.ts',
     ]) {
@@ -138,19 +168,21 @@ describe('turbo gen rule', () => {
     expect(manifest.dependencies).toEqual({ '@mup2/core': 'workspace:^' });
     expect(manifest.peerDependencies).toEqual({ '@tensorflow/tfjs-core': '^4.22.0' });
     expect(manifest.exports['.'].types).toBe('./dist/index.d.ts');
+    expect(manifest.keywords, 'the keyword the apps find rule packages by').toContain('mup2-rule');
     const rule = read(`packages/${RULE}/src/${RULE}.ts`);
     expect(rule).toContain(`export function ${FACTORY}(`);
     expect(rule).toContain("specificationVersion: 'v1'");
-    expect(read(`packages/${RULE}/src/conformance.test.ts`)).toContain(`runRuleConformance(${FACTORY})`);
+    expect(read(`packages/${RULE}/src/rule-descriptor.ts`)).toContain(`name: '${RULE}'`);
+    expect(read(`packages/${RULE}/src/index.ts`)).toContain('ruleDescriptor');
+    expect(read(`packages/${RULE}/src/conformance.test.ts`)).toContain('runRuleConformance(ruleDescriptor)');
     expect(read(`.changeset/${RULE}-first-release.md`)).toContain(`'@mup2/${RULE}': minor`);
-    expect(read('vitest.config.ts')).toContain(`project('packages/${RULE}'),`);
+    expect(read('vitest.config.ts')).toMatch(new RegExp(`^\\s*(project\\()?'packages/${RULE}'\\)?,$`, 'm'));
   });
 
   it(
     'gives a package that installs, builds, typechecks, passes biome and passes its tests with the conformance suite',
     async () => {
-      await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
-      await run(join(copy, 'node_modules', '.bin', 'turbo'), ['run', 'build', `--filter=@mup2/${RULE}`], copy);
+      expect(installOutput).not.toMatch(/ERR_PNPM/);
       expect(existsSync(join(packageDir(), 'dist', 'index.js'))).toBe(true);
       expect(existsSync(join(packageDir(), 'dist', 'index.d.ts'))).toBe(true);
       await run(join(copy, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], packageDir());
@@ -163,14 +195,55 @@ describe('turbo gen rule', () => {
     STEP_TIMEOUT_MS,
   );
 
-  it('refuses a name that is not kebab-case or is taken, and creates nothing', async () => {
-    for (const [name, message] of [
-      ['Bad_Name', 'is not a kebab-case name'],
-      [RULE, `packages/${RULE} already exists`],
-    ] as const) {
-      const output = await generate(name);
-      expect(output, name).toContain(message);
-    }
-    expect(existsSync(join(copy, 'packages', 'Bad_Name'))).toBe(false);
-  });
+  it(
+    'plugs into the zoo and the bench after install and build alone: --help lists it, zoo train and bench sweep train with it, no app file changed',
+    async () => {
+      const help = await run('pnpm', ['zoo', 'train', '--help'], copy);
+      expect(help).toMatch(
+        new RegExp(`\\n {2}${RULE} +the ${RULE} perturbation rule .*\\[@mup2/${RULE}; default rho 0\\.05\\]`),
+      );
+      const trained = await run(
+        'pnpm',
+        ['zoo', 'train', '--rule', RULE, '--epochs', '1', '--limit', '256', '--batch', '64', '--backend', 'wasm'],
+        copy,
+      );
+      expect(trained).toContain(`rule ${RULE}, preset mup2`);
+      expect(trained).toMatch(/done: final test acc \d/);
+      const out = join(copy, 'sweep-results');
+      const swept = await run(
+        'pnpm',
+        ['bench', 'sweep', '--rules', RULE, '--limit', '256', '--batches', '64', '--backend', 'wasm', '--out', out],
+        copy,
+      );
+      expect(swept).toMatch(/1 cells, 0 done before, 1 ok, 0 diverged, 0 failed/);
+      const rows = readFileSync(join(out, 'results.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'ok', config: { rule: RULE, rho: 0.1 } });
+      // Trained, not just run: above the 10% of chance on the held-out digits.
+      expect(rows[0].finalTestAccuracy).toBeGreaterThan(0.2);
+      expect(fileHashes(join(copy, 'apps')), 'files of apps/ after generate, install, build and the runs').toEqual(
+        appsBefore,
+      );
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a name that is not kebab-case or is taken, and creates nothing',
+    async () => {
+      for (const [name, message] of [
+        ['Bad_Name', 'is not a kebab-case name'],
+        [RULE, `packages/${RULE} already exists`],
+      ] as const) {
+        const output = await generate(name);
+        expect(output, name).toContain(message);
+      }
+      expect(existsSync(join(copy, 'packages', 'Bad_Name'))).toBe(false);
+      // Two turbo gen runs: each starts turbo and @turbo/gen's TypeScript loader.
+    },
+    STEP_TIMEOUT_MS,
+  );
 });

@@ -45,3 +45,12 @@ export function nameList<T extends string>(allowed: readonly T[]): (value: strin
     return items as T[];
   };
 }
+
+/** A commander parser for a comma-separated list of names (checked later, against what is installed). */
+export function commaList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) {
+    throw new InvalidArgumentError(`expected a comma-separated list of names, got '${value}'.`);
+  }
+  return items;
+}

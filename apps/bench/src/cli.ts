@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
-import { configureNativeThreads } from '@mup2/model-zoo';
+import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerFigure1Command } from './commands/figure1.js';
@@ -25,16 +25,17 @@ const program = new Command()
     configureNativeThreads({ workers: workers ?? concurrency ?? 1 });
   });
 
-registerCoordCommand(program);
-registerFigure1Command(program);
-registerLayersCommand(program);
-registerPerfCommand(program);
-registerReportCommand(program);
-registerSweepCommand(program);
-registerTable2Command(program);
-registerQueueCommands(program);
-
 try {
+  // The installed rule packages, for the commands' --help; each command adds those of its --rule-module.
+  const rules = await loadRules();
+  registerCoordCommand(program, rules);
+  registerFigure1Command(program, rules);
+  registerLayersCommand(program);
+  registerPerfCommand(program, rules);
+  registerReportCommand(program);
+  registerSweepCommand(program, rules);
+  registerTable2Command(program, rules);
+  registerQueueCommands(program);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (Mup2Error.isInstance(error)) {

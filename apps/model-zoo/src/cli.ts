@@ -3,10 +3,11 @@ import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerTrainCommand } from './commands/train.js';
 import { configureNativeThreads } from './native-threads.js';
+import { loadRules } from './rules/load-rules.js';
 
 const program = new Command()
   .name('zoo')
-  .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD, SAM, ASAM or SAM-ON in SP, µP or µP².')
+  .description('The µP² model zoo: MLP, ResNet and ViT trained with SGD or any installed SAM variant in SP, µP or µP².')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode))
   // One training per process: libtensorflow's pools sized for it before TF.js loads.
@@ -14,9 +15,8 @@ const program = new Command()
     configureNativeThreads();
   });
 
-registerTrainCommand(program);
-
 try {
+  registerTrainCommand(program, await loadRules());
   await program.parseAsync(process.argv);
 } catch (error) {
   if (Mup2Error.isInstance(error)) {

@@ -5,6 +5,7 @@ import {
   FLOAT64_MLP_NAMES,
   type Float64MlpName,
   type Float64MlpParams,
+  float64AsamStep,
   float64Batch,
   float64Init,
   float64LossAndGradients,
@@ -24,56 +25,16 @@ type Scaling = 'naive' | 'global' | 'mup2';
 
 const makeData = (seed: number) => float64Batch(seed, { batch, inputSize, classes });
 
-/** m_p = fanOutMult / fanInMult written out by hand for this MLP at width multiplier r (µP-SGD's rates). */
-function handMultipliers(r: number): Record<Float64MlpName, number> {
-  return { W1: r, gamma: r, W2: 1, b2: r, W3: 1 / r };
-}
-
-/** s_p by hand: µP init std relative to base. W1 input, γ and b2 vectors: 1; W2 hidden: r^-1/2; W3 readout: 1/r. */
-function handEtaScales(r: number): Record<Float64MlpName, number> {
-  return { W1: 1, gamma: 1, W2: 1 / Math.sqrt(r), b2: 1, W3: 1 / r };
-}
-
-/** One ASAM step in float64, written from DESIGN.md §5 and §6 independently of the package. */
-function referenceStep(
-  params: Float64MlpParams,
-  data: { x: Float64Array; labels: number[] },
-  width: number,
-  options: { rho: number; eta: number; scaling: Scaling; lr: number },
-): Float64MlpParams {
-  const shape = { inputSize, width, classes };
-  const r = width / BASE_WIDTH;
-  const m = handMultipliers(r);
-  const s = handEtaScales(r);
-  const a = options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : Math.sqrt(r);
-  const etaOf = (name: Float64MlpName) => (options.scaling === 'mup2' ? options.eta * s[name] : options.eta);
-  const g = float64LossAndGradients(params, data.x, data.labels, shape).gradients;
-  const t = (name: Float64MlpName, i: number) => Math.abs(params[name][i] as number) + etaOf(name);
-  let normSquared = 0;
-  for (const name of FLOAT64_MLP_NAMES) {
-    g[name].forEach((gradient, i) => {
-      normSquared += (t(name, i) * gradient) ** 2; // b_p = 1 in every scaling
-    });
-  }
-  const denominator = Math.sqrt(normSquared) + 1e-12;
-  const perturbed = {} as Float64MlpParams;
-  for (const name of FLOAT64_MLP_NAMES) {
-    perturbed[name] = params[name].map(
-      (w, i) => w + (options.rho * a * t(name, i) ** 2 * (g[name][i] as number)) / denominator,
-    );
-  }
-  const gAtPerturbed = float64LossAndGradients(perturbed, data.x, data.labels, shape).gradients;
-  const next = {} as Float64MlpParams;
-  for (const name of FLOAT64_MLP_NAMES) {
-    next[name] = params[name].map((w, i) => w - options.lr * m[name] * (gAtPerturbed[name][i] as number));
-  }
-  return next;
-}
-
 function runStep(width: number, options: { scaling: Scaling; rho: number; eta?: number }, seed = 1) {
   const lr = 0.5;
   const step = runTinyMlpStep({ rule: asam(options), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
-  const reference = referenceStep(step.start, step.data, width, { ...options, eta: options.eta ?? 0.01, lr });
+  const reference = float64AsamStep(step.start, step.data, {
+    ...options,
+    shape: { inputSize, width, classes },
+    baseWidth: BASE_WIDTH,
+    eta: options.eta ?? 0.01,
+    learningRate: lr,
+  });
   const referenceLoss = float64LossAndGradients(step.start, step.data.x, step.data.labels, step.shape).forward.loss;
   return { ...step, reference, referenceLoss, leaked: step.leakedTensors };
 }

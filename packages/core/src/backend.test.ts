@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
+import { initBackend as initBackendInNode } from './backend-node.js';
 import { BackendError } from './errors.js';
 
 // The setup file chose a backend (wasm, or MUP2_BACKEND); each test switches to the other of
 // cpu and wasm, so that a no-op initBackend cannot pass, and puts everything back afterwards.
+// Both initBackends run here: Node's (the `node` export condition) and the one bundlers get,
+// which in Node sees only the backends registered here (wasm, cpu): webgpu and webgl register
+// themselves in browsers only. apps/e2e runs the latter in Chromium.
 let original: string;
 let originalEnvironment: string | undefined;
 let other: string;
@@ -23,10 +27,10 @@ afterEach(async () => {
   expect(tf.getBackend()).toBe(original);
 });
 
-describe('initBackend', () => {
+describe('initBackend in Node', () => {
   it('uses an explicitly requested backend and says so through `log`', async () => {
     const messages: string[] = [];
-    const chosen = await initBackend({ backend: other, log: (message) => messages.push(message) });
+    const chosen = await initBackendInNode({ backend: other, log: (message) => messages.push(message) });
     expect(chosen).toBe(other);
     expect(tf.getBackend()).toBe(other);
     expect(messages).toHaveLength(1);
@@ -36,18 +40,18 @@ describe('initBackend', () => {
 
   it('respects MUP2_BACKEND when no backend is passed', async () => {
     process.env.MUP2_BACKEND = other;
-    const chosen = await initBackend({ log: () => {} });
+    const chosen = await initBackendInNode({ log: () => {} });
     expect(chosen).toBe(other);
     expect(tf.getBackend()).toBe(other);
   });
 
   it('prefers the backend option over MUP2_BACKEND', async () => {
     process.env.MUP2_BACKEND = 'no-such-backend';
-    expect(await initBackend({ backend: other, log: () => {} })).toBe(other);
+    expect(await initBackendInNode({ backend: other, log: () => {} })).toBe(other);
   });
 
   it('rejects an unknown backend with a BackendError naming it and listing the known ones', async () => {
-    const call = () => initBackend({ backend: 'quantum', log: () => {} });
+    const call = () => initBackendInNode({ backend: 'quantum', log: () => {} });
     await expect(call()).rejects.toThrowError(BackendError);
     await expect(call()).rejects.toThrowError(/'quantum'.*tensorflow, wasm, cpu/);
     expect(tf.getBackend()).toBe(original);
@@ -55,7 +59,7 @@ describe('initBackend', () => {
 
   it('rejects an unknown MUP2_BACKEND the same way', async () => {
     process.env.MUP2_BACKEND = 'quantum-env';
-    await expect(initBackend({ log: () => {} })).rejects.toThrowError(/'quantum-env'/);
+    await expect(initBackendInNode({ log: () => {} })).rejects.toThrowError(/'quantum-env'/);
   });
 
   it('without a request picks tensorflow when @tensorflow/tfjs-node loads (pnpm native:install), else wasm', async () => {
@@ -67,9 +71,40 @@ describe('initBackend', () => {
     );
     const expected = nativeLoads ? 'tensorflow' : 'wasm';
     const messages: string[] = [];
-    const chosen = await initBackend({ log: (message) => messages.push(message) });
+    const chosen = await initBackendInNode({ log: (message) => messages.push(message) });
     expect(chosen).toBe(expected);
     expect(tf.getBackend()).toBe(expected);
     expect(messages.join('\n')).toMatch(new RegExp(`backend: ${expected}`));
+  });
+});
+
+describe('initBackend outside Node', () => {
+  it('uses a requested backend that is registered, and says so through `log`', async () => {
+    const messages: string[] = [];
+    expect(await initBackend({ backend: other, log: (message) => messages.push(message) })).toBe(other);
+    expect(tf.getBackend()).toBe(other);
+    expect(messages).toEqual([`[mup2] backend: ${other} (requested)`]);
+  });
+
+  it('rejects a requested backend that is not registered, naming the package to import, and changes nothing', async () => {
+    expect(tf.findBackendFactory('webgpu')).toBeNull();
+    const call = initBackend({ backend: 'webgpu', log: () => {} });
+    await expect(call).rejects.toThrowError(BackendError);
+    await expect(initBackend({ backend: 'webgpu', log: () => {} })).rejects.toThrowError(
+      "backend 'webgpu' was requested but cannot be used: it is not registered; import " +
+        '@tensorflow/tfjs-backend-webgpu before initBackend. Expected one of webgpu, webgl, wasm, cpu, ' +
+        'registered by importing its package.',
+    );
+    expect(tf.getBackend()).toBe(original);
+  });
+
+  it('without a request takes the first registered one of webgpu, webgl, wasm, cpu, and ignores MUP2_BACKEND', async () => {
+    await tf.setBackend('cpu');
+    process.env.MUP2_BACKEND = 'cpu';
+    const messages: string[] = [];
+    expect(await initBackend({ log: (message) => messages.push(message) })).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^\[mup2\] backend: wasm \(unavailable: webgpu: it is not registered; .*webgl: /);
   });
 });

@@ -1,101 +1,33 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import { BackendError } from './errors.js';
+import { chooseBackend, type InitBackendOptions } from './backend-choice.js';
 
-export interface InitBackendOptions {
-  /** A backend to use; overrides MUP2_BACKEND. 'tensorflow' needs @tensorflow/tfjs-node(-gpu) installed. */
-  readonly backend?: string;
-  /** Where to say which backend won. Default: a line on stderr. Pass `() => {}` for silence. */
-  readonly log?: (message: string) => void;
-}
+export type { InitBackendOptions } from './backend-choice.js';
 
-/** Packages that register a backend when imported, by the backend's name. */
-const BACKEND_PACKAGES: Record<string, readonly string[]> = {
-  tensorflow: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'],
-  wasm: ['@tensorflow/tfjs-backend-wasm'],
-  cpu: ['@tensorflow/tfjs-backend-cpu'],
+/** The package that registers each browser backend when the application imports it. */
+const BROWSER_BACKEND_PACKAGES: Record<string, string> = {
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
+  webgl: '@tensorflow/tfjs-backend-webgl',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
 };
+const PREFERRED = Object.keys(BROWSER_BACKEND_PACKAGES);
 
 /**
- * Imports a backend package from our own dependencies, else from the
- * application's (the working directory's): tfjs-node is never our dependency
- * (its install downloads libtensorflow), so under pnpm's strict layout only the
- * application can see it.
+ * Picks and initialises the TF.js backend (DESIGN.md §3) outside Node, e.g. in a
+ * browser: `backend` if given, else the first of webgpu, webgl, wasm, cpu that is
+ * registered and initialises. It imports nothing: a backend is registered by the
+ * application importing its package (`@tensorflow/tfjs` registers webgl and cpu), so
+ * the bundler sees every backend the page ships. Returns the name and logs it.
+ *
+ * In Node, `@mup2/core` resolves (through its `node` export condition) to an
+ * initBackend that also imports tfjs-node or the wasm backend and reads MUP2_BACKEND.
  */
-async function importFromHereOrApp(name: string): Promise<void> {
-  try {
-    // A variable specifier keeps bundlers from resolving optional packages at build time.
-    await import(/* @vite-ignore */ name);
-  } catch (error) {
-    let resolved: string;
-    try {
-      resolved = createRequire(join(process.cwd(), 'package.json')).resolve(name);
-    } catch {
-      throw error;
-    }
-    await import(/* @vite-ignore */ pathToFileURL(resolved).href);
-  }
-}
-
-async function importFirst(packages: readonly string[]): Promise<string | undefined> {
-  for (const name of packages) {
-    try {
-      await importFromHereOrApp(name);
-      return name;
-    } catch {
-      // Not installed (or its native part failed to load): try the next one.
-    }
-  }
-  return undefined;
-}
-
-async function tryBackend(name: string): Promise<{ ok: boolean; reason?: string }> {
-  if (tf.findBackendFactory(name) === null) {
-    const packages = BACKEND_PACKAGES[name];
-    const imported = packages ? await importFirst(packages) : undefined;
-    if (imported === undefined || tf.findBackendFactory(name) === null) {
-      return { ok: false, reason: packages ? `none of ${packages.join(', ')} could be imported` : 'unknown backend' };
-    }
-  }
-  try {
-    const ok = await tf.setBackend(name);
-    if (ok) await tf.ready();
-    return ok ? { ok } : { ok, reason: 'its initialisation failed' };
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-/**
- * Picks and initialises the TF.js backend (DESIGN.md §3): an explicit choice
- * (`backend` or the MUP2_BACKEND environment variable), else 'tensorflow' when
- * @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node can be imported, else
- * 'wasm' (@tensorflow/tfjs-backend-wasm), else 'cpu'. Returns the name and logs it.
- */
-export async function initBackend(options: InitBackendOptions = {}): Promise<string> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  const requested = options.backend ?? (typeof process !== 'undefined' ? process.env.MUP2_BACKEND : undefined);
-  if (requested !== undefined && requested !== '') {
-    const result = await tryBackend(requested);
-    if (!result.ok) {
-      throw new BackendError(
-        `backend '${requested}' was requested but cannot be used: ${result.reason}. ` +
-          `Expected one of ${Object.keys(BACKEND_PACKAGES).join(', ')} with its package installed.`,
-      );
-    }
-    log(`[mup2] backend: ${requested} (requested)`);
-    return requested;
-  }
-  const tried: string[] = [];
-  for (const name of ['tensorflow', 'wasm', 'cpu']) {
-    const result = await tryBackend(name);
-    if (result.ok) {
-      log(`[mup2] backend: ${name}${tried.length > 0 ? ` (unavailable: ${tried.join('; ')})` : ''}`);
-      return name;
-    }
-    tried.push(`${name}: ${result.reason}`);
-  }
-  throw new BackendError(`no TF.js backend could be initialised (${tried.join('; ')}).`);
+export function initBackend(options: InitBackendOptions = {}): Promise<string> {
+  return chooseBackend(options, {
+    preferred: PREFERRED,
+    register: async (name) =>
+      `it is not registered; import ${BROWSER_BACKEND_PACKAGES[name] ?? 'its backend package'} before initBackend`,
+    requested: () => undefined,
+    log: (message) => console.info(message),
+    expected: `one of ${PREFERRED.join(', ')}, registered by importing its package`,
+  });
 }

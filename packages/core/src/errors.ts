@@ -48,7 +48,7 @@ export class NonFiniteGradientError extends Mup2Error {
 export class DuplicateTfjsError extends Mup2Error {
   static override readonly errorName = 'DuplicateTfjsError';
 }
-/** A PerturbationRule built for another version of the rule interface, or missing members. */
+/** A PerturbationRule or RuleDescriptor built for another version of its interface, or missing or wrong members. */
 export class RuleSpecificationError extends Mup2Error {
   static override readonly errorName = 'RuleSpecificationError';
 }

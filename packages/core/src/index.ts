@@ -43,4 +43,12 @@ export {
   type PerturbationScaling,
 } from './perturbation-rule.js';
 export { type Parameterization, PRESET_NAMES, PRESETS, type Preset, type PresetName, parsePreset } from './presets.js';
-export { SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
+export {
+  assertRuleDescriptor,
+  defineRule,
+  RULE_DESCRIPTOR_VERSION,
+  type RuleCreateOptions,
+  type RuleDescriptor,
+  type RuleOptionDescriptor,
+} from './rule-descriptor.js';
+export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ChunkStatistics } from './chunk-statistics.js';
 import { InvalidOptionError, NonFiniteGradientError } from './errors.js';
-import { withKeptTensorsDisposedOnError, withKeptTensorsReturnedToScope } from './kept-tensors.js';
+import { withKeptTensorsDisposedOnError } from './kept-tensors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { assertUsableVariable, modelWidthMultiplier, type ParamSpec } from './param-spec.js';
 import { computePerturbation } from './perturbation.js';
+import { PerturbationReuse } from './perturbation-reuse.js';
 import { assertPerturbationRule, assertRadius, type PerturbationRule } from './perturbation-rule.js';
-import { shareBuffer } from './shared-buffer.js';
-import { NonTrainableSnapshot } from './state-snapshot.js';
+import { gradientsAtPerturbed } from './perturbed-gradients.js';
 import { buildStepPlan, type StepPlan } from './step-plan.js';
 
 export interface SamOptimizerOptions {
@@ -29,9 +30,50 @@ export interface SamOptimizerOptions {
    * Weights are never left perturbed in any mode.
    */
   readonly nonFinite?: 'throw' | 'skip' | 'ignore';
+  /**
+   * m-sharpness (Foret et al. 2021, google-research/sam): in `minimizeOnBatch`, each chunk of
+   * this many examples gets its own ε from its own gradient, and the descent gradient is the
+   * mean of the chunks' gradients at their own perturbed weights (weighted by chunk size when the
+   * last chunk is shorter). Default: the whole batch, exactly `minimize`. Costs one pass pair per
+   * chunk. BatchNorm statistics: each chunk's unperturbed pass starts from the statistics before
+   * the step, and the statistics become the chunk-size-weighted mean of what those passes left
+   * (perturbed passes never change them). A loss closure cannot split a batch, so with it set
+   * `minimize` (and so `model.fit`) refuses to run.
+   */
+  readonly mSharpness?: number;
+  /**
+   * Compute ε every this many steps and reuse it in between (LookSAM-style cheap SAM; Composer's
+   * `interval`). A reuse step takes one forward and backward pass, at w + ε, so it costs about
+   * one SGD step; its returned cost is the loss at w + ε, its only pass, and since BatchNorm
+   * statistics come from unperturbed passes only, a reuse step leaves them as they are. ε is kept
+   * at radius 1 and scaled by each step's radius, so `rhoSchedule` and `setRho` still apply.
+   * Holds one tensor per perturbed variable between steps; getWeights/setWeights carry it, so a
+   * resumed run continues bit for bit. Default 1: every step computes ε (plain SAM).
+   */
+  readonly perturbationInterval?: number;
 }
 
+/** What a `minimizeOnBatch` loss is told about the pass it is called for. */
+export interface BatchPass {
+  /** false for the pass at the weights w (where metrics belong), true for the pass at w + ε. */
+  readonly perturbed: boolean;
+  /** The chunk of the batch (0-based) and how many there are (1 without m-sharpness). */
+  readonly chunk: number;
+  readonly chunks: number;
+}
+
+/** The mean loss of the examples in `inputs` (slices along axis 0 of the tensors given to minimizeOnBatch). */
+export type BatchLoss = (inputs: tf.Tensor[], pass: BatchPass) => tf.Scalar;
+
 const NON_FINITE_MODES = ['throw', 'skip', 'ignore'] as const;
+const WHOLE_BATCH: BatchPass = { perturbed: false, chunk: 0, chunks: 1 };
+const WHOLE_BATCH_PERTURBED: BatchPass = { perturbed: true, chunk: 0, chunks: 1 };
+
+function positiveIntegerOption(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+    throw new InvalidOptionError(`SamOptimizer: ${name} must be a positive integer, got ${String(value)}.`);
+  }
+}
 /** The entries getWeights adds before the base optimizer's state. */
 const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'];
 
@@ -58,6 +100,8 @@ export class SamOptimizer extends tf.Optimizer {
   private readonly rhoSchedule: ((step: number) => number) | undefined;
   private readonly clipNorm: number | undefined;
   private readonly nonFinite: 'throw' | 'skip' | 'ignore';
+  private readonly chunkSize: number | undefined;
+  private readonly reuse: PerturbationReuse | undefined;
   private cachedPlan: { key: string; variables: tf.Variable[]; plan: StepPlan } | undefined;
   private skipped = 0;
 
@@ -102,6 +146,27 @@ export class SamOptimizer extends tf.Optimizer {
     }
     this.nonFinite = nonFinite;
     this.rhoSchedule = options.rhoSchedule;
+    positiveIntegerOption('mSharpness', options.mSharpness);
+    positiveIntegerOption('perturbationInterval', options.perturbationInterval);
+    if (options.mSharpness !== undefined && (options.perturbationInterval ?? 1) > 1) {
+      throw new InvalidOptionError(
+        `SamOptimizer: mSharpness ${options.mSharpness} and perturbationInterval ${options.perturbationInterval} ` +
+          'cannot be combined (each chunk has its own ε, and one ε is kept for reuse); choose one.',
+      );
+    }
+    this.chunkSize = options.mSharpness;
+    const interval = options.perturbationInterval ?? 1;
+    this.reuse = interval > 1 ? new PerturbationReuse(interval) : undefined;
+  }
+
+  /** Examples per chunk of m-sharpness (undefined: the whole batch). */
+  get mSharpness(): number | undefined {
+    return this.chunkSize;
+  }
+
+  /** Steps between two computations of ε (1: every step). */
+  get perturbationInterval(): number {
+    return this.reuse?.interval ?? 1;
   }
 
   /** The radius the next step uses (before any schedule). */
@@ -126,37 +191,41 @@ export class SamOptimizer extends tf.Optimizer {
   }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
-    const plan = this.planFor(varList);
-    const radius = this.radiusForStep();
-    if (radius === 0) {
-      // ε = 0: the second pass would be the first one again; this is exactly the base step.
-      const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.variables));
-      return this.descend(value, grads, plan, returnCost);
+    if (this.mSharpness !== undefined) {
+      throw new InvalidOptionError(
+        `SamOptimizer: mSharpness ${this.mSharpness} splits each batch into chunks, which a loss closure cannot do; ` +
+          'call minimizeOnBatch(loss, [x, y]) instead of minimize (model.fit uses minimize, so it cannot run m-sharpness).',
+      );
     }
-    const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
-    let perturbation: ReturnType<typeof computePerturbation>;
-    try {
-      perturbation = computePerturbation(this.rule, plan.selected, first.grads, radius, plan.widthMultiplier);
-      if (this.nonFinite !== 'ignore' && !Number.isFinite(perturbation.normSquared.dataSync()[0])) {
-        tf.dispose(perturbation.perturbations);
-        perturbation.normSquared.dispose();
-        return this.rejectStep(first.value, first.grads, returnCost, 'first (at w)');
-      }
-    } catch (error) {
-      first.value.dispose();
-      throw error;
-    } finally {
-      tf.dispose(first.grads);
+    return this.step(f, f, returnCost, varList);
+  }
+
+  /**
+   * One step on a batch the optimizer can see: `loss(inputs, pass)` gives the mean loss of the
+   * examples in `inputs`, slices along axis 0 of the tensors given (which stay the caller's).
+   * With `mSharpness` m smaller than the batch, each chunk of m examples gets its own ε (see
+   * the option); otherwise this is exactly `minimize(() => loss(inputs, …))`. `pass` says which
+   * pass a call is for, so metrics can be taken at w only. The returned cost is the mean
+   * (weighted by chunk size) of the chunks' losses at w (at w + ε on an ε reuse step).
+   */
+  minimizeOnBatch(
+    loss: BatchLoss,
+    inputs: readonly tf.Tensor[],
+    returnCost = false,
+    varList?: tf.Variable[],
+  ): tf.Scalar | null {
+    const size = batchSize(inputs);
+    const chunk = this.mSharpness ?? size;
+    if (chunk >= size) {
+      const all = [...inputs];
+      return this.step(
+        () => loss(all, WHOLE_BATCH),
+        () => loss(all, WHOLE_BATCH_PERTURBED),
+        returnCost,
+        varList,
+      );
     }
-    perturbation.normSquared.dispose();
-    let descent: tf.NamedTensorMap;
-    try {
-      descent = this.gradientsAtPerturbed(f, plan, perturbation.perturbations);
-    } catch (error) {
-      first.value.dispose();
-      throw error;
-    }
-    return this.descend(first.value, descent, plan, returnCost);
+    return this.chunkedStep(loss, inputs, size, chunk, returnCost, varList);
   }
 
   /**
@@ -194,7 +263,7 @@ export class SamOptimizer extends tf.Optimizer {
       { name: 'sam/rho', tensor: tf.scalar(this.rho, 'float32') },
       { name: 'sam/skipped', tensor: tf.scalar(this.skipped, 'int32') },
     ];
-    return own.concat(await this.base.getWeights());
+    return [...own, ...(this.reuse?.weights() ?? []), ...(await this.base.getWeights())];
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
@@ -211,8 +280,11 @@ export class SamOptimizer extends tf.Optimizer {
     const rho = await read('sam/rho');
     const skipped = await read('sam/skipped');
     assertRadius(rho, 'SamOptimizer.setWeights');
-    // Only our own three entries: the base's state may name model variables that start with 'sam/' too.
-    await this.base.setWeights(weightValues.filter((weight) => !OWN_STATE.includes(weight.name)));
+    await this.reuse?.setWeights(weightValues);
+    // Only our own entries: the base's state may name model variables that start with 'sam/' too.
+    await this.base.setWeights(
+      weightValues.filter((weight) => !OWN_STATE.includes(weight.name) && !PerturbationReuse.owns(weight.name)),
+    );
     this.iterations_ = iterations;
     this.rho = rho;
     this.skipped = skipped;
@@ -225,12 +297,166 @@ export class SamOptimizer extends tf.Optimizer {
       rho: this.rho,
       widthMultiplier: this.fixedWidthMultiplier,
       base: this.base.getClassName(),
+      ...(this.mSharpness !== undefined && { mSharpness: this.mSharpness }),
+      ...(this.reuse !== undefined && { perturbationInterval: this.reuse.interval }),
     };
   }
 
   override dispose(): void {
+    this.reuse?.release();
     this.base.dispose();
     super.dispose();
+  }
+
+  /** One SAM step with `atWeights` for the pass at w and `atPerturbed` for the pass at w + ε (the same closure for minimize). */
+  private step(
+    atWeights: () => tf.Scalar,
+    atPerturbed: () => tf.Scalar,
+    returnCost: boolean,
+    varList: tf.Variable[] | undefined,
+  ): tf.Scalar | null {
+    const plan = this.planFor(varList);
+    const radius = this.radiusForStep();
+    if (radius === 0) {
+      // ε = 0: the second pass would be the first one again; this is exactly the base step.
+      const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(atWeights, plan.variables));
+      return this.descend(value, grads, plan, returnCost);
+    }
+    const reusable = this.reuse?.reusable(plan, this.iterations);
+    if (reusable !== undefined) {
+      const perturbations = scaledPerturbations(reusable, radius);
+      const { value, grads } = gradientsAtPerturbed(atPerturbed, plan, perturbations);
+      return this.descend(value, grads, plan, returnCost);
+    }
+    const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(atWeights, plan.selectedVariables));
+    let perturbations: tf.NamedTensorMap;
+    try {
+      // With reuse, ε is kept at radius 1 and scaled by each step's radius (see perturbationInterval).
+      const computed = computePerturbation(
+        this.rule,
+        plan.selected,
+        first.grads,
+        this.reuse === undefined ? radius : 1,
+        plan.widthMultiplier,
+      );
+      if (this.nonFinite !== 'ignore' && !Number.isFinite(computed.normSquared.dataSync()[0])) {
+        tf.dispose(computed.perturbations);
+        computed.normSquared.dispose();
+        return this.rejectStep(first.value, first.grads, returnCost, 'first (at w)');
+      }
+      computed.normSquared.dispose();
+      perturbations = computed.perturbations;
+      if (this.reuse !== undefined) {
+        this.reuse.keep(plan, this.iterations, computed.perturbations);
+        perturbations = scaledPerturbations(computed.perturbations, radius);
+      }
+    } catch (error) {
+      first.value.dispose();
+      throw error;
+    } finally {
+      tf.dispose(first.grads);
+    }
+    let descent: tf.NamedTensorMap;
+    try {
+      const perturbed = gradientsAtPerturbed(atPerturbed, plan, perturbations);
+      perturbed.value.dispose();
+      descent = perturbed.grads;
+    } catch (error) {
+      first.value.dispose();
+      throw error;
+    }
+    return this.descend(first.value, descent, plan, returnCost);
+  }
+
+  /** An m-sharpness step: per chunk its own ε and gradient at w + ε, averaged (see the mSharpness option). */
+  private chunkedStep(
+    loss: BatchLoss,
+    inputs: readonly tf.Tensor[],
+    size: number,
+    chunkSize: number,
+    returnCost: boolean,
+    varList: tf.Variable[] | undefined,
+  ): tf.Scalar | null {
+    const plan = this.planFor(varList);
+    const radius = this.radiusForStep();
+    const chunks = Math.ceil(size / chunkSize);
+    const statistics = new ChunkStatistics();
+    let cost: tf.Scalar | undefined;
+    let sum: tf.NamedTensorMap = {};
+    const accumulate = (value: tf.Scalar, grads: tf.NamedTensorMap, weight: number) => {
+      const previous = { cost, sum };
+      [cost, sum] = tf.tidy(() => {
+        const next: tf.NamedTensorMap = { ...previous.sum };
+        for (const [name, gradient] of Object.entries(grads)) {
+          const share = tf.mul(gradient, weight);
+          next[name] = previous.sum[name] === undefined ? share : tf.add(previous.sum[name] as tf.Tensor, share);
+        }
+        const costShare = tf.mul(value, weight) as tf.Scalar;
+        return [previous.cost === undefined ? costShare : (tf.add(previous.cost, costShare) as tf.Scalar), next];
+      });
+      tf.dispose([value, ...Object.values(grads), ...(previous.cost ? [previous.cost] : [])]);
+      tf.dispose(Object.values(previous.sum).filter((tensor) => !Object.values(sum).includes(tensor)));
+    };
+    const discard = () => tf.dispose([...(cost ? [cost] : []), ...Object.values(sum)]);
+    try {
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const start = chunk * chunkSize;
+        const count = Math.min(chunkSize, size - start);
+        const slices = inputs.map((tensor) => tf.slice(tensor, start, count));
+        const at = (perturbed: boolean) => () => loss(slices, { perturbed, chunk, chunks });
+        try {
+          statistics.reset();
+          if (radius === 0) {
+            const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(at(false), plan.variables));
+            statistics.record(count / size);
+            accumulate(value, grads, count / size);
+            continue;
+          }
+          const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(at(false), plan.selectedVariables));
+          statistics.record(count / size);
+          let perturbations: tf.NamedTensorMap;
+          try {
+            const computed = computePerturbation(this.rule, plan.selected, first.grads, radius, plan.widthMultiplier);
+            const finite = this.nonFinite === 'ignore' || Number.isFinite(computed.normSquared.dataSync()[0]);
+            computed.normSquared.dispose();
+            perturbations = computed.perturbations;
+            if (!finite) {
+              tf.dispose(perturbations);
+              statistics.restore();
+              discard();
+              return this.rejectStep(
+                first.value,
+                first.grads,
+                returnCost,
+                `first (at w, chunk ${chunk + 1} of ${chunks})`,
+              );
+            }
+          } catch (error) {
+            first.value.dispose();
+            throw error;
+          } finally {
+            tf.dispose(first.grads);
+          }
+          let perturbed: { value: tf.Scalar; grads: tf.NamedTensorMap };
+          try {
+            perturbed = gradientsAtPerturbed(at(true), plan, perturbations);
+          } catch (error) {
+            first.value.dispose();
+            throw error;
+          }
+          perturbed.value.dispose();
+          accumulate(first.value, perturbed.grads, count / size);
+        } finally {
+          tf.dispose(slices);
+        }
+      }
+    } catch (error) {
+      statistics.restore();
+      discard();
+      throw error;
+    }
+    statistics.settle();
+    return this.descend(cost as tf.Scalar, sum, plan, returnCost);
   }
 
   private planFor(varList: tf.Variable[] | undefined): StepPlan {
@@ -255,36 +481,6 @@ export class SamOptimizer extends tf.Optimizer {
     const rho = this.rhoSchedule(this.iterations);
     assertRadius(rho, `SamOptimizer rhoSchedule at step ${this.iterations}`);
     return rho;
-  }
-
-  /** g' = ∇f(w + ε); the weights and the non-trainable state are back to their values before the call, whatever happens. */
-  private gradientsAtPerturbed(
-    f: () => tf.Scalar,
-    plan: StepPlan,
-    perturbations: tf.NamedTensorMap,
-  ): tf.NamedTensorMap {
-    const originals: Array<[tf.Variable, tf.Tensor]> = [];
-    const snapshot = new NonTrainableSnapshot();
-    try {
-      for (const variable of plan.selectedVariables) {
-        const epsilon = perturbations[variable.name];
-        if (epsilon === undefined) continue;
-        originals.push([variable, tf.keep(shareBuffer(variable))]);
-        const perturbed = tf.add(variable, epsilon);
-        variable.assign(perturbed);
-        perturbed.dispose();
-      }
-      const { value, grads } = withKeptTensorsReturnedToScope(() => tf.variableGrads(f, plan.variables));
-      value.dispose();
-      return grads;
-    } finally {
-      for (const [variable, original] of originals) {
-        variable.assign(original);
-        original.dispose();
-      }
-      snapshot.restore();
-      tf.dispose(perturbations);
-    }
   }
 
   private descend(cost: tf.Scalar, grads: tf.NamedTensorMap, plan: StepPlan, returnCost: boolean): tf.Scalar | null {
@@ -356,4 +552,35 @@ export class SamOptimizer extends tf.Optimizer {
         "check the loss for log(0), or pass nonFinite: 'skip' to skip such steps.",
     );
   }
+}
+
+/** The number of examples of a minimizeOnBatch batch: the common first dimension of its tensors. */
+function batchSize(inputs: readonly tf.Tensor[]): number {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new InvalidOptionError('SamOptimizer.minimizeOnBatch: expected a non-empty list of tensors, e.g. [x, y].');
+  }
+  inputs.forEach((tensor, index) => {
+    if (!(tensor instanceof tf.Tensor) || tensor.rank < 1 || tensor.isDisposed) {
+      throw new InvalidOptionError(
+        `SamOptimizer.minimizeOnBatch: input ${index} is not a live tensor of rank >= 1 (batch along axis 0), got ${String(tensor)}.`,
+      );
+    }
+  });
+  const size = inputs[0]?.shape[0] as number;
+  const other = inputs.findIndex((tensor) => tensor.shape[0] !== size);
+  if (other >= 0) {
+    throw new InvalidOptionError(
+      `SamOptimizer.minimizeOnBatch: inputs hold different numbers of examples (${size} in input 0, ` +
+        `${inputs[other]?.shape[0]} in input ${other}); expected one batch along axis 0.`,
+    );
+  }
+  if (size < 1) throw new InvalidOptionError('SamOptimizer.minimizeOnBatch: the batch is empty.');
+  return size;
+}
+
+/** ρ · ε̂ for each kept unit perturbation, as new tensors. */
+function scaledPerturbations(unit: tf.NamedTensorMap, radius: number): tf.NamedTensorMap {
+  return tf.tidy(() =>
+    Object.fromEntries(Object.entries(unit).map(([name, tensor]) => [name, tf.mul(tensor, radius)])),
+  );
 }

@@ -15,6 +15,7 @@ import {
   float64Batch,
   float64Init,
   float64LossAndGradients,
+  float64SamOnStep,
   runTinyMlpStep,
   type TinyMlp,
   updateErrors,
@@ -30,40 +31,6 @@ const classes = 3;
 type Scaling = 'naive' | 'global' | 'mup2';
 
 const makeData = (seed: number) => float64Batch(seed, { batch, inputSize, classes });
-
-/** m_p = fanOutMult / fanInMult written out by hand for this MLP at width multiplier r (µP-SGD's rates). */
-function handMultipliers(r: number): Record<Float64MlpName, number> {
-  return { W1: r, gamma: r, W2: 1, b2: r, W3: 1 / r };
-}
-
-/**
- * One SAM-ON step in float64, written from DESIGN.md §5 and §6 independently of the package:
- * only γ (the MLP's one norm parameter) is perturbed, ε_γ = ρ·a·g_γ / (sqrt(b·‖g_γ‖²) + 1e-12).
- */
-function referenceStep(
-  params: Float64MlpParams,
-  data: { x: Float64Array; labels: number[] },
-  width: number,
-  options: { rho: number; scaling: Scaling; lr: number },
-): Float64MlpParams {
-  const shape = { inputSize, width, classes };
-  const r = width / BASE_WIDTH;
-  const m = handMultipliers(r);
-  const a = options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : r;
-  const b = options.scaling === 'mup2' ? r : 1;
-  const g = float64LossAndGradients(params, data.x, data.labels, shape).gradients;
-  let normSquared = 0;
-  for (const value of g.gamma) normSquared += b * value * value;
-  const denominator = Math.sqrt(normSquared) + 1e-12;
-  const perturbed = { ...params };
-  perturbed.gamma = params.gamma.map((w, i) => w + (options.rho * a * (g.gamma[i] as number)) / denominator);
-  const gAtPerturbed = float64LossAndGradients(perturbed, data.x, data.labels, shape).gradients;
-  const next = {} as Float64MlpParams;
-  for (const name of FLOAT64_MLP_NAMES) {
-    next[name] = params[name].map((w, i) => w - options.lr * m[name] * (gAtPerturbed[name][i] as number));
-  }
-  return next;
-}
 
 function setup(width: number, seed: number) {
   const shape = { inputSize, width, classes };
@@ -87,7 +54,14 @@ function setup(width: number, seed: number) {
 function runStep(width: number, scaling: Scaling, rho: number, seed = 1) {
   const lr = 0.5;
   const step = runTinyMlpStep({ rule: samOn({ rho, scaling }), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
-  const reference = referenceStep(step.start, step.data, width, { rho, scaling, lr });
+  const shape = { inputSize, width, classes };
+  const reference = float64SamOnStep(step.start, step.data, {
+    shape,
+    baseWidth: BASE_WIDTH,
+    rho,
+    scaling,
+    learningRate: lr,
+  });
   const referenceLoss = float64LossAndGradients(step.start, step.data.x, step.data.labels, step.shape).forward.loss;
   return { ...step, reference, referenceLoss, leaked: step.leakedTensors };
 }

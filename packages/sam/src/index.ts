@@ -1,1 +1,2 @@
+export { ruleDescriptor } from './rule-descriptor.js';
 export { type SamOptions, sam } from './sam.js';

@@ -2,11 +2,11 @@ import { muSgd, SamOptimizer } from '@mup2/core';
 import {
   createTinyMlp,
   FLOAT64_MLP_NAMES,
-  type Float64MlpName,
   type Float64MlpParams,
   float64Batch,
   float64Init,
   float64LossAndGradients,
+  float64SamStep,
   runTinyMlpStep,
   updateErrors,
 } from '@mup2/core/testing';
@@ -21,44 +21,17 @@ const classes = 3;
 
 const makeData = (seed: number) => float64Batch(seed, { batch, inputSize, classes });
 
-/** m_p = fanOutMult / fanInMult written out by hand for this MLP at width multiplier r. */
-function handMultipliers(r: number): Record<Float64MlpName, number> {
-  return { W1: r, gamma: r, W2: 1, b2: r, W3: 1 / r };
-}
-
-/** One SAM step in float64, written from DESIGN.md §5 and §6 independently of the package. */
-function referenceStep(
-  params: Float64MlpParams,
-  data: { x: Float64Array; labels: number[] },
-  width: number,
-  options: { rho: number; scaling: 'naive' | 'global' | 'mup2'; lr: number },
-): Float64MlpParams {
-  const shape = { inputSize, width, classes };
-  const r = width / BASE_WIDTH;
-  const m = handMultipliers(r);
-  const a = (name: Float64MlpName) =>
-    options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : m[name];
-  const b = (name: Float64MlpName) => (options.scaling === 'mup2' ? m[name] : 1);
-  const g = float64LossAndGradients(params, data.x, data.labels, shape).gradients;
-  let normSquared = 0;
-  for (const name of FLOAT64_MLP_NAMES) for (const value of g[name]) normSquared += b(name) * value * value;
-  const denominator = Math.sqrt(normSquared) + 1e-12;
-  const perturbed = {} as Float64MlpParams;
-  for (const name of FLOAT64_MLP_NAMES) {
-    perturbed[name] = params[name].map((w, i) => w + (options.rho * a(name) * (g[name][i] as number)) / denominator);
-  }
-  const gAtPerturbed = float64LossAndGradients(perturbed, data.x, data.labels, shape).gradients;
-  const next = {} as Float64MlpParams;
-  for (const name of FLOAT64_MLP_NAMES) {
-    next[name] = params[name].map((w, i) => w - options.lr * m[name] * (gAtPerturbed[name][i] as number));
-  }
-  return next;
-}
-
 function runStep(width: number, scaling: 'naive' | 'global' | 'mup2', rho: number, seed = 1) {
   const lr = 0.5;
   const step = runTinyMlpStep({ rule: sam({ rho, scaling }), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
-  const reference = referenceStep(step.start, step.data, width, { rho, scaling, lr });
+  const shape = { inputSize, width, classes };
+  const reference = float64SamStep(step.start, step.data, {
+    shape,
+    baseWidth: BASE_WIDTH,
+    rho,
+    scaling,
+    learningRate: lr,
+  });
   const referenceLoss = float64LossAndGradients(step.start, step.data.x, step.data.labels, step.shape).forward.loss;
   return { ...step, reference, referenceLoss, leaked: step.leakedTensors };
 }

@@ -1,18 +1,27 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
-import { loadDataset, MLP_REFERENCE_WIDTH, progressBar } from '@mup2/model-zoo';
-import { type Command, Option } from 'commander';
+import {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  loadDataset,
+  loadRules,
+  MLP_REFERENCE_WIDTH,
+  progressBar,
+  type RuleRegistry,
+} from '@mup2/model-zoo';
+import type { Command } from 'commander';
 import { nameList, nonNegativeNumber, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { type CoordSlope, runCoordCheck } from '../coord/run-coord-check.js';
 import { measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
 import { coordChart } from '../plot/coord-chart.js';
 import { renderChart } from '../plot/render-chart.js';
-import { createResultsDir } from '../results-dir.js';
-import { RULE_NAMES } from '../rules.js';
+import { createResultsDir, userDirectory } from '../results-dir.js';
 
 interface CoordOptions {
   rule: string;
+  ruleModule?: string[];
   presets: PresetName[];
   widths: number[];
   baseWidth?: number;
@@ -45,15 +54,16 @@ export function slopeTable(slopes: readonly CoordSlope[]): string {
   return lines.join('\n');
 }
 
-export function registerCoordCommand(program: Command): void {
-  program
+/** `bench coord`; `rules` (the installed ones) are listed in its help. */
+export function registerCoordCommand(program: Command, rules: RuleRegistry): void {
+  const command = program
     .command('coord')
     .description(
       'Perturbation coordinate check (DESIGN.md §5): per-layer effective perturbation of SAM against width, ' +
         'and its log-log slope per preset. Under mup2 every slope is ≈ 0; under mup-global input and hidden ' +
         'slopes are clearly negative (only the last layer is effectively perturbed).',
     )
-    .addOption(new Option('--rule <name>', 'perturbation rule').choices(RULE_NAMES).default('sam'))
+    .option('--rule <name>', 'perturbation rule (listed below)', 'sam')
     .option('--presets <list>', 'comma-separated presets', nameList(PRESET_NAMES), [
       'sp-naive',
       'mup-naive',
@@ -71,78 +81,87 @@ export function registerCoordCommand(program: Command): void {
     .option('--out <dir>', 'results folder (default: results/coord-<time>)')
     .option('--no-perf', 'skip the step-time ratios')
     .option('--perf-width <n>', 'MLP width for the step-time ratios', positiveInteger, 1024)
-    .option('--perf-rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10)
-    .action(async (options: CoordOptions) => {
-      if (options.widths.length < 2) {
-        program.error(`error: --widths needs at least two widths to fit a slope, got ${options.widths.join(',')}`);
-      }
-      const backend = await initBackend({ backend: options.backend });
-      const dataset = await loadDataset({ name: 'mnist' });
-      const widths = [...options.widths].sort((a, b) => a - b);
-      const config = {
-        rule: options.rule,
-        presets: options.presets,
-        widths,
-        baseWidth: options.baseWidth ?? (widths[0] as number),
-        steps: options.steps,
-        learningRate: options.lr,
-        rho: options.rho,
-        seeds: options.seeds,
-        batch: options.batch,
-      };
-      const out = await createResultsDir('coord', options.out);
-      const bar = progressBar({
-        label: 'coord check',
-        format: '{value}/{total} runs {label} | ETA {eta_formatted}',
-        clearOnComplete: true,
-      });
-      bar.start(config.presets.length * widths.length * config.seeds, 0, { label: '' });
-      const started = performance.now();
-      const { rows, slopes } = runCoordCheck(config, dataset, (done, _total, label) => bar.update(done, { label }));
-      bar.stop();
-      const seconds = (performance.now() - started) / 1000;
-      const table = slopeTable(slopes);
-      process.stdout.write(
-        `\nPerturbation coordinate check: rule ${config.rule}, MNIST, MLP 784→n→n→10, widths ${widths.join(', ')}, ` +
-          `base width ${config.baseWidth}, ${config.steps} SAM steps, η=${config.learningRate}, ρ=${config.rho}, ` +
-          `${config.seeds} seeds, backend ${backend} (${seconds.toFixed(1)} s)\n` +
-          'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width):\n\n' +
-          `${table}\n`,
-      );
-      let perf: ReturnType<typeof measureModelPerf> | undefined;
-      if (options.perf) {
-        perf = measureModelPerf(
-          {
-            ...PERF_MODELS.mlp,
-            widthMult: options.perfWidth / MLP_REFERENCE_WIDTH,
-            label: `MLP 784→${options.perfWidth}→${options.perfWidth}→10`,
-          },
-          { rules: [options.rule], rounds: options.perfRounds, warmup: 3 },
-        );
-        const time = (step: string) => perf?.steps.find((entry) => entry.step === step);
-        const sgd = time('sgd');
-        const naive = time(`${options.rule} naive`);
-        const mup2 = time(`${options.rule} mup2`);
-        if (sgd && naive && mup2) {
-          process.stdout.write(
-            `\nStep time, ${perf.label}, batch ${perf.batch}, ${backend}, median of ${options.perfRounds}: ` +
-              `SGD ${sgd.milliseconds.toFixed(1)} ms, ${options.rule} naive ${naive.milliseconds.toFixed(1)} ms, ` +
-              `${options.rule} mup2 ${mup2.milliseconds.toFixed(1)} ms\n` +
-              `  ${options.rule.toUpperCase()}/SGD ${mup2.overSgd.toFixed(2)} (target ≤ 2.05), ` +
-              `mup2/naive ${(mup2.milliseconds / naive.milliseconds).toFixed(2)} (target ≤ 1.03), ` +
-              `tensor growth per step ${perf.tensorGrowthPerStep}\n`,
-          );
-        }
-      }
-      await writeFile(
-        join(out, 'coord.json'),
-        `${JSON.stringify({ command: 'coord', config, backend, seconds, slopes, rows, perf }, null, 2)}\n`,
-      );
-      await writeFile(join(out, 'coord-slopes.md'), `${table}\n`);
-      const chart = await renderChart(
-        coordChart(rows, `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST MLP)`),
-        join(out, 'coord'),
-      );
-      process.stdout.write(`\nResults: ${out}\n  ${join(out, 'coord.json')}\n  ${chart.svg}\n  ${chart.png}\n`);
+    .option('--perf-rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10);
+  addRuleModuleOption(command);
+  addRulesHelp(command, rules);
+  command.action(async (options: CoordOptions) => {
+    if (options.widths.length < 2) {
+      program.error(`error: --widths needs at least two widths to fit a slope, got ${options.widths.join(',')}`);
+    }
+    const available = await loadRules({
+      modules: absoluteRuleModules(options.ruleModule, userDirectory()),
+      cwd: userDirectory(),
     });
+    available.descriptor(options.rule);
+    const backend = await initBackend({ backend: options.backend });
+    const dataset = await loadDataset({ name: 'mnist' });
+    const widths = [...options.widths].sort((a, b) => a - b);
+    const config = {
+      rule: options.rule,
+      presets: options.presets,
+      widths,
+      baseWidth: options.baseWidth ?? (widths[0] as number),
+      steps: options.steps,
+      learningRate: options.lr,
+      rho: options.rho,
+      seeds: options.seeds,
+      batch: options.batch,
+    };
+    const out = await createResultsDir('coord', options.out);
+    const bar = progressBar({
+      label: 'coord check',
+      format: '{value}/{total} runs {label} | ETA {eta_formatted}',
+      clearOnComplete: true,
+    });
+    bar.start(config.presets.length * widths.length * config.seeds, 0, { label: '' });
+    const started = performance.now();
+    const { rows, slopes } = runCoordCheck(config, available, dataset, (done, _total, label) =>
+      bar.update(done, { label }),
+    );
+    bar.stop();
+    const seconds = (performance.now() - started) / 1000;
+    const table = slopeTable(slopes);
+    process.stdout.write(
+      `\nPerturbation coordinate check: rule ${config.rule}, MNIST, MLP 784→n→n→10, widths ${widths.join(', ')}, ` +
+        `base width ${config.baseWidth}, ${config.steps} SAM steps, η=${config.learningRate}, ρ=${config.rho}, ` +
+        `${config.seeds} seeds, backend ${backend} (${seconds.toFixed(1)} s)\n` +
+        'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width):\n\n' +
+        `${table}\n`,
+    );
+    let perf: ReturnType<typeof measureModelPerf> | undefined;
+    if (options.perf) {
+      perf = measureModelPerf(
+        {
+          ...PERF_MODELS.mlp,
+          widthMult: options.perfWidth / MLP_REFERENCE_WIDTH,
+          label: `MLP 784→${options.perfWidth}→${options.perfWidth}→10`,
+        },
+        { rules: [options.rule], registry: available, rounds: options.perfRounds, warmup: 3 },
+      );
+      const time = (step: string) => perf?.steps.find((entry) => entry.step === step);
+      const sgd = time('sgd');
+      const naive = time(`${options.rule} naive`);
+      const mup2 = time(`${options.rule} mup2`);
+      if (sgd && naive && mup2) {
+        process.stdout.write(
+          `\nStep time, ${perf.label}, batch ${perf.batch}, ${backend}, median of ${options.perfRounds}: ` +
+            `SGD ${sgd.milliseconds.toFixed(1)} ms, ${options.rule} naive ${naive.milliseconds.toFixed(1)} ms, ` +
+            `${options.rule} mup2 ${mup2.milliseconds.toFixed(1)} ms\n` +
+            `  ${options.rule.toUpperCase()}/SGD ${mup2.overSgd.toFixed(2)} (target ≤ 2.05), ` +
+            `mup2/naive ${(mup2.milliseconds / naive.milliseconds).toFixed(2)} (target ≤ 1.03), ` +
+            `tensor growth per step ${perf.tensorGrowthPerStep}\n`,
+        );
+      }
+    }
+    await writeFile(
+      join(out, 'coord.json'),
+      `${JSON.stringify({ command: 'coord', config, backend, seconds, slopes, rows, perf }, null, 2)}\n`,
+    );
+    await writeFile(join(out, 'coord-slopes.md'), `${table}\n`);
+    const chart = await renderChart(
+      coordChart(rows, `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST MLP)`),
+      join(out, 'coord'),
+    );
+    process.stdout.write(`\nResults: ${out}\n  ${join(out, 'coord.json')}\n  ${chart.svg}\n  ${chart.png}\n`);
+  });
 }

@@ -1,22 +1,32 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '@mup2/core';
-import { MODEL_NAMES, progressBar } from '@mup2/model-zoo';
+import {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  loadRules,
+  MODEL_NAMES,
+  progressBar,
+  type RuleRegistry,
+} from '@mup2/model-zoo';
 import type { Command } from 'commander';
-import { nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
+import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
 import { comparePeers, type PeerComparison, peerTables, peerTargetLines } from '../perf/peer-comparison.js';
 import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
+import { measurePerturbationReuse, type ReusePerf, reuseTable } from '../perf/perturbation-reuse-perf.js';
 import { PYTHON_PEER_NAMES, type PythonPeerName } from '../perf/python-peers.js';
-import { createResultsDir } from '../results-dir.js';
-import { RULE_NAMES } from '../rules.js';
+import { createResultsDir, userDirectory } from '../results-dir.js';
 
 type PerfModelName = keyof typeof PERF_MODELS;
 const PERF_MODEL_NAMES = Object.keys(PERF_MODELS) as PerfModelName[];
 
 interface PerfOptions {
   models: PerfModelName[];
-  rules: string[];
+  rules?: string[];
+  ruleModule?: string[];
+  perturbationIntervals: number[];
   rounds: number;
   warmup: number;
   backend?: string;
@@ -39,7 +49,7 @@ function modelTable(result: ModelPerf): string {
 }
 
 /** The targets of the performance issue, checked on the MLP. */
-function targetLines(mlp: ModelPerf | undefined): string[] {
+function targetLines(mlp: ModelPerf | undefined, rules: readonly string[]): string[] {
   if (!mlp) return [];
   const ms = (step: string) => mlp.steps.find((entry) => entry.step === step)?.milliseconds;
   const lines: string[] = [];
@@ -52,7 +62,7 @@ function targetLines(mlp: ModelPerf | undefined): string[] {
     check('SAM/SGD (mup2)', (ms('sam mup2') ?? Number.NaN) / sgd, 2.05);
     check('SAM-ON/SGD (mup2)', ms('sam-on mup2') !== undefined ? (ms('sam-on mup2') as number) / sgd : undefined, 1.75);
   }
-  for (const rule of ['sam', 'asam', 'sam-on']) {
+  for (const rule of rules) {
     const naive = ms(`${rule} naive`);
     const mup2 = ms(`${rule} mup2`);
     if (naive !== undefined && mup2 !== undefined) check(`${rule} mup2/naive`, mup2 / naive, 1.03);
@@ -60,15 +70,22 @@ function targetLines(mlp: ModelPerf | undefined): string[] {
   return lines;
 }
 
-export function registerPerfCommand(program: Command): void {
-  program
+/** `bench perf`; `rules` (the installed ones) are listed in its help and timed by default. */
+export function registerPerfCommand(program: Command, rules: RuleRegistry): void {
+  const command = program
     .command('perf')
     .description(
       'Step time of SGD, SAM, ASAM and SAM-ON in naive and mup2 scaling on the MLP, ResNet-18 and a small ViT, ' +
         'as ratios to SGD measured in one run, with tensor growth per step and the backend’s matmul GFLOP/s.',
     )
     .option('--models <list>', 'comma-separated models', nameList(PERF_MODEL_NAMES), PERF_MODEL_NAMES)
-    .option('--rules <list>', 'comma-separated rules', nameList(RULE_NAMES), RULE_NAMES)
+    .option('--rules <list>', 'comma-separated rules (default: every installed rule, listed below)', commaList)
+    .option(
+      '--perturbation-intervals <list>',
+      'ε reuse on the MLP: the step cost with ε computed every k steps, for each k (sam, else the first rule; mup2)',
+      positiveIntegerList,
+      [2, 5, 10],
+    )
     .option('--rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10)
     .option('--warmup <n>', 'untimed rounds first', positiveInteger, 3)
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
@@ -85,68 +102,97 @@ export function registerPerfCommand(program: Command): void {
       positiveIntegerList,
       [1, 2],
     )
-    .option('--out <dir>', 'results folder (default: results/perf-<time>)')
-    .action(async (options: PerfOptions) => {
-      const backend = await initBackend({ backend: options.backend });
-      const available = options.models.filter((name) =>
-        (MODEL_NAMES as readonly string[]).includes(PERF_MODELS[name].model),
-      );
-      const missing = options.models.filter((name) => !available.includes(name));
-      if (missing.length > 0)
-        process.stderr.write(`perf: models not in this build of the zoo, skipped: ${missing.join(', ')}\n`);
-      const out = await createResultsDir('perf', options.out);
-      const matmul = measureMatmulThroughput();
-      process.stdout.write(
-        `Backend ${backend}; matMul 128×1024 @ 1024×1024: ${matmul.plain.toFixed(2)} GFLOP/s plain, ` +
-          `${matmul.transposeA.toFixed(2)} transposeA, ${matmul.transposeB.toFixed(2)} transposeB\n\n`,
-      );
-      const results: ModelPerf[] = [];
-      for (const name of available) {
-        const bar = progressBar({
-          label: `perf ${PERF_MODELS[name].label}`,
-          format: '{value}/{total} rounds | ETA {eta_formatted}',
-        });
-        bar.start(options.warmup + options.rounds, 0);
-        const result = measureModelPerf(PERF_MODELS[name], {
-          rules: options.rules,
-          rounds: options.rounds,
-          warmup: options.warmup,
-          onRound: (done) => bar.update(done),
-        });
-        bar.stop();
-        results.push(result);
-        process.stdout.write(`${modelTable(result)}\n\n`);
-      }
-      let peers: PeerComparison | undefined;
-      if (options.peer.length > 0) {
-        process.stdout.write(`Peers (${options.peer.join(', ')}):\n`);
-        peers = await comparePeers({
-          peers: options.peer,
-          threads: options.peerThreads,
-          rounds: options.rounds,
-          warmup: options.warmup,
-          log: (line) => process.stdout.write(`  ${line}\n`),
-        });
-        process.stdout.write(`\n${peerTables(peers).join('\n')}\n\n`);
-      }
-      const targets = [
-        ...targetLines(results.find((result) => result.model === 'mlp')),
-        ...(peers ? peerTargetLines(peers) : []),
-      ];
-      if (targets.length > 0) process.stdout.write(`Targets (MLP):\n${targets.join('\n')}\n\n`);
-      const markdown = [
-        `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,
-        '',
-        ...results.map(modelTable),
-        '',
-        ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
-        ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
-      ].join('\n');
-      await writeFile(join(out, 'perf.md'), `${markdown}\n`);
-      await writeFile(
-        join(out, 'perf.json'),
-        `${JSON.stringify({ command: 'perf', backend, matmul, results, peers, options }, null, 2)}\n`,
-      );
-      process.stdout.write(`Results: ${out}\n`);
+    .option('--out <dir>', 'results folder (default: results/perf-<time>)');
+  addRuleModuleOption(command);
+  addRulesHelp(command, rules);
+  command.action(async (options: PerfOptions) => {
+    const registry = await loadRules({
+      modules: absoluteRuleModules(options.ruleModule, userDirectory()),
+      cwd: userDirectory(),
     });
+    const ruleNames = options.rules ?? [...registry.names];
+    for (const rule of ruleNames) registry.descriptor(rule);
+    const backend = await initBackend({ backend: options.backend });
+    const available = options.models.filter((name) =>
+      (MODEL_NAMES as readonly string[]).includes(PERF_MODELS[name].model),
+    );
+    const missing = options.models.filter((name) => !available.includes(name));
+    if (missing.length > 0)
+      process.stderr.write(`perf: models not in this build of the zoo, skipped: ${missing.join(', ')}\n`);
+    const out = await createResultsDir('perf', options.out);
+    const matmul = measureMatmulThroughput();
+    process.stdout.write(
+      `Backend ${backend}; matMul 128×1024 @ 1024×1024: ${matmul.plain.toFixed(2)} GFLOP/s plain, ` +
+        `${matmul.transposeA.toFixed(2)} transposeA, ${matmul.transposeB.toFixed(2)} transposeB\n\n`,
+    );
+    const results: ModelPerf[] = [];
+    for (const name of available) {
+      const bar = progressBar({
+        label: `perf ${PERF_MODELS[name].label}`,
+        format: '{value}/{total} rounds | ETA {eta_formatted}',
+      });
+      bar.start(options.warmup + options.rounds, 0);
+      const result = measureModelPerf(PERF_MODELS[name], {
+        rules: ruleNames,
+        registry,
+        rounds: options.rounds,
+        warmup: options.warmup,
+        onRound: (done) => bar.update(done),
+      });
+      bar.stop();
+      results.push(result);
+      process.stdout.write(`${modelTable(result)}\n\n`);
+    }
+    let reuse: ReusePerf | undefined;
+    const reuseRule = ruleNames.includes('sam') ? 'sam' : ruleNames[0];
+    if (available.includes('mlp') && reuseRule !== undefined && options.perturbationIntervals.length > 0) {
+      const bar = progressBar({ label: 'perf ε reuse', format: '{value}/{total} rounds | ETA {eta_formatted}' });
+      bar.start(options.warmup + options.rounds, 0);
+      reuse = measurePerturbationReuse(PERF_MODELS.mlp, {
+        rule: reuseRule,
+        registry,
+        intervals: options.perturbationIntervals,
+        rounds: options.rounds,
+        warmup: options.warmup,
+        onRound: (done) => bar.update(done),
+      });
+      bar.stop();
+      process.stdout.write(`${reuseTable(reuse)}\n\n`);
+    }
+    let peers: PeerComparison | undefined;
+    if (options.peer.length > 0) {
+      process.stdout.write(`Peers (${options.peer.join(', ')}):\n`);
+      peers = await comparePeers({
+        peers: options.peer,
+        threads: options.peerThreads,
+        rounds: options.rounds,
+        warmup: options.warmup,
+        log: (line) => process.stdout.write(`  ${line}\n`),
+      });
+      process.stdout.write(`\n${peerTables(peers).join('\n')}\n\n`);
+    }
+    const targets = [
+      ...targetLines(
+        results.find((result) => result.model === 'mlp'),
+        ruleNames,
+      ),
+      ...(peers ? peerTargetLines(peers) : []),
+    ];
+    if (targets.length > 0) process.stdout.write(`Targets (MLP):\n${targets.join('\n')}\n\n`);
+    const markdown = [
+      `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,
+      '',
+      ...results.map(modelTable),
+      '',
+      ...(reuse ? [reuseTable(reuse), ''] : []),
+      ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
+      ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
+    ].join('\n');
+    await writeFile(join(out, 'perf.md'), `${markdown}\n`);
+    await writeFile(
+      join(out, 'perf.json'),
+      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, peers, options }, null, 2)}\n`,
+    );
+    process.stdout.write(`Results: ${out}\n`);
+  });
 }

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { progressBar, progressStream } from '@mup2/model-zoo';
+import { absoluteRuleModules, addRuleModuleOption, progressBar, progressStream } from '@mup2/model-zoo';
 import { type Command, InvalidArgumentError } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { parseQueueAddress, type QueueAddress } from '../queue/queue-address.js';
@@ -173,6 +173,7 @@ interface WorkerFlags extends RedisFlags {
   concurrency: number;
   backend?: string;
   dataDir?: string;
+  ruleModule?: string[];
   lockDuration: number;
   stalledInterval: number;
 }
@@ -243,7 +244,7 @@ function statusText(address: QueueAddress, status: QueueStatus): string {
 }
 
 export function registerQueueCommands(program: Command): void {
-  program
+  const workerCommand = program
     .command('worker')
     .description(
       'Run the cells of a queue (filled by bench sweep --queue) until stopped, on as many machines as you like: each ' +
@@ -267,36 +268,39 @@ export function registerQueueCommands(program: Command): void {
       positiveSeconds,
       DEFAULT_STALLED_INTERVAL_SECONDS,
     )
-    .option('--redis-password <password>', PASSWORD_HELP)
-    .action(async (flags: WorkerFlags) => {
-      const address = addressOf(flags);
-      process.stderr.write(`worker on ${address.display}: starting ${plural(flags.concurrency, 'thread')}…\n`);
-      const worker = await startQueueWorker(address, {
-        concurrency: flags.concurrency,
-        ...(flags.backend !== undefined && { backend: flags.backend }),
-        ...(flags.dataDir !== undefined && { dataDir: fromUser(flags.dataDir) }),
-        lockDurationSeconds: flags.lockDuration,
-        stalledIntervalSeconds: flags.stalledInterval,
-        onEvent: workerLog(),
-      });
-      let stopping = false;
-      const onSignal = () => {
-        if (stopping) {
-          process.stderr.write('stopping now; the running cells go back to the queue when their lock runs out\n');
-          process.exit(130);
-        }
-        stopping = true;
-        process.stderr.write('\nfinishing the running cells, then stopping (again to stop now)\n');
-        void worker.close();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      await worker.stopped;
-      await worker.close();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.stderr.write(`[${stamp()}] worker ${worker.id} stopped\n`);
+    .option('--redis-password <password>', PASSWORD_HELP);
+  // A job names its rule; the worker must have it installed, or load it from here.
+  addRuleModuleOption(workerCommand);
+  workerCommand.action(async (flags: WorkerFlags) => {
+    const address = addressOf(flags);
+    process.stderr.write(`worker on ${address.display}: starting ${plural(flags.concurrency, 'thread')}…\n`);
+    const worker = await startQueueWorker(address, {
+      concurrency: flags.concurrency,
+      ...(flags.backend !== undefined && { backend: flags.backend }),
+      ...(flags.dataDir !== undefined && { dataDir: fromUser(flags.dataDir) }),
+      ...(flags.ruleModule !== undefined && { ruleModules: absoluteRuleModules(flags.ruleModule, userDirectory()) }),
+      lockDurationSeconds: flags.lockDuration,
+      stalledIntervalSeconds: flags.stalledInterval,
+      onEvent: workerLog(),
     });
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) {
+        process.stderr.write('stopping now; the running cells go back to the queue when their lock runs out\n');
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write('\nfinishing the running cells, then stopping (again to stop now)\n');
+      void worker.close();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    await worker.stopped;
+    await worker.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.stderr.write(`[${stamp()}] worker ${worker.id} stopped\n`);
+  });
 
   program
     .command('status')

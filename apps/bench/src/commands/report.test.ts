@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeExampleResults } from '../report/example-results.js';
+import { writeExampleResults } from '../../fixtures/example-results.js';
 import { pngSize } from '../report/png-size.js';
 
 const CLI = new URL('../cli.ts', import.meta.url).pathname;

@@ -1,11 +1,20 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { progressBar } from '@mup2/model-zoo';
+import {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  loadRules,
+  progressBar,
+  type RuleRegistry,
+  ruleOption,
+} from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { userDirectory } from '../results-dir.js';
 import { GRID_KEYS, gridHash, parseGrid, type SweepGrid, type SweepGridInput } from '../sweep/grid.js';
 import { readGridFile } from '../sweep/grid-file.js';
 import { runSweep, type SweepProgress } from '../sweep/run-sweep.js';
+import { SweepError } from '../sweep/sweep-error.js';
 import { bestRuns, differingCells, measureSweepThroughput, type ThroughputRun } from '../sweep/sweep-throughput.js';
 import { addQueueSweepOptions, type QueueSweepFlags, runQueuedSweep } from './queue.js';
 
@@ -17,19 +26,39 @@ interface SweepCommandOptions extends SweepGridInput, QueueSweepFlags {
   out?: string;
   bench: boolean;
   benchRounds: number;
+  ruleModule?: string[];
+  /** --rule-option rule.name=x, collected as { 'rule.name': x }. */
+  ruleOption?: Record<string, number>;
+}
+
+/** { 'asam.eta': 0.02 } from the flags as the grid's { asam: { eta: 0.02 } }. */
+function ruleOptionsOfFlags(flags: Record<string, number>): Record<string, Record<string, number>> {
+  const nested: Record<string, Record<string, number>> = {};
+  for (const [key, value] of Object.entries(flags)) {
+    const [rule, option] = key.split('.');
+    if (option === undefined) {
+      throw new SweepError(`--rule-option ${key}=${value}: name the rule too, as rule.option=x (e.g. asam.eta=0.02).`);
+    }
+    nested[rule as string] = { ...nested[rule as string], [option]: value };
+  }
+  return nested;
 }
 
 const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
 
 /** The grid of the flags and the grid file: a flag given replaces the file's member. */
-async function gridOf(options: SweepCommandOptions): Promise<{ grid: SweepGrid; dataDir?: string }> {
+async function gridOf(
+  options: SweepCommandOptions,
+  rules: RuleRegistry,
+): Promise<{ grid: SweepGrid; dataDir?: string }> {
   const file = options.config !== undefined ? await readGridFile(fromUser(options.config)) : undefined;
   const input: Record<string, unknown> = { ...file?.grid };
   for (const key of GRID_KEYS) {
     if (options[key] !== undefined) input[key] = options[key];
   }
+  if (options.ruleOption !== undefined) input.ruleOptions = ruleOptionsOfFlags(options.ruleOption);
   const dataDir = options.dataDir ?? file?.dataDir;
-  return { grid: parseGrid(input), ...(dataDir !== undefined && { dataDir: fromUser(dataDir) }) };
+  return { grid: parseGrid(input, rules), ...(dataDir !== undefined && { dataDir: fromUser(dataDir) }) };
 }
 
 /** 1h02m, 3m05s, 12s. */
@@ -69,12 +98,18 @@ export function sweepProgressBar() {
   };
 }
 
-async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, dataDir?: string): Promise<void> {
+async function benchThroughput(
+  grid: SweepGrid,
+  options: SweepCommandOptions,
+  dataDir: string | undefined,
+  ruleModules: string[],
+): Promise<void> {
   const workers = options.workers === 1 ? 2 : options.workers;
   const plural = (count: number) => `${count} worker${count === 1 ? ' ' : 's'}`;
   const runs = await measureSweepThroughput(grid, [1, workers], {
     backend: options.backend,
     dataDir,
+    ruleModules,
     rounds: options.benchRounds,
     onRun: (count, round) => process.stderr.write(`bench: round ${round + 1}, ${plural(count).trim()}…\n`),
   });
@@ -97,7 +132,8 @@ async function benchThroughput(grid: SweepGrid, options: SweepCommandOptions, da
   );
 }
 
-export function registerSweepCommand(program: Command): void {
+/** `bench sweep`; `rules` (the installed ones) are listed in its help. */
+export function registerSweepCommand(program: Command, rules: RuleRegistry): void {
   const command = program
     .command('sweep')
     .description(
@@ -109,7 +145,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--config <file>', 'grid file, JSON or YAML (members: models, datasets, …, baseWidthMult, limit, dataDir)')
     .option('--models <list>', 'models (default mlp)')
     .option('--datasets <list>', 'data sets: mnist, fashion-mnist, cifar10 (default mnist)')
-    .option('--rules <list>', 'rules: sgd, sam, asam, sam-on (default sgd,sam)')
+    .option('--rules <list>', 'rules: sgd and the installed rules listed below (default sgd,sam)')
     .option('--presets <list>', 'presets: sp-naive, sp-lp, mup-naive, mup-global, mup2 (default mup2)')
     .option('--widths <list>', 'width multipliers (MLP: 64 units at 1; default 1)')
     .option('--lrs <list>', 'learning rates η (default 0.1)')
@@ -125,6 +161,9 @@ export function registerSweepCommand(program: Command): void {
     .option('--eval-every <k>', 'evaluate the test split every k epochs and after the last (default 1)')
     .option('--momentum <x>', 'SGD momentum (default 0.9)')
     .option('--weight-decay <x>', 'weight decay (default 0)')
+    .option('--m-sharpness <m>', 'm-sharpness of every perturbing cell: each chunk of m examples gets its own ε')
+    .option('--perturbation-interval <k>', 'every perturbing cell computes ε every k steps and reuses it in between')
+    .option('--rule-option <rule.name=x>', 'an option of a rule’s own, e.g. asam.eta=0.02 (repeatable)', ruleOption)
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
     .option('--workers <n>', 'cells trained at once, each in its own worker thread', positiveInteger, 1)
     .option('--backend <name>', 'TF.js backend of every worker (default: tensorflow if installed, else wasm, else cpu)')
@@ -141,8 +180,9 @@ export function registerSweepCommand(program: Command): void {
       1,
     )
     .action(async (options: SweepCommandOptions) => {
-      const { grid, dataDir } = await gridOf(options);
-      if (options.bench) return benchThroughput(grid, options, dataDir);
+      const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
+      const { grid, dataDir } = await gridOf(options, await loadRules({ modules: ruleModules, cwd: userDirectory() }));
+      if (options.bench) return benchThroughput(grid, options, dataDir, ruleModules);
       const hash = gridHash(grid);
       const out =
         options.out !== undefined
@@ -165,6 +205,7 @@ export function registerSweepCommand(program: Command): void {
           workers: options.workers,
           backend: options.backend,
           dataDir,
+          ruleModules,
           signal: abort.signal,
           onProgress: (progress) => {
             if (progress.done === 0 && progress.running === 0 && progress.skipped > 0) {
@@ -193,5 +234,7 @@ export function registerSweepCommand(program: Command): void {
       );
       if (abort.signal.aborted) process.exitCode = 130;
     });
+  addRuleModuleOption(command);
   addQueueSweepOptions(command);
+  addRulesHelp(command, rules);
 }

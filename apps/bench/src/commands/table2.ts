@@ -2,9 +2,20 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DATASET_NAMES, DEFAULT_FASHION_MNIST_DIR, RESNET18_BASE_WIDTH_MULT } from '@mup2/model-zoo';
+import {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  addRulesHelp,
+  DATASET_NAMES,
+  DEFAULT_FASHION_MNIST_DIR,
+  loadRules,
+  NO_RULE,
+  RESNET18_BASE_WIDTH_MULT,
+  type RuleRegistry,
+  ruleOption,
+} from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
-import { nonNegativeNumber, positiveInteger } from '../cli-options.js';
+import { commaList, nonNegativeNumber, positiveInteger } from '../cli-options.js';
 import { table2Cells, table2Markdown } from '../experiments/table2.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
@@ -21,9 +32,9 @@ interface Table2Options {
   seeds?: number;
   epochs?: number;
   lr: number;
-  rhoSam: number;
-  rhoSamOn: number;
-  rhoAsam: number;
+  rules?: string[];
+  rho?: Record<string, number>;
+  ruleModule?: string[];
   workers: number;
   backend?: string;
   out?: string;
@@ -34,13 +45,15 @@ const QUICK_WIDTH = RESNET18_BASE_WIDTH_MULT;
 const QUICK_LIMIT = 1000;
 const QUICK_EPOCHS = 2;
 
-export function registerTable2Command(program: Command): void {
-  program
+/** `bench table2`; `rules` (the installed ones) are listed in its help. */
+export function registerTable2Command(program: Command, rules: RuleRegistry): void {
+  const command = program
     .command('table2')
     .description(
-      "The paper's Table 2: SGD, SAM, SAM-ON and elementwise ASAM in SP and in µP² on ResNet-18 (SGD base with " +
-        'momentum), mean ± std test accuracy over seeds and the improvement over SGD, as Markdown, JSON and an HTML report. ' +
-        'Each rule is its own resumable sweep in a subfolder.',
+      "The paper's Table 2: SGD and each perturbation rule (by default every installed one: SAM, SAM-ON and " +
+        'elementwise ASAM in the paper) in SP and in µP² on ResNet-18 (SGD base with momentum), mean ± std test ' +
+        'accuracy over seeds and the improvement over SGD, as Markdown, JSON and an HTML report. ' +
+        'Each rule is its own resumable sweep in a subfolder, at its own radius (the rule’s default, or --rho rule=x).',
     )
     .option(
       '--quick',
@@ -62,81 +75,108 @@ export function registerTable2Command(program: Command): void {
     .option('--seeds <n>', 'seeds per configuration (default 4, quick 2)', positiveInteger)
     .option('--epochs <n>', 'epochs per run (default 10, quick 1)', positiveInteger)
     .option('--lr <x>', 'SGD learning rate (momentum 0.9, weight decay 5e-4)', nonNegativeNumber, 0.05)
-    .option('--rho-sam <x>', 'radius of SAM at base width', nonNegativeNumber, 0.05)
-    .option('--rho-sam-on <x>', 'radius of SAM-ON at base width', nonNegativeNumber, 0.5)
-    .option('--rho-asam <x>', 'radius of elementwise ASAM at base width', nonNegativeNumber, 0.5)
+    .option(
+      '--rules <list>',
+      `rules, comma-separated (default: ${NO_RULE} and every installed rule, listed below)`,
+      commaList,
+    )
+    .option(
+      '--rho <rule=x>',
+      'radius of a rule at base width (repeatable; default: the rule’s own, listed below: the paper’s for its rules)',
+      ruleOption,
+    )
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
-    .option('--out <dir>', 'results folder (default results/table2[-quick])')
-    .action(async (options: Table2Options, command: Command) => {
-      const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
-      const dataDir = options.dataDir === undefined ? undefined : fromUser(options.dataDir);
-      const dataset =
-        options.dataset ??
-        (dataDir !== undefined ? 'cifar10' : existsSync(DEFAULT_FASHION_MNIST_DIR) ? 'fashion-mnist' : 'mnist');
-      const quick = options.quick;
-      const widthMult = options.widthMult ?? (quick ? QUICK_WIDTH : 4);
-      if (widthMult < RESNET18_BASE_WIDTH_MULT) {
+    .option('--out <dir>', 'results folder (default results/table2[-quick])');
+  addRuleModuleOption(command);
+  addRulesHelp(command, rules);
+  command.action(async (options: Table2Options, command: Command) => {
+    const fromUser = (path: string) => (isAbsolute(path) ? path : resolve(userDirectory(), path));
+    const dataDir = options.dataDir === undefined ? undefined : fromUser(options.dataDir);
+    const dataset =
+      options.dataset ??
+      (dataDir !== undefined ? 'cifar10' : existsSync(DEFAULT_FASHION_MNIST_DIR) ? 'fashion-mnist' : 'mnist');
+    const quick = options.quick;
+    const widthMult = options.widthMult ?? (quick ? QUICK_WIDTH : 4);
+    if (widthMult < RESNET18_BASE_WIDTH_MULT) {
+      command.error(
+        `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
+          'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
+          `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
+      );
+    }
+    const base: SweepGridInput = {
+      models: ['resnet18'],
+      datasets: [dataset],
+      presets: ['sp-naive', 'mup2'],
+      widths: [widthMult],
+      lrs: [options.lr],
+      seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
+      epochs: [options.epochs ?? (quick ? QUICK_EPOCHS : 10)],
+      batches: [quick ? 64 : 128],
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      ...(quick && { limit: QUICK_LIMIT }),
+    };
+    const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
+    const registry = await loadRules({ modules: ruleModules, cwd: userDirectory() });
+    const names = options.rules ?? [NO_RULE, ...registry.names];
+    for (const [name, rho] of Object.entries(options.rho ?? {})) {
+      if (!names.includes(name) || name === NO_RULE) {
         command.error(
-          `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
-            'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
-            `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
+          `error: --rho ${name}=${rho}: '${name}' is not a perturbing rule of this table (${names.join(', ')}).`,
         );
       }
-      const base: SweepGridInput = {
-        models: ['resnet18'],
-        datasets: [dataset],
-        presets: ['sp-naive', 'mup2'],
-        widths: [widthMult],
-        lrs: [options.lr],
-        seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
-        epochs: [options.epochs ?? (quick ? QUICK_EPOCHS : 10)],
-        batches: [quick ? 64 : 128],
-        momentum: 0.9,
-        weightDecay: 5e-4,
-        ...(quick && { limit: QUICK_LIMIT }),
-      };
-      const rules: Array<[string, number | undefined]> = [
-        ['sgd', undefined],
-        ['sam', options.rhoSam],
-        ['sam-on', options.rhoSamOn],
-        ['asam', options.rhoAsam],
-      ];
-      // One grid per rule: each rule has its own radius, and a grid is a full product.
-      const grids = rules.map(([rule, rho]) => ({
-        rule,
-        grid: parseGrid({ ...base, rules: [rule], ...(rho !== undefined && { rhos: [rho] }) }),
-      }));
-      const out = await createResultsDir(quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
-      const rows: SweepRow[] = [];
-      let seconds = 0;
-      for (const { rule, grid } of grids) {
-        process.stderr.write(`table2: ${rule}\n`);
-        const bar = sweepProgressBar();
-        const summary = await runSweep(grid, {
-          out: join(out, rule),
-          workers: options.workers,
-          ...(options.backend !== undefined && { backend: options.backend }),
-          ...(dataDir !== undefined && { dataDir }),
-          onProgress: (progress) => bar.update(progress),
-        });
-        bar.stop();
-        rows.push(...summary.rows);
-        seconds += summary.seconds;
-      }
-      const cells = table2Cells(rows);
-      const markdown =
-        `ResNet-18 ×${base.widths?.toString()} on ${dataset}, ${String(base.epochs)} epoch(s), SGD lr ${options.lr} ` +
-        `(momentum 0.9, weight decay 5e-4), ρ: SAM ${options.rhoSam}, SAM-ON ${options.rhoSamOn}, ASAM ${options.rhoAsam}; ` +
-        `SP = sp-naive, µP² = mup2 (base width multiplier 0.5, zero readout). Test accuracy, mean ± std over seeds.\n\n` +
-        table2Markdown(cells);
-      await writeFile(join(out, 'table2.md'), `${markdown}\n`);
-      await writeFile(
-        join(out, 'table2.json'),
-        `${JSON.stringify({ command: 'table2', config: { ...base, rules }, seconds, cells }, null, 2)}\n`,
-      );
-      process.stdout.write(`\n${markdown}\n\n`);
-      const report = await buildReport(out);
-      process.stdout.write(`Results: ${out}\nReport: ${report.html}\n`);
-    });
+      if (rho < 0) command.error(`error: --rho ${name}=${rho}: a radius must be >= 0.`);
+    }
+    const rules: Array<[string, number | undefined]> = names.map((name) => [
+      name,
+      name === NO_RULE ? undefined : (options.rho?.[name] ?? registry.descriptor(name).defaults.rho),
+    ]);
+    const layout = {
+      order: names,
+      labels: Object.fromEntries(registry.rules.map(({ descriptor }) => [descriptor.name, descriptor.label])),
+    };
+    // One grid per rule: each rule has its own radius, and a grid is a full product.
+    const grids = rules.map(([rule, rho]) => ({
+      rule,
+      grid: parseGrid({ ...base, rules: [rule], ...(rho !== undefined && { rhos: [rho] }) }, registry),
+    }));
+    const out = await createResultsDir(quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
+    const rows: SweepRow[] = [];
+    let seconds = 0;
+    for (const { rule, grid } of grids) {
+      process.stderr.write(`table2: ${rule}\n`);
+      const bar = sweepProgressBar();
+      const summary = await runSweep(grid, {
+        out: join(out, rule),
+        workers: options.workers,
+        ...(options.backend !== undefined && { backend: options.backend }),
+        ...(dataDir !== undefined && { dataDir }),
+        ruleModules,
+        onProgress: (progress) => bar.update(progress),
+      });
+      bar.stop();
+      rows.push(...summary.rows);
+      seconds += summary.seconds;
+    }
+    const cells = table2Cells(rows, layout);
+    const radii = rules
+      .filter(([, rho]) => rho !== undefined)
+      .map(([rule, rho]) => `${layout.labels[rule] ?? rule} ${rho}`)
+      .join(', ');
+    const markdown =
+      `ResNet-18 ×${base.widths?.toString()} on ${dataset}, ${String(base.epochs)} epoch(s), SGD lr ${options.lr} ` +
+      `(momentum 0.9, weight decay 5e-4), ρ: ${radii}; ` +
+      `SP = sp-naive, µP² = mup2 (base width multiplier 0.5, zero readout). Test accuracy, mean ± std over seeds.\n\n` +
+      table2Markdown(cells, layout);
+    await writeFile(join(out, 'table2.md'), `${markdown}\n`);
+    await writeFile(
+      join(out, 'table2.json'),
+      `${JSON.stringify({ command: 'table2', config: { ...base, rules }, seconds, cells }, null, 2)}\n`,
+    );
+    process.stdout.write(`\n${markdown}\n\n`);
+    const report = await buildReport(out);
+    process.stdout.write(`Results: ${out}\nReport: ${report.html}\n`);
+  });
 }

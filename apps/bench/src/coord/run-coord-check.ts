@@ -7,9 +7,8 @@ import {
   parsePreset,
   SamOptimizer,
 } from '@mup2/core';
-import { createMlp, type ImageDataset } from '@mup2/model-zoo';
+import { createMlp, type ImageDataset, type RuleRegistry } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { createRule } from '../rules.js';
 import { takeBatch } from './mnist-batches.js';
 
 export interface CoordCheckConfig {
@@ -54,6 +53,7 @@ export function layerLabel(spec: ParamSpec): string {
  */
 export function runCoordCheck(
   config: CoordCheckConfig,
+  rules: RuleRegistry,
   dataset: ImageDataset,
   onProgress?: (done: number, total: number, label: string) => void,
 ): { rows: CoordRow[]; slopes: CoordSlope[] } {
@@ -76,7 +76,7 @@ export function runCoordCheck(
         });
         const optimizer = new SamOptimizer({
           base: muSgd(config.learningRate, preset.parameterization === 'mup' ? model.specs : undefined),
-          rule: createRule(config.rule, { rho: config.rho, scaling: preset.scaling }),
+          rule: rules.create(config.rule, { rho: config.rho, scaling: preset.scaling }),
           params: model.specs,
         });
         const firstBatch = seed * (config.steps + 1);

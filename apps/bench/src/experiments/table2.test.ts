@@ -48,7 +48,7 @@ describe('table2Cells', () => {
   ];
 
   it('averages over seeds per rule and parameterization, with the n−1 std and the gain over SGD', () => {
-    const cells = table2Cells(rows);
+    const cells = table2Cells(rows, { order: ['sgd', 'sam'], labels: {} });
     const sgdSp = cells.find((cell) => cell.rule === 'sgd' && cell.parameterization === 'SP');
     expect(sgdSp?.mean).toBeCloseTo(0.85, 12);
     expect(sgdSp?.std).toBeCloseTo(Math.sqrt(0.005), 12); // ((0.05)² + (0.05)²) / (2 − 1)
@@ -69,8 +69,18 @@ describe('table2Cells', () => {
     ]);
   });
 
-  it('lays the table out as the paper: a row per rule, SP and µP² columns', () => {
-    const markdown = table2Markdown(table2Cells(rows));
+  it('lists rules in the order asked for, then by name, SGD first by default', () => {
+    const order = (layout?: { order: string[]; labels: Record<string, string> }) => [
+      ...new Set(table2Cells([...rows, row('asam', 'mup2', 1, 0.8)], layout).map((cell) => cell.rule)),
+    ];
+    expect(order()).toEqual(['sgd', 'asam', 'sam']);
+    expect(order({ order: ['sgd', 'sam', 'asam'], labels: {} })).toEqual(['sgd', 'sam', 'asam']);
+    expect(order({ order: ['sgd'], labels: {} })).toEqual(['sgd', 'asam', 'sam']);
+  });
+
+  it('lays the table out as the paper: a row per rule, SP and µP² columns, rules named by their labels', () => {
+    const layout = { order: ['sgd', 'sam'], labels: { sam: 'SAM' } };
+    const markdown = table2Markdown(table2Cells(rows, layout), layout);
     expect(markdown.split('\n')[0]).toBe('| rule | SP: accuracy (%) | SP: vs SGD | µP²: accuracy (%) | µP²: vs SGD |');
     expect(markdown).toContain('| SGD | 85.00 ± 7.07 (n=2) | – | 70.00 ± 0.00 (n=1) | – |');
     expect(markdown).toContain('| SAM | 88.00 ± 2.83 (n=2) | +3.00 |');

@@ -13,8 +13,19 @@ export interface Table2Cell {
   readonly improvementOverSgd: number | null;
 }
 
-const RULE_LABELS: Record<string, string> = { sgd: 'SGD', sam: 'SAM', 'sam-on': 'SAM-ON', asam: 'elementwise ASAM' };
-const ORDER = ['sgd', 'sam', 'sam-on', 'asam'];
+/** How the table names rules ('sgd' → 'SGD'; others by their descriptor's label) and in which order it lists them. */
+export interface Table2Layout {
+  /** Rule names in row order; rules not listed follow, by name. */
+  readonly order: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+const DEFAULT_LAYOUT: Table2Layout = { order: ['sgd'], labels: {} };
+const labelOf = (layout: Table2Layout, rule: string) => layout.labels[rule] ?? (rule === 'sgd' ? 'SGD' : rule);
+const rank = (layout: Table2Layout) => (rule: string) => {
+  const index = [...layout.order].indexOf(rule);
+  return index === -1 ? layout.order.length : index;
+};
 
 function meanStd(values: readonly number[]): { mean: number; std: number } {
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -28,7 +39,8 @@ function meanStd(values: readonly number[]): { mean: number; std: number } {
  * over seeds per rule in SP ('sp-naive') and µP² ('mup2'), and each rule's
  * improvement over SGD in the same parameterization. Failed cells are left out.
  */
-export function table2Cells(rows: readonly SweepRow[]): Table2Cell[] {
+export function table2Cells(rows: readonly SweepRow[], layout: Table2Layout = DEFAULT_LAYOUT): Table2Cell[] {
+  const order = rank(layout);
   const groups = new Map<string, { rule: string; parameterization: 'SP' | 'µP²'; rho: number; accuracies: number[] }>();
   for (const row of rows) {
     if (row.status === 'failed') continue;
@@ -47,7 +59,8 @@ export function table2Cells(rows: readonly SweepRow[]): Table2Cell[] {
     })
     .sort(
       (a, b) =>
-        ORDER.indexOf(a.rule) - ORDER.indexOf(b.rule) ||
+        order(a.rule) - order(b.rule) ||
+        (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) ||
         (a.parameterization === 'SP' ? -1 : 1) - (b.parameterization === 'SP' ? -1 : 1),
     );
 }
@@ -55,12 +68,13 @@ export function table2Cells(rows: readonly SweepRow[]): Table2Cell[] {
 const percent = (value: number) => (100 * value).toFixed(2);
 
 /** Table 2's layout: a row per rule, for SP and µP² the accuracy (mean ± std) and the improvement over SGD. */
-export function table2Markdown(cells: readonly Table2Cell[]): string {
+export function table2Markdown(cells: readonly Table2Cell[], layout: Table2Layout = DEFAULT_LAYOUT): string {
   const lines = [
     '| rule | SP: accuracy (%) | SP: vs SGD | µP²: accuracy (%) | µP²: vs SGD |',
     '|---|---:|---:|---:|---:|',
   ];
-  const rules = ORDER.filter((rule) => cells.some((cell) => cell.rule === rule));
+  // The cells come sorted (table2Cells): their rules in first appearance are the row order.
+  const rules = [...new Set(cells.map((cell) => cell.rule))];
   for (const rule of rules) {
     const columns = (['SP', 'µP²'] as const).flatMap((parameterization) => {
       const cell = cells.find((entry) => entry.rule === rule && entry.parameterization === parameterization);
@@ -71,7 +85,7 @@ export function table2Markdown(cells: readonly Table2Cell[]): string {
           : `${cell.improvementOverSgd >= 0 ? '+' : ''}${percent(cell.improvementOverSgd)}`;
       return [`${percent(cell.mean)} ± ${percent(cell.std)} (n=${cell.accuracies.length})`, improvement];
     });
-    lines.push(`| ${RULE_LABELS[rule] ?? rule} | ${columns.join(' | ')} |`);
+    lines.push(`| ${labelOf(layout, rule)} | ${columns.join(' | ')} |`);
   }
   return lines.join('\n');
 }

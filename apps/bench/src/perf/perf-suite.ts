@@ -1,7 +1,6 @@
-import { muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
-import { createModel } from '@mup2/model-zoo';
+import { InvalidOptionError, muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
+import { createModel, type RuleRegistry } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { createRule } from '../rules.js';
 import { timeInterleaved } from './interleaved-timer.js';
 
 /** A model the perf suite times, with the input it is timed on. */
@@ -47,6 +46,8 @@ export interface ModelPerf {
 /** What a perf run steps: one µP-SGD base optimizer per kind, so a ratio is the cost of the perturbation. */
 export interface PerfStepOptions {
   readonly rules: readonly string[];
+  /** Where the rules come from (the installed rule packages and any --rule-module); needed when `rules` names any. */
+  readonly registry?: RuleRegistry;
   readonly scalings?: readonly PerturbationScaling[];
   readonly batch?: number;
   /** Heavy-ball momentum of every base optimizer (default 0.9, as the peers use). */
@@ -77,13 +78,19 @@ export function createPerfSteps(
     'int32',
   );
   const base = () => muSgd(1e-4, model.specs, { momentum: options.momentum ?? 0.9 });
+  const registry = options.registry as RuleRegistry;
+  if (options.rules.length > 0 && registry === undefined) {
+    model.dispose();
+    tf.dispose([x, y]);
+    throw new InvalidOptionError(`perf: rules ${options.rules.join(', ')} need a rule registry (loadRules()).`);
+  }
   const optimizers: Record<string, tf.Optimizer> = { sgd: base() };
   for (const rule of options.rules) {
     for (const scaling of scalings) {
       if (!PERTURBATION_SCALINGS.includes(scaling)) continue;
       optimizers[`${rule} ${scaling}`] = new SamOptimizer({
         base: base(),
-        rule: createRule(rule, { rho: 0.05, scaling }),
+        rule: registry.create(rule, { rho: 0.05, scaling }),
         params: model.specs,
       });
     }

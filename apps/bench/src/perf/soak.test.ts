@@ -1,9 +1,10 @@
 import { muAdam, muSgd, SamOptimizer } from '@mup2/core';
-import { createMlp } from '@mup2/model-zoo';
+import { createMlp, loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRule, RULE_NAMES } from '../rules.js';
 
+// Every installed rule package, as the bench finds them.
+const rules = await loadRules();
 const STEPS = 2_000;
 /**
  * 4,000 tiny steps per test: ~30 s on wasm, ~100 s on tensorflow, whose per-op cost (a native
@@ -15,7 +16,7 @@ const STEPS_BETWEEN_YIELDS = 200;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
-  for (const rule of RULE_NAMES) {
+  for (const rule of rules.names) {
     it(
       `${rule} (mup2) on the µP MLP with a µP-SGD base, and with muAdam`,
       async () => {
@@ -28,7 +29,7 @@ describe(`soak: ${STEPS} optimizer steps leave no tensors behind`, () => {
         for (const base of [muSgd(0.01, model.specs, { momentum: 0.9 }), muAdam(1e-3, model.specs)]) {
           const optimizer = new SamOptimizer({
             base,
-            rule: createRule(rule, { rho: 0.05, scaling: 'mup2' }),
+            rule: rules.create(rule, { rho: 0.05, scaling: 'mup2' }),
             params: model.specs,
           });
           const step = () => optimizer.minimize(() => model.loss(x, y), false, model.trainableVariables);

@@ -4,12 +4,17 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@mup2/core';
+import { loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 const { values } = parseArgs({ options: { warmup: { type: 'string', default: '3' } } });
 const backend = await initBackend({ log: () => {} });
-const { steps } = createPerfSteps(PERF_MODELS.mlp, { rules: ['sam'], scalings: ['naive'] });
+const { steps } = createPerfSteps(PERF_MODELS.mlp, {
+  rules: ['sam'],
+  registry: await loadRules(),
+  scalings: ['naive'],
+});
 const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
 for (let round = 0; round < Number(values.warmup); round++) for (const step of Object.values(kinds)) step();
 const threads = backend === 'tensorflow' ? Number(process.env.TF_NUM_INTRAOP_THREADS) || undefined : 1;

@@ -29,16 +29,22 @@ export function cellJobData(config: CellConfig): CellJobData {
   return { payloadVersion: CELL_PAYLOAD_VERSION, config };
 }
 
-/** Members a cell config may have: a TrainConfig without dataDir, augment or checkpoint (nothing a job may point at the worker's disk with). */
+/**
+ * Members a cell config may have: a TrainConfig without dataDir, ruleModules, augment or checkpoint
+ * (nothing a job may point at the worker's disk with).
+ */
 const CELL_CONFIG_KEYS: readonly (keyof CellConfig)[] = [
   'model',
   'dataset',
   'widthMult',
   'baseWidthMult',
   'rule',
+  'ruleOptions',
   'preset',
   'lr',
   'rho',
+  'mSharpness',
+  'perturbationInterval',
   'epochs',
   'batch',
   'seed',

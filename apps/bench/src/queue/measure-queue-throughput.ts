@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startRedisServer } from '../../fixtures/redis-test-server.js';
 import { parseGrid } from '../sweep/grid.js';
 import { differingCells } from '../sweep/sweep-throughput.js';
 import { parseQueueAddress } from './queue-address.js';
 import { submitSweep } from './queued-sweep.js';
-import { startRedisServer } from './redis-test-server.js';
 
 const CLI = new URL('../cli.ts', import.meta.url).pathname;
 const rounds = Number(process.argv[2] ?? 2);

@@ -29,6 +29,8 @@ export interface QueueWorkerOptions {
   readonly backend?: string;
   /** Where this machine keeps fashion-mnist / cifar10. */
   readonly dataDir?: string;
+  /** --rule-module specs of rules this machine has but has not installed (absolute paths or package names). */
+  readonly ruleModules?: readonly string[];
   /** How long a job's lock lasts without renewal (renewed every half of it): a dead worker's job is free again after this. */
   readonly lockDurationSeconds?: number;
   /** How often workers look for jobs whose lock ran out and put them back on the queue. */
@@ -110,7 +112,7 @@ export async function startQueueWorker(address: QueueAddress, options: QueueWork
   let client: Redis | undefined;
   try {
     // Which data sets the cells want is not known yet; loading the embedded MNIST once brings in the loader's modules.
-    await pool.ready?.({ datasets: ['mnist'], limit: 64 });
+    await pool.ready?.({ datasets: ['mnist'], limit: 64, ruleModules: options.ruleModules });
     worker = new CellWorker(
       address.name,
       async (job: ReceivedJob) => {
@@ -134,7 +136,11 @@ export async function startQueueWorker(address: QueueAddress, options: QueueWork
         emit({ kind: 'started', jobId: String(job.id), attempt: job.attemptsStarted });
         running += 1;
         try {
-          return await pool.run({ config, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
+          return await pool.run({
+            config,
+            ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+            ...(options.ruleModules !== undefined && { ruleModules: options.ruleModules }),
+          });
         } finally {
           running -= 1;
         }

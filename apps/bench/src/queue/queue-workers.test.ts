@@ -9,11 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisTestServer, startRedisServer } from '../../fixtures/redis-test-server.js';
 import { expandGrid, parseGrid } from '../sweep/grid.js';
 import { cellJobData, cellJobId } from './cell-job.js';
 import { parseQueueAddress } from './queue-address.js';
 import { collectSweep, submitSweep } from './queued-sweep.js';
-import { type RedisTestServer, startRedisServer } from './redis-test-server.js';
 import { QUEUE_PREFIX } from './sweep-queue.js';
 
 const CLI = new URL('../cli.ts', import.meta.url).pathname;

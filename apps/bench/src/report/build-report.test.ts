@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeExampleResults } from '../../fixtures/example-results.js';
 import { type BuiltReport, buildReport } from './build-report.js';
-import { writeExampleResults } from './example-results.js';
 import { pngSize } from './png-size.js';
 
 let dir: string;

@@ -3,8 +3,8 @@ import { coordChart } from '../plot/coord-chart.js';
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
-import { markdownToHtml } from './markdown-html.js';
 import type { CoordContents } from './read-results-folder.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { ReportSection } from './report-section.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -50,7 +50,7 @@ export function coordSection(coord: CoordContents): ReportSection {
           spec: coordChart(coord.rows, `Effective perturbation of ${rule.toUpperCase()} against width`),
         },
       },
-      { html: `<p>Log-log slope per layer:</p>${markdownToHtml(slopeTable(coord.slopes))}` },
+      { html: `<p>Log-log slope per layer:</p>${renderMarkdown(slopeTable(coord.slopes))}` },
       { html: perfTable(coord.perf) },
     ],
   };

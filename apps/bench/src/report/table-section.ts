@@ -1,7 +1,7 @@
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
-import { markdownToHtml } from './markdown-html.js';
 import type { TableContents } from './read-results-folder.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { ReportSection } from './report-section.js';
 
 const TITLES: Record<TableContents['command'], string> = {
@@ -20,7 +20,7 @@ export function tableSection(table: TableContents): ReportSection {
   const settings = config === undefined ? '' : `<pre class="config">${escapeHtml(compactJson(config))}</pre>`;
   const body =
     table.markdown !== undefined
-      ? markdownToHtml(table.markdown)
+      ? renderMarkdown(table.markdown)
       : `<p>No ${table.command}.md beside ${table.command}.json; its content:</p><pre>${escapeHtml(compactJson(json))}</pre>`;
   return { id: table.command, title: TITLES[table.command], blocks: [{ html: `${backend}${settings}${body}` }] };
 }

@@ -1,5 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
-import type { CellConfig } from './grid.js';
+import type { CellConfig } from './cell-config.js';
 
 /**
  * A cell's identity in results.jsonl: the first 16 hex digits of the SHA-256

@@ -1,6 +1,9 @@
+import { loadRules } from '@mup2/model-zoo';
 import { describe, expect, it } from 'vitest';
 import { cellId } from './cell-id.js';
 import { expandGrid, gridHash, parseGrid } from './grid.js';
+
+const rules = await loadRules();
 
 describe('parseGrid', () => {
   it('fills the defaults and brings lists to canonical order', () => {
@@ -33,14 +36,28 @@ describe('parseGrid', () => {
     [{ widths: '0' }, /widths must hold positive numbers, got '0'/],
     [{ seeds: '1.5' }, /seeds must hold integers >= 0/],
     [{ epochs: [0] }, /epochs must hold positive integers/],
-    [{ rules: 'sam,adam' }, /unknown rules name 'adam'; expected some of sgd, sam, asam, sam-on/],
+    [{ rules: 'sam,adam' }, /unknown rules name 'adam'; expected some of sgd, asam, sam, sam-on \(the installed/],
+    [{ rules: 'sam', mSharpness: 0 }, /mSharpness must be one of positive integers, got 0/],
+    [{ rules: 'sam', ruleOptions: { sam: { eta: 1 } } }, /rule 'sam' has no option 'eta'/],
+    [
+      { rules: 'sam', ruleOptions: { asam: { eta: 1 } } },
+      /ruleOptions names rule 'asam', which is not a perturbing rule/,
+    ],
     [{ presets: 'mup3' }, /unknown presets name 'mup3'/],
     [{ limit: 'many' }, /limit must hold numbers, got 'many'/],
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ optimizer: 'lion' }, /unknown optimizer 'lion'/],
     [{ learningRates: [0.1] }, /unknown member 'learningRates'/],
   ])('rejects %j', (input, message) => {
-    expect(() => parseGrid(input as never)).toThrow(message);
+    expect(() => parseGrid(input as never, rules)).toThrow(message);
+  });
+
+  it('leaves the settings added with m-sharpness and ε reuse out of the grid when unset, so older grids keep their hash', () => {
+    const grid = parseGrid({ rules: 'sgd,sam', perturbationInterval: 1 });
+    expect(Object.keys(grid)).not.toEqual(expect.arrayContaining(['mSharpness']));
+    expect('perturbationInterval' in grid || 'ruleOptions' in grid).toBe(false);
+    expect(gridHash(grid)).toBe(gridHash(parseGrid({ rules: 'sam,sgd' })));
+    expect(gridHash(parseGrid({ rules: 'sgd,sam', perturbationInterval: 5 }))).not.toBe(gridHash(grid));
   });
 });
 
@@ -80,6 +97,23 @@ describe('expandGrid', () => {
       testLimit: 1000,
       weightDecay: 5e-4,
     });
+  });
+});
+
+describe('expandGrid with m-sharpness, ε reuse and rule options', () => {
+  it('gives them to the perturbing cells only, each rule its own options', () => {
+    const grid = parseGrid(
+      { rules: 'sgd,sam,asam', mSharpness: 16, ruleOptions: { asam: { eta: '0.02' } }, lrs: [0.1] },
+      rules,
+    );
+    const byRule = Object.fromEntries(expandGrid(grid).map((cell) => [cell.config.rule, cell.config]));
+    expect(byRule.sgd).not.toHaveProperty('mSharpness');
+    expect(byRule.sgd).not.toHaveProperty('ruleOptions');
+    expect(byRule.sam).toMatchObject({ mSharpness: 16 });
+    expect(byRule.sam).not.toHaveProperty('ruleOptions');
+    expect(byRule.asam).toMatchObject({ mSharpness: 16, ruleOptions: { eta: 0.02 } });
+    const [interval] = expandGrid(parseGrid({ rules: 'sam', perturbationInterval: 5 }));
+    expect(interval?.config.perturbationInterval).toBe(5);
   });
 });
 

@@ -6,26 +6,30 @@ import {
   type LrSchedule,
   MODEL_NAMES,
   type ModelName,
+  NO_RULE,
   OPTIMIZER_NAMES,
   type OptimizerName,
-  RULE_NAMES,
-  type RuleName,
-  type TrainConfig,
+  type RuleRegistry,
 } from '@mup2/model-zoo';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import type { CellConfig } from './cell-config.js';
 import { cellId } from './cell-id.js';
 import { SweepError } from './sweep-error.js';
 
 /**
  * A sweep grid in canonical form: every list deduplicated and sorted (names in
- * the order of their registry), every setting filled in (null: the trainer's
- * default). Two grids that run the same cells have the same canonical form and
- * so the same hash. Where the data lives (dataDir) is not part of it.
+ * the order of their registry; rules 'sgd' first, then by name), every setting
+ * filled in (null: the trainer's default). Two grids that run the same cells have
+ * the same canonical form and so the same hash. Where the data lives (dataDir)
+ * and where rules are loaded from are not part of it. The settings added later
+ * (mSharpness, perturbationInterval, ruleOptions) are left out when unset, so a
+ * grid without them keeps the hash it had before they existed.
  */
 export interface SweepGrid {
   readonly models: readonly ModelName[];
   readonly datasets: readonly DatasetName[];
-  readonly rules: readonly RuleName[];
+  /** 'sgd' and names of installed (or --rule-module) rule packages. */
+  readonly rules: readonly string[];
   readonly presets: readonly PresetName[];
   /** Width multipliers (the MLP has 64 units per hidden layer at 1). */
   readonly widths: readonly number[];
@@ -45,14 +49,15 @@ export interface SweepGrid {
   readonly evalEvery: number | null;
   readonly momentum: number | null;
   readonly weightDecay: number | null;
+  /** m-sharpness of every perturbing cell (unset: the whole batch). */
+  readonly mSharpness?: number;
+  /** ε recomputed every this many steps in every perturbing cell (unset: 1). */
+  readonly perturbationInterval?: number;
+  /** Options of a rule's own, by rule: { asam: { eta: 0.02 } } (unset: the rules' defaults). */
+  readonly ruleOptions?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
-/**
- * What one cell trains: a TrainConfig of @mup2/model-zoo without where the files are
- * (dataDir), checkpoints or augmentation (the trainer's per-dataset default), which are
- * not what a cell is identified by. rho is 0 for rule 'sgd'.
- */
-export type CellConfig = Omit<TrainConfig, 'dataDir' | 'checkpoint' | 'augment'>;
+export type { CellConfig } from './cell-config.js';
 
 export interface SweepCell {
   /** cellId(config). */
@@ -64,7 +69,7 @@ export interface SweepCell {
 export type SweepGridInput = { readonly [K in keyof SweepGrid]?: unknown };
 
 type ListKey = 'models' | 'datasets' | 'rules' | 'presets' | 'widths' | 'lrs' | 'rhos' | 'seeds' | 'epochs' | 'batches';
-type SettingKey = Exclude<keyof SweepGrid, ListKey>;
+type SettingKey = Exclude<keyof SweepGrid, ListKey | 'ruleOptions'>;
 
 export const GRID_LIST_KEYS = [
   'models',
@@ -87,8 +92,10 @@ export const GRID_SETTING_KEYS = [
   'evalEvery',
   'momentum',
   'weightDecay',
+  'mSharpness',
+  'perturbationInterval',
 ] as const satisfies readonly SettingKey[];
-export const GRID_KEYS: readonly (keyof SweepGrid)[] = [...GRID_LIST_KEYS, ...GRID_SETTING_KEYS];
+export const GRID_KEYS: readonly (keyof SweepGrid)[] = [...GRID_LIST_KEYS, ...GRID_SETTING_KEYS, 'ruleOptions'];
 
 /** The lists a grid gets for members it leaves out: one SGD and one SAM run of the base-width MLP on MNIST under µP². */
 export const DEFAULT_GRID_LISTS = {
@@ -168,6 +175,58 @@ function nameList<T extends string>(key: string, value: unknown, allowed: readon
   return allowed.filter((name) => names.includes(name));
 }
 
+/** Rule names as given: 'sgd' first, then the rules by name; with a registry, every one must be known to it. */
+function ruleList(value: unknown, rules: RuleRegistry | undefined): string[] {
+  const names = listItems('rules', value).map((item) => {
+    if (typeof item !== 'string' || !/^[a-z][a-z0-9-]*$/.test(item)) {
+      throw new SweepError(`grid: rules must hold rule names, got ${show(item)}.`);
+    }
+    if (rules !== undefined && item !== NO_RULE && !rules.names.includes(item)) {
+      throw new SweepError(
+        `grid: unknown rules name ${show(item)}; expected some of ${[NO_RULE, ...rules.names].join(', ')} ` +
+          '(the installed rule packages; load another with --rule-module).',
+      );
+    }
+    return item;
+  });
+  return [...new Set(names)].sort((a, b) => (a === NO_RULE ? -1 : b === NO_RULE ? 1 : a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** { rule: { option: number } }, each rule one of the grid's, each option one it declares (with a registry). */
+function ruleOptionsSetting(
+  value: unknown,
+  ruleNames: readonly string[],
+  rules: RuleRegistry | undefined,
+): SweepGrid['ruleOptions'] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new SweepError(
+      `grid: ruleOptions must map rule names to options, e.g. { asam: { eta: 0.02 } }, got ${show(value)}.`,
+    );
+  }
+  const entries = Object.entries(value as Record<string, unknown>).map(([rule, options]) => {
+    if (!ruleNames.includes(rule) || rule === NO_RULE) {
+      throw new SweepError(
+        `grid: ruleOptions names rule ${show(rule)}, which is not a perturbing rule of the grid (${ruleNames.join(', ')}).`,
+      );
+    }
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new SweepError(`grid: ruleOptions.${rule} must be an object of numbers, got ${show(options)}.`);
+    }
+    const numbers = Object.entries(options as Record<string, unknown>).map(
+      ([option, item]) => [option, toNumber(`ruleOptions.${rule}.${option}`, item)] as const,
+    );
+    const checked = Object.fromEntries(numbers.sort(([a], [b]) => (a < b ? -1 : 1)));
+    try {
+      rules?.checkOptions(rule, checked);
+    } catch (error) {
+      throw new SweepError(`grid: ${(error as Error).message}`);
+    }
+    return [rule, checked] as const;
+  });
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+}
+
 function nameSetting<T extends string>(key: SettingKey, value: unknown, allowed: readonly T[]): T | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -186,9 +245,10 @@ function setting(key: SettingKey, value: unknown, rule: NumberRule): number | nu
 /**
  * Checks a grid as a user wrote it and brings it to canonical form. Throws a
  * SweepError naming the member and the value for unknown members, empty lists,
- * values that are not numbers and unknown names.
+ * values that are not numbers and unknown names. With `rules`, every rule (and
+ * rule option) must be one of them.
  */
-export function parseGrid(input: SweepGridInput): SweepGrid {
+export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGrid {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new SweepError(`grid: expected an object of lists, got ${show(input)}.`);
   }
@@ -198,19 +258,22 @@ export function parseGrid(input: SweepGridInput): SweepGrid {
     }
   }
   const given = <K extends ListKey>(key: K): unknown => input[key] ?? DEFAULT_GRID_LISTS[key];
-  const rules = nameList('rules', given('rules'), RULE_NAMES);
+  const ruleNames = ruleList(given('rules'), rules);
   const rhos = numberList('rhos', given('rhos'));
   const momentum = setting('momentum', input.momentum, NON_NEGATIVE);
   if (momentum !== null && momentum >= 1) throw new SweepError(`grid: momentum must be in [0, 1), got ${momentum}.`);
+  const mSharpness = setting('mSharpness', input.mSharpness, POSITIVE_INTEGER);
+  const perturbationInterval = setting('perturbationInterval', input.perturbationInterval, POSITIVE_INTEGER);
+  const ruleOptions = ruleOptionsSetting(input.ruleOptions, ruleNames, rules);
   return {
     models: nameList('models', given('models'), MODEL_NAMES),
     datasets: nameList('datasets', given('datasets'), DATASET_NAMES),
-    rules,
+    rules: ruleNames,
     presets: nameList('presets', given('presets'), PRESET_NAMES),
     widths: numberList('widths', given('widths')),
     lrs: numberList('lrs', given('lrs')),
     // SGD has no radius: a grid of SGD runs alone is the same grid whatever radii it names.
-    rhos: rules.some((rule) => rule !== 'sgd') ? rhos : [],
+    rhos: ruleNames.some((rule) => rule !== NO_RULE) ? rhos : [],
     seeds: numberList('seeds', given('seeds')),
     epochs: numberList('epochs', given('epochs')),
     batches: numberList('batches', given('batches')),
@@ -222,6 +285,9 @@ export function parseGrid(input: SweepGridInput): SweepGrid {
     evalEvery: setting('evalEvery', input.evalEvery, POSITIVE_INTEGER),
     momentum,
     weightDecay: setting('weightDecay', input.weightDecay, NON_NEGATIVE),
+    ...(mSharpness !== null && { mSharpness }),
+    ...(perturbationInterval !== null && perturbationInterval !== 1 && { perturbationInterval }),
+    ...(ruleOptions !== undefined && { ruleOptions }),
   };
 }
 
@@ -241,6 +307,12 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
   const sgdPreset = (preset: PresetName): PresetName =>
     grid.presets.find((other) => PRESETS[other].parameterization === PRESETS[preset].parameterization) ?? preset;
   const sgdPresets = [...new Set(grid.presets.map(sgdPreset))];
+  // What only a perturbing cell has: m-sharpness, the ε interval, the rule's own options.
+  const perturbing = (rule: string) => ({
+    ...(grid.mSharpness !== undefined && { mSharpness: grid.mSharpness }),
+    ...(grid.perturbationInterval !== undefined && { perturbationInterval: grid.perturbationInterval }),
+    ...(grid.ruleOptions?.[rule] !== undefined && { ruleOptions: grid.ruleOptions[rule] }),
+  });
   const optional = {
     ...(grid.baseWidthMult !== null && { baseWidthMult: grid.baseWidthMult }),
     ...(grid.limit !== null && { limit: grid.limit }),
@@ -257,9 +329,9 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
         for (const batch of grid.batches)
           for (const epochs of grid.epochs)
             for (const rule of grid.rules)
-              for (const preset of rule === 'sgd' ? sgdPresets : grid.presets)
+              for (const preset of rule === NO_RULE ? sgdPresets : grid.presets)
                 for (const lr of grid.lrs)
-                  for (const rho of rule === 'sgd' ? [0] : grid.rhos)
+                  for (const rho of rule === NO_RULE ? [0] : grid.rhos)
                     for (const seed of grid.seeds) {
                       const config: CellConfig = {
                         model,
@@ -273,6 +345,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
                         batch,
                         seed,
                         ...optional,
+                        ...(rule !== NO_RULE && perturbing(rule)),
                       };
                       cells.push({ id: cellId(config), config });
                     }

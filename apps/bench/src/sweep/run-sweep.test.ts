@@ -2,9 +2,10 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid, parseGrid } from './grid.js';
+import { type CellConfig, expandGrid, parseGrid } from './grid.js';
 import { RESULTS_FILE, readResults, type SweepRow } from './results-log.js';
 import { checkSweep, runSweep, type SweepProgress } from './run-sweep.js';
+import type { CellRunner } from './sweep-pool.js';
 
 const folder = () => mkdtemp(join(tmpdir(), 'mup2-run-sweep-'));
 const backend = process.env.MUP2_BACKEND || 'wasm';
@@ -16,6 +17,19 @@ const numbers = (rows: readonly SweepRow[]) =>
   Object.fromEntries(
     rows.map((row) => [row.cellId, [row.status, row.finalTestAccuracy, row.bestTestAccuracy, row.trainLoss]]),
   );
+
+/** A runner that trains nothing: it tells `started` of each cell in the order it gets them, one at a time. */
+function recordingRunner(started: (config: CellConfig) => void): CellRunner {
+  return {
+    concurrency: 1,
+    run: async ({ config }) => {
+      started(config);
+      const outcome = { finalTestAccuracy: 0.5, bestTestAccuracy: 0.5, finalTrainAccuracy: 0.5, trainLoss: 1 };
+      return { status: 'ok', ...outcome, seconds: 0, backend };
+    },
+    close: async () => {},
+  };
+}
 
 describe('runSweep', () => {
   it('gives the same results with 2 workers as with 1, one row per cell', async () => {
@@ -29,6 +43,30 @@ describe('runSweep', () => {
     // Training did something: a 10-class model that learned nothing sits near 0.1.
     expect(Math.max(...one.rows.map((row) => row.finalTestAccuracy as number))).toBeGreaterThan(0.15);
   }, 120_000);
+
+  it('hands cells out seed by seed, widest first within a seed, and returns the rows in grid order', async () => {
+    const grid = parseGrid({ ...TINY, widths: '0.125,0.5,0.25', seeds: '2,1' });
+    const started: string[] = [];
+    const summary = await runSweep(grid, {
+      out: await folder(),
+      runner: recordingRunner((config) => started.push(`${config.seed}@${config.widthMult}`)),
+    });
+    const seedOne = ['1@0.5', '1@0.5', '1@0.25', '1@0.25', '1@0.125', '1@0.125'];
+    expect(started).toEqual([...seedOne, ...seedOne.map((cell) => cell.replace('1@', '2@'))]);
+    expect(summary.rows.map((row) => row.cellId)).toEqual(expandGrid(grid).map((cell) => cell.id));
+
+    // A rank goes before the seed: here SGD's cells first, all seeds, then SAM's.
+    const ranked: string[] = [];
+    await runSweep(grid, {
+      out: await folder(),
+      rank: (config) => (config.rule === 'sgd' ? 0 : 1),
+      runner: recordingRunner((config) => ranked.push(`${config.rule} ${config.seed}@${config.widthMult}`)),
+    });
+    expect(ranked).toEqual([
+      ...['1@0.5', '1@0.25', '1@0.125', '2@0.5', '2@0.25', '2@0.125'].map((cell) => `sgd ${cell}`),
+      ...['1@0.5', '1@0.25', '1@0.125', '2@0.5', '2@0.25', '2@0.125'].map((cell) => `sam ${cell}`),
+    ]);
+  });
 
   it('records a cell that fails or diverges and finishes the rest', async () => {
     // batch 512 > the 256 training examples: the trainer rejects it once the data is loaded.

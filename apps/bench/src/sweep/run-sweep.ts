@@ -1,6 +1,6 @@
 import { initBackend } from '@mup2/core';
-import { configureNativeThreads } from '@mup2/model-zoo';
-import { expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
+import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
+import { type CellConfig, expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
 import { type CellRunner, createSweepPool } from './sweep-pool.js';
@@ -29,12 +29,19 @@ export interface SweepOptions {
   readonly backend?: string;
   /** Where data sets other than mnist are read from. */
   readonly dataDir?: string;
+  /** --rule-module specs (absolute paths or package names) of rules that are not installed; every worker loads them. */
+  readonly ruleModules?: readonly string[];
   /** Runs the cells instead of a local pool of `workers` threads (e.g. a distributed queue). Closed at the end. */
   readonly runner?: CellRunner;
   /** Called once the workers are up, before the first cell (done = 0), and whenever a cell starts or finishes. */
   readonly onProgress?: (progress: SweepProgress) => void;
   /** Stops handing out cells; the running ones finish and are written. */
   readonly signal?: AbortSignal;
+  /**
+   * Cells of a lower rank are handed out first (default: all 0). Within a rank, seed by seed,
+   * widest model first. An experiment whose run may be cut short ranks what it needs most first.
+   */
+  readonly rank?: (config: CellConfig) => number;
 }
 
 export interface SweepSummary {
@@ -60,10 +67,11 @@ export interface SweepSummary {
  */
 export async function checkSweep(
   grid: SweepGrid,
-  options: Pick<SweepOptions, 'backend' | 'dataDir'> = {},
+  options: Pick<SweepOptions, 'backend' | 'dataDir' | 'ruleModules'> = {},
 ): Promise<{ cells: SweepCell[]; backend: string }> {
   const cells = expandGrid(grid);
-  for (const cell of cells) checkCellConfig(cell.config);
+  const rules = await loadRules({ modules: options.ruleModules });
+  for (const cell of cells) checkCellConfig(cell.config, rules);
   for (const dataset of grid.datasets) {
     await checkDataset(dataset, { dataDir: options.dataDir, limit: grid.limit ?? undefined });
   }
@@ -86,7 +94,15 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
   const folder = await openSweepFolder(options.out, grid, cells.length);
   const finished = new Map<string, SweepRow>();
   for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
-  const todo = cells.filter((cell) => !finished.has(cell.id));
+  // Handed out by rank, then seed by seed (a folder stopped half-way holds whole grids of its first seeds)
+  // and, within a seed, widest model first (the longest cells start early, so none runs alone at the end).
+  const rank = options.rank ?? (() => 0);
+  const todo = cells
+    .filter((cell) => !finished.has(cell.id))
+    .sort(
+      (a, b) =>
+        rank(a.config) - rank(b.config) || a.config.seed - b.config.seed || b.config.widthMult - a.config.widthMult,
+    );
   const skipped = cells.length - todo.length;
   const counts = { done: 0, running: 0, ok: 0, failed: 0, diverged: 0 };
   const report = (row?: SweepRow) =>
@@ -106,7 +122,12 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
       : undefined);
   try {
     if (todo.length > 0) {
-      await runner?.ready?.({ datasets: grid.datasets, dataDir: options.dataDir, limit: grid.limit ?? undefined });
+      await runner?.ready?.({
+        datasets: grid.datasets,
+        dataDir: options.dataDir,
+        limit: grid.limit ?? undefined,
+        ruleModules: options.ruleModules,
+      });
     }
     report();
     let next = 0;
@@ -118,7 +139,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         report();
         const cellStarted = performance.now();
         const outcome = await (runner as CellRunner)
-          .run({ config: cell.config, dataDir: options.dataDir })
+          .run({ config: cell.config, dataDir: options.dataDir, ruleModules: options.ruleModules })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
         const row = rowOfOutcome(cell, outcome);
         try {

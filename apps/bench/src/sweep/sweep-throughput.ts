@@ -48,7 +48,7 @@ export function differingCells(a: readonly SweepRow[], b: readonly SweepRow[]): 
 export async function measureSweepThroughput(
   grid: SweepGrid,
   workerCounts: readonly number[],
-  options: Pick<SweepOptions, 'backend' | 'dataDir'> & {
+  options: Pick<SweepOptions, 'backend' | 'dataDir' | 'ruleModules'> & {
     rounds?: number;
     onRun?: (workers: number, round: number) => void;
   } = {},
@@ -69,6 +69,7 @@ export async function measureSweepThroughput(
         workers,
         backend: options.backend,
         dataDir: options.dataDir,
+        ruleModules: options.ruleModules,
         onProgress: () => {
           if (started !== undefined) return;
           started = performance.now();

@@ -1,18 +1,25 @@
 // A piscina worker thread: one TF.js backend of its own, one cell per task.
 import { workerData } from 'node:worker_threads';
 import { initBackend } from '@mup2/core';
-import type { DatasetName } from '@mup2/model-zoo';
-import type { CellConfig } from './grid.js';
+import { type DatasetName, loadRules } from '@mup2/model-zoo';
+import type { CellConfig } from './cell-config.js';
 import { type CellOutcome, checkDataset, failedOutcome, trainCell } from './train-cell.js';
 
 export interface CellTask {
   readonly config: CellConfig;
   readonly dataDir?: string;
+  /** --rule-module specs (absolute paths or package names) for rules that are not installed. */
+  readonly ruleModules?: readonly string[];
 }
 
 /** Start-up work done before the first cell, so that it does not count against the first cell's time. */
 export interface WarmupTask {
-  readonly warmup: { readonly datasets: readonly DatasetName[]; readonly dataDir?: string; readonly limit?: number };
+  readonly warmup: {
+    readonly datasets: readonly DatasetName[];
+    readonly dataDir?: string;
+    readonly limit?: number;
+    readonly ruleModules?: readonly string[];
+  };
   /**
    * One Int32 counter shared by the pool's warm-up tasks, and how many there are.
    * Each task waits until all have arrived: a thread runs one task at a time, so
@@ -50,6 +57,8 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
     for (const dataset of task.warmup.datasets) {
       await checkDataset(dataset, { dataDir: task.warmup.dataDir, limit: task.warmup.limit }).catch(() => {});
     }
+    // Rule packages are imported once per thread; this is where.
+    await loadRules({ modules: task.warmup.ruleModules }).catch(() => {});
     awaitBarrier(task.barrier);
     return null;
   }
@@ -58,5 +67,5 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
   } catch (error) {
     return failedOutcome(error);
   }
-  return trainCell(task.config, task.dataDir);
+  return trainCell(task.config, task.dataDir, task.ruleModules);
 }

@@ -1,8 +1,9 @@
 // The one place the sweep touches the zoo's trainer: a cell's config in, a
 // row's numbers out. A distributed runner calls the same function.
 import { Mup2Error } from '@mup2/core';
-import { type DatasetName, loadDataset, resolveTrainConfig, trainRun } from '@mup2/model-zoo';
-import type { CellConfig, SweepCell } from './grid.js';
+import { type DatasetName, loadDataset, type RuleRegistry, resolveTrainConfig, trainRun } from '@mup2/model-zoo';
+import type { CellConfig } from './cell-config.js';
+import type { SweepCell } from './grid.js';
 import type { CellStatus, SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
 
@@ -41,14 +42,23 @@ export function failedOutcome(error: unknown, seconds = 0): CellOutcome {
 }
 
 /**
- * Trains one cell on the current TF.js backend (the caller initialised it).
+ * Trains one cell on the current TF.js backend (the caller initialised it), its
+ * rule found among the installed ones or those of `ruleModules`.
  * Never throws: a run that throws is a 'failed' outcome with the error, a run
  * whose loss turned NaN a 'diverged' one.
  */
-export async function trainCell(config: CellConfig, dataDir?: string): Promise<CellOutcome> {
+export async function trainCell(
+  config: CellConfig,
+  dataDir?: string,
+  ruleModules?: readonly string[],
+): Promise<CellOutcome> {
   const started = performance.now();
   try {
-    const result = await trainRun({ ...config, ...(dataDir !== undefined && { dataDir }) });
+    const result = await trainRun({
+      ...config,
+      ...(dataDir !== undefined && { dataDir }),
+      ...(ruleModules !== undefined && ruleModules.length > 0 && { ruleModules }),
+    });
     return {
       status: result.diverged ? 'diverged' : 'ok',
       finalTestAccuracy: finiteOrNull(result.finalTestAccuracy),
@@ -64,9 +74,9 @@ export async function trainCell(config: CellConfig, dataDir?: string): Promise<C
 }
 
 /** Throws a SweepError if the trainer would reject the config before training (checked up front, before anything is written). */
-export function checkCellConfig(config: CellConfig): void {
+export function checkCellConfig(config: CellConfig, rules?: RuleRegistry): void {
   try {
-    resolveTrainConfig(config);
+    resolveTrainConfig(config, rules);
   } catch (error) {
     if (!Mup2Error.isInstance(error)) throw error;
     throw new SweepError(`grid: the trainer rejects cell ${JSON.stringify(config)}: ${error.message}`);

@@ -3,7 +3,8 @@ import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
 import { type Command, Option } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
-import { RULE_NAMES, type RuleName } from '../training/perturbation-rules.js';
+import { loadRules } from '../rules/load-rules.js';
+import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 import {
   defaultLearningRate,
   defaultOptimizerFor,
@@ -16,17 +17,22 @@ import {
 } from '../training/train-config.js';
 import { trainRun } from '../training/train-run.js';
 import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+import { absoluteRuleModules, addRuleModuleOption, addRulesHelp, ruleOption } from './rule-cli.js';
 import { percent, trainProgress } from './train-progress.js';
 
 interface TrainOptions {
   model: ModelName;
   widthMult: number;
   baseWidthMult?: number;
-  rule: RuleName;
+  rule: string;
+  ruleModule?: string[];
+  ruleOption?: Record<string, number>;
   preset: PresetName;
   optimizer?: OptimizerName;
   lr?: number;
-  rho: number;
+  mSharpness?: number;
+  perturbationInterval?: number;
+  rho?: number;
   momentum?: number;
   weightDecay?: number;
   epochs: number;
@@ -53,8 +59,9 @@ function userPath(path: string): string {
   return resolve(base, path);
 }
 
-export function registerTrainCommand(program: Command): void {
-  program
+/** `zoo train`; `rules` (the installed ones) are listed in its help. */
+export function registerTrainCommand(program: Command, rules: RuleRegistry): void {
+  const command = program
     .command('train')
     .description(
       'Train a zoo model with SGD or a SAM variant in one of the paper’s parameterizations, printing test accuracy ' +
@@ -67,11 +74,12 @@ export function registerTrainCommand(program: Command): void {
       'width multiplier at which µP equals SP (default: the model’s own)',
       positiveNumber,
     )
-    .addOption(
-      new Option('--rule <name>', "perturbation rule; 'sgd' trains with the base optimizer alone")
-        .choices(RULE_NAMES)
-        .default('sam'),
+    .option(
+      '--rule <name>',
+      `perturbation rule (listed below); '${NO_RULE}' trains with the base optimizer alone`,
+      'sam',
     )
+    .option('--rule-option <name=x>', 'an option of the rule’s own, e.g. eta=0.02 for asam (repeatable)', ruleOption)
     .addOption(
       new Option('--preset <name>', 'parameterization and perturbation scaling').choices(PRESET_NAMES).default('mup2'),
     )
@@ -86,7 +94,17 @@ export function registerTrainCommand(program: Command): void {
         .choices(LR_SCHEDULES)
         .default('constant'),
     )
-    .option('--rho <x>', 'perturbation radius ρ', nonNegativeNumber, 0.05)
+    .option('--rho <x>', 'perturbation radius ρ (default: the rule’s own, listed below)', nonNegativeNumber)
+    .option(
+      '--m-sharpness <m>',
+      'm-sharpness: each chunk of m examples of a batch gets its own ε (default: the whole batch)',
+      positiveInteger,
+    )
+    .option(
+      '--perturbation-interval <k>',
+      'compute ε every k steps and reuse it in between (a reuse step costs about one SGD step; default 1)',
+      positiveInteger,
+    )
     .option('--momentum <x>', 'SGD momentum (default 0.9)', nonNegativeNumber)
     .option('--weight-decay <x>', 'weight decay (SGD: L2 on the gradient; Adam: decoupled)', nonNegativeNumber)
     .option('--epochs <n>', 'epochs', positiveInteger, 5)
@@ -105,74 +123,85 @@ export function registerTrainCommand(program: Command): void {
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
     .option('--checkpoint <dir>', 'save a checkpoint in this folder after every epoch')
-    .option('--resume', 'continue from the checkpoint in --checkpoint, if there is one')
-    .action(async (options: TrainOptions, command: Command) => {
-      if (options.resume && options.checkpoint === undefined) {
-        command.error('error: --resume needs --checkpoint <dir>, the folder to resume from.');
-      }
-      const optimizer = options.optimizer ?? defaultOptimizerFor(options.model);
-      const config: TrainConfig = {
-        model: options.model,
-        widthMult: options.widthMult,
-        ...(options.baseWidthMult !== undefined && { baseWidthMult: options.baseWidthMult }),
-        rule: options.rule,
-        preset: options.preset,
-        optimizer,
-        lr: options.lr ?? defaultLearningRate(optimizer),
-        rho: options.rho,
-        ...(options.momentum !== undefined && { momentum: options.momentum }),
-        ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-        epochs: options.epochs,
-        batch: options.batch,
-        seed: options.seed,
-        dataset: options.dataset,
-        ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
-        ...(options.limit !== undefined && { limit: options.limit }),
-        ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
-        ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
-        ...(options.evalEvery !== undefined && { evalEvery: options.evalEvery }),
-        ...(options.augment !== undefined && { augment: options.augment }),
-        ...(options.checkpoint !== undefined && {
-          checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },
-        }),
-      };
-      // Bad values fail before the backend and the data are loaded.
-      resolveTrainConfig(config);
-      const backend = await initBackend({ backend: options.backend });
-      const write = (line: string) => process.stdout.write(`${line}\n`);
-      const progress = trainProgress(write);
-      const hooks = {
-        ...progress,
-        onStart: (start: Parameters<typeof progress.onStart>[0]) => {
-          const c = start.config;
-          write(
-            `train ${c.model} (width mult ${c.widthMult}, ${start.parameters.toLocaleString('en-US')} parameters) on ${c.dataset} ` +
-              `(${start.trainExamples} train / ${start.testExamples} test), rule ${c.rule}, preset ${c.preset}, ` +
-              `${c.optimizer}${c.optimizer === 'sgd' ? ` (momentum ${c.momentum})` : ''}, lr ${c.lr}, rho ${c.rho}, ` +
-              `batch ${c.batch}, seed ${c.seed}, backend ${backend}`,
-          );
-          if (start.startEpoch > 0) {
-            write(`resuming from ${config.checkpoint?.dir} after epoch ${start.startEpoch} of ${c.epochs}`);
-          }
-          progress.onStart(start);
-        },
-      };
-      let result: Awaited<ReturnType<typeof trainRun>>;
-      try {
-        result = await trainRun(config, hooks);
-      } finally {
-        progress.stop();
-      }
-      if (result.diverged) {
+    .option('--resume', 'continue from the checkpoint in --checkpoint, if there is one');
+  addRuleModuleOption(command);
+  addRulesHelp(command, rules);
+  command.action(async (options: TrainOptions, command: Command) => {
+    if (options.resume && options.checkpoint === undefined) {
+      command.error('error: --resume needs --checkpoint <dir>, the folder to resume from.');
+    }
+    const ruleModules = absoluteRuleModules(options.ruleModule, userPath('.'));
+    const available = await loadRules({ modules: ruleModules, cwd: userPath('.') });
+    const rho = options.rho ?? (options.rule === NO_RULE ? 0 : available.descriptor(options.rule).defaults.rho);
+    const optimizer = options.optimizer ?? defaultOptimizerFor(options.model);
+    const config: TrainConfig = {
+      model: options.model,
+      widthMult: options.widthMult,
+      ...(options.baseWidthMult !== undefined && { baseWidthMult: options.baseWidthMult }),
+      rule: options.rule,
+      ...(options.ruleOption !== undefined && { ruleOptions: options.ruleOption }),
+      ...(ruleModules.length > 0 && { ruleModules }),
+      preset: options.preset,
+      optimizer,
+      lr: options.lr ?? defaultLearningRate(optimizer),
+      rho,
+      ...(options.mSharpness !== undefined && { mSharpness: options.mSharpness }),
+      ...(options.perturbationInterval !== undefined && { perturbationInterval: options.perturbationInterval }),
+      ...(options.momentum !== undefined && { momentum: options.momentum }),
+      ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
+      epochs: options.epochs,
+      batch: options.batch,
+      seed: options.seed,
+      dataset: options.dataset,
+      ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
+      ...(options.limit !== undefined && { limit: options.limit }),
+      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+      ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
+      ...(options.evalEvery !== undefined && { evalEvery: options.evalEvery }),
+      ...(options.augment !== undefined && { augment: options.augment }),
+      ...(options.checkpoint !== undefined && {
+        checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },
+      }),
+    };
+    // Bad values fail before the backend and the data are loaded.
+    resolveTrainConfig(config, available);
+    const backend = await initBackend({ backend: options.backend });
+    const write = (line: string) => process.stdout.write(`${line}\n`);
+    const progress = trainProgress(write);
+    const hooks = {
+      ...progress,
+      onStart: (start: Parameters<typeof progress.onStart>[0]) => {
+        const c = start.config;
         write(
-          `diverged in epoch ${result.divergedAtEpoch}: the loss became NaN or infinite; stopped ` +
-            `(best test acc ${percent(result.bestTestAccuracy)}, ${result.seconds.toFixed(1)} s).`,
+          `train ${c.model} (width mult ${c.widthMult}, ${start.parameters.toLocaleString('en-US')} parameters) on ${c.dataset} ` +
+            `(${start.trainExamples} train / ${start.testExamples} test), rule ${c.rule}, preset ${c.preset}, ` +
+            `${c.optimizer}${c.optimizer === 'sgd' ? ` (momentum ${c.momentum})` : ''}, lr ${c.lr}, rho ${c.rho}, ` +
+            `${c.mSharpness !== null ? `m-sharpness ${c.mSharpness}, ` : ''}` +
+            `${c.perturbationInterval > 1 ? `ε every ${c.perturbationInterval} steps, ` : ''}` +
+            `batch ${c.batch}, seed ${c.seed}, backend ${backend}`,
         );
-        return;
-      }
+        if (start.startEpoch > 0) {
+          write(`resuming from ${config.checkpoint?.dir} after epoch ${start.startEpoch} of ${c.epochs}`);
+        }
+        progress.onStart(start);
+      },
+    };
+    let result: Awaited<ReturnType<typeof trainRun>>;
+    try {
+      result = await trainRun(config, hooks);
+    } finally {
+      progress.stop();
+    }
+    if (result.diverged) {
       write(
-        `done: final test acc ${percent(result.finalTestAccuracy)}, best ${percent(result.bestTestAccuracy)}, ` +
-          `${result.seconds.toFixed(1)} s${config.checkpoint ? `, checkpoint in ${config.checkpoint.dir}` : ''}`,
+        `diverged in epoch ${result.divergedAtEpoch}: the loss became NaN or infinite; stopped ` +
+          `(best test acc ${percent(result.bestTestAccuracy)}, ${result.seconds.toFixed(1)} s).`,
       );
-    });
+      return;
+    }
+    write(
+      `done: final test acc ${percent(result.finalTestAccuracy)}, best ${percent(result.bestTestAccuracy)}, ` +
+        `${result.seconds.toFixed(1)} s${config.checkpoint ? `, checkpoint in ${config.checkpoint.dir}` : ''}`,
+    );
+  });
 }

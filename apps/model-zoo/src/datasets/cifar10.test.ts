@@ -1,9 +1,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cifarBatchBytes, fixturePixel, makeTempDir, writeCifar10 } from '../../fixtures/dataset-files.js';
 import { loadCifar10 } from './cifar10.js';
 import { DatasetError } from './dataset-error.js';
-import { cifarBatchBytes, fixturePixel, makeTempDir, writeCifar10 } from './dataset-fixtures.js';
 
 let directory: string;
 beforeEach(async () => {

@@ -2,8 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixturePixel, idxBytes, makeTempDir, writeFashionMnist } from '../../fixtures/dataset-files.js';
 import { DatasetError } from './dataset-error.js';
-import { fixturePixel, idxBytes, makeTempDir, writeFashionMnist } from './dataset-fixtures.js';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
 
 let directory: string;

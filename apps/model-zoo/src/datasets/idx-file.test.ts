@@ -1,7 +1,7 @@
 import { Mup2Error } from '@mup2/core';
 import { describe, expect, it } from 'vitest';
+import { idxBytes } from '../../fixtures/dataset-files.js';
 import { DatasetError } from './dataset-error.js';
-import { idxBytes } from './dataset-fixtures.js';
 import { parseIdx } from './idx-file.js';
 
 describe('parseIdx', () => {

@@ -2,6 +2,10 @@
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+export function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
 /**
  * One split held in memory. `images` holds `count` images one after the other,
  * each height × width × channels (NHWC), as pixel intensities in [0, 1]:

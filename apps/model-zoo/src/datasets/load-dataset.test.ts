@@ -2,10 +2,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError, Mup2Error } from '@mup2/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, writeCifar10, writeFashionMnist } from '../../fixtures/dataset-files.js';
 import { DatasetError } from './dataset-error.js';
-import { makeTempDir, writeCifar10, writeFashionMnist } from './dataset-fixtures.js';
-import { DATASET_NAMES } from './image-dataset.js';
-import { isDatasetName, loadDataset } from './load-dataset.js';
+import { DATASET_NAMES, isDatasetName } from './image-dataset.js';
+import { loadDataset } from './load-dataset.js';
 
 let directory: string;
 beforeAll(async () => {

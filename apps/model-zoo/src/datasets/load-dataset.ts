@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@mup2/core';
 import { loadCifar10 } from './cifar10.js';
 import { loadFashionMnist } from './fashion-mnist.js';
-import { DATASET_NAMES, type DatasetName, type ImageDataset } from './image-dataset.js';
+import { DATASET_NAMES, type DatasetName, type ImageDataset, isDatasetName } from './image-dataset.js';
 import type { DatasetLoadOptions } from './load-options.js';
 import { loadMnist } from './mnist.js';
 
@@ -14,10 +14,6 @@ const LOADERS: Record<DatasetName, (options: DatasetLoadOptions) => Promise<Imag
   'fashion-mnist': loadFashionMnist,
   cifar10: loadCifar10,
 };
-
-export function isDatasetName(name: string): name is DatasetName {
-  return (DATASET_NAMES as readonly string[]).includes(name);
-}
 
 /**
  * Loads a data set by name:

@@ -1,9 +1,14 @@
-import { muAdam, muSgd, SamOptimizer } from '@mup2/core';
-import { sam } from '@mup2/sam';
+import { muAdam, muSgd, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { loadRules } from '../rules/load-rules.js';
 import { createModel } from './create-model.js';
 import type { ZooModel } from './zoo-model.js';
+
+// SAM as the zoo finds it: the installed @mup2/sam package, through its descriptor.
+const rules = await loadRules();
+const sam = ({ rho, scaling = 'mup2' }: { rho: number; scaling?: PerturbationScaling }) =>
+  rules.create('sam', { rho, scaling });
 
 const imageShape = [8, 8, 3] as const;
 const batch = 8;
@@ -92,5 +97,55 @@ describe('ResNet BatchNorm statistics under SAM', () => {
     expect(withSam.values).toEqual(plain.values);
     // The descent itself differs (gradient at w + ε), so the check is not vacuous.
     expect(withSam.weights).not.toEqual(plain.weights);
+  });
+});
+
+describe('ResNet BatchNorm statistics under m-sharpness', () => {
+  it('are the chunk-size-weighted mean of what a forward pass at w on each chunk leaves (perturbed passes leave nothing)', () => {
+    const resnet = () =>
+      createModel({ model: 'resnet18', widthMult: 0.0625, parameterization: 'sp', imageShape, classes: 10, seed: 6 });
+    const movingStatistics = (model: ZooModel) =>
+      model.allVariables.filter((variable) => !variable.trainable).map((variable) => Array.from(variable.dataSync()));
+    const { x, labels } = fixedBatch(7);
+    const chunks = [
+      [0, 3],
+      [3, 3],
+      [6, 2],
+    ] as const;
+    // Independently: a fresh model's own training-mode forward pass on each chunk alone.
+    const perChunk = chunks.map(([start, count]) => {
+      const model = resnet();
+      tf.tidy(() => {
+        model.apply(tf.slice(x, start, count), { training: true });
+      });
+      const values = movingStatistics(model);
+      model.dispose();
+      return { weight: count / batch, values };
+    });
+    const model = resnet();
+    const before = movingStatistics(model);
+    const optimizer = new SamOptimizer({
+      base: muSgd(0.1, model.specs),
+      rule: sam({ rho: 0.5 }),
+      params: model.specs,
+      mSharpness: 3,
+    });
+    optimizer.minimizeOnBatch(
+      ([chunkX, chunkY]) => model.loss(chunkX as tf.Tensor, chunkY as tf.Tensor1D, { training: true }),
+      [x, labels],
+      false,
+      model.trainableVariables,
+    );
+    const after = movingStatistics(model);
+    expect(after).not.toEqual(before);
+    after.forEach((values, index) => {
+      values.forEach((value, i) => {
+        const expected = perChunk.reduce((sum, chunk) => sum + chunk.weight * (chunk.values[index]?.[i] as number), 0);
+        expect(value).toBeCloseTo(expected, 5);
+      });
+    });
+    optimizer.dispose();
+    model.dispose();
+    tf.dispose([x, labels]);
   });
 });

@@ -59,14 +59,18 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('checkpoints', () => {
-  // SAM over SGD with momentum, and ASAM over Adam (bias correction depends on the restored step count).
+  // SAM over SGD with momentum, ASAM over Adam (bias correction depends on the restored step count),
+  // SAM with ε kept every 3 steps (epoch 2 starts on a reuse step: the kept ε must come back) and m-sharpness.
   it.each([
     { rule: 'sam', optimizer: 'sgd' },
     { rule: 'asam', optimizer: 'adam', lr: 0.003, rho: 0.5 },
-  ] as const)('1 epoch + resume + 1 epoch = 2 epochs straight, bit for bit ($rule, $optimizer)', async (change) => {
+    { rule: 'sam', optimizer: 'sgd', perturbationInterval: 3 },
+    { rule: 'sam', optimizer: 'sgd', mSharpness: 16 },
+  ] as const)('1 epoch + resume + 1 epoch = 2 epochs straight, bit for bit (%o)', async (change) => {
     const config = { ...base, ...change };
-    const straightDir = join(root, `straight-${change.rule}`);
-    const splitDir = join(root, `split-${change.rule}`);
+    const label = Object.values(change).join('-');
+    const straightDir = join(root, `straight-${label}`);
+    const splitDir = join(root, `split-${label}`);
     const straight = await trainRun({ ...config, checkpoint: { dir: straightDir } });
     const first = await trainRun({ ...config, epochs: 1, checkpoint: { dir: splitDir } });
     const resumed = await trainRun({ ...config, checkpoint: { dir: splitDir, resume: true } });
@@ -86,6 +90,8 @@ describe('checkpoints', () => {
     const names = splitState.optimizer.map(({ entry }) => entry.name);
     if (change.optimizer === 'sgd') expect(names).toContain('@0/momentum');
     else expect(names).toEqual(expect.arrayContaining(['@0/m', '@0/v']));
+    if ('perturbationInterval' in change)
+      expect(names).toEqual(expect.arrayContaining(['sam/perturbation-step', '@0/sam-perturbation']));
   });
 
   it('resumes a cosine-schedule run stopped after epoch 1 bit for bit, and refuses to stretch its schedule', async () => {

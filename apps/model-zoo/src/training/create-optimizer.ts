@@ -1,7 +1,7 @@
 import { muAdam, muSgd, parsePreset, SamOptimizer } from '@mup2/core';
 import type * as tf from '@tensorflow/tfjs';
 import type { ZooModel } from '../models/zoo-model.js';
-import { createPerturbationRule } from './perturbation-rules.js';
+import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 import type { ResolvedTrainConfig } from './train-config.js';
 
 /**
@@ -11,15 +11,22 @@ import type { ResolvedTrainConfig } from './train-config.js';
  * scaling goes to the perturbation rule, which always sees the specs: 'sp-lp'
  * needs the layerwise multipliers in SP, and SAM-ON finds the norm parameters by them.
  */
-export function createOptimizer(config: ResolvedTrainConfig, model: ZooModel): tf.Optimizer {
+export function createOptimizer(config: ResolvedTrainConfig, model: ZooModel, rules: RuleRegistry): tf.Optimizer {
   const preset = parsePreset(config.preset);
   const rateSpecs = preset.parameterization === 'mup' ? model.specs : undefined;
   const base =
     config.optimizer === 'adam'
       ? muAdam(config.lr, rateSpecs, { weightDecay: config.weightDecay })
       : muSgd(config.lr, rateSpecs, { momentum: config.momentum, weightDecay: config.weightDecay });
-  const rule = createPerturbationRule(config.rule, { rho: config.rho, scaling: preset.scaling });
-  if (rule === undefined) return base;
+  if (config.rule === NO_RULE) return base;
+  const rule = rules.create(config.rule, { rho: config.rho, scaling: preset.scaling, ruleOptions: config.ruleOptions });
   // A NaN or infinite gradient is let through: the run sees the loss turn NaN and stops as diverged.
-  return new SamOptimizer({ base, rule, params: model.specs, nonFinite: 'ignore' });
+  return new SamOptimizer({
+    base,
+    rule,
+    params: model.specs,
+    nonFinite: 'ignore',
+    ...(config.mSharpness !== null && { mSharpness: config.mSharpness }),
+    ...(config.perturbationInterval !== 1 && { perturbationInterval: config.perturbationInterval }),
+  });
 }

@@ -1,8 +1,11 @@
 import { muSgd, SamOptimizer } from '@mup2/core';
-import { sam } from '@mup2/sam';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { loadRules } from '../rules/load-rules.js';
 import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
+
+// SAM as the zoo finds it (the zoo does not depend on @mup2/sam by name).
+const rules = await loadRules();
 
 describe('scheduledLearningRate', () => {
   it('is η throughout when constant', () => {
@@ -20,7 +23,7 @@ describe('scheduledLearningRate', () => {
 describe('setLearningRate', () => {
   it('sets the rate of the base optimizer SAM wraps: a plain SGD step of w = 1 with gradient 2 at η 0.25 gives 0.5', () => {
     const w = tf.variable(tf.scalar(1), true, 'lr-schedule-w');
-    const optimizer = new SamOptimizer({ base: muSgd(1), rule: sam({ rho: 0, scaling: 'naive' }) });
+    const optimizer = new SamOptimizer({ base: muSgd(1), rule: rules.create('sam', { rho: 0, scaling: 'naive' }) });
     setLearningRate(optimizer, 0.25);
     optimizer.minimize(() => tf.mul(w, 2) as tf.Scalar, false, [w]);
     expect(w.dataSync()[0]).toBe(0.5);

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@mup2/core';
 import { describe, expect, it } from 'vitest';
+import { loadRules } from '../rules/load-rules.js';
 import { defaultLearningRate, defaultOptimizerFor, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import { trainRun } from './train-run.js';
 
@@ -16,10 +17,12 @@ const valid: TrainConfig = {
   dataset: 'mnist',
 };
 
+const rules = await loadRules();
+
 /** The message resolveTrainConfig throws for `valid` with `change` applied. */
 function messageFor(change: Record<string, unknown>): string {
   try {
-    resolveTrainConfig({ ...valid, ...change } as TrainConfig);
+    resolveTrainConfig({ ...valid, ...change } as TrainConfig, rules);
   } catch (error) {
     expect(InvalidOptionError.isInstance(error)).toBe(true);
     return (error as Error).message;
@@ -31,6 +34,9 @@ describe('resolveTrainConfig', () => {
   it('fills in the defaults: SGD with momentum 0.9 for the MLP, no weight decay, augmentation for cifar10 only', () => {
     expect(resolveTrainConfig(valid)).toEqual({
       ...valid,
+      ruleOptions: {},
+      mSharpness: null,
+      perturbationInterval: 1,
       baseWidthMult: null,
       dataDir: null,
       limit: null,
@@ -56,7 +62,8 @@ describe('resolveTrainConfig', () => {
   it('names an unknown model, rule, preset, dataset or optimizer and lists the known ones', () => {
     expect(messageFor({ model: 'resnet50' })).toMatch(/^trainRun: unknown model 'resnet50'; expected one of 'mlp'/);
     expect(messageFor({ rule: 'gsam' })).toBe(
-      "trainRun: unknown rule 'gsam'; expected one of 'sgd', 'sam', 'asam', 'sam-on'.",
+      "trainRun: unknown rule 'gsam'; expected one of 'sgd', 'asam', 'sam', 'sam-on' (the installed rule packages); " +
+        'a rule that is not installed loads with ruleModules (--rule-module).',
     );
     expect(messageFor({ preset: 'mup3' })).toBe(
       "trainRun: unknown preset 'mup3'; expected one of 'sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2'.",
@@ -85,6 +92,31 @@ describe('resolveTrainConfig', () => {
     expect(messageFor({ limit: 0 })).toBe('trainRun: limit must be a positive integer, got 0.');
     expect(messageFor({ momentum: 1 })).toBe('trainRun: momentum must be a number in [0, 1), got 1.');
     expect(messageFor({ weightDecay: -1 })).toBe('trainRun: weightDecay must be a finite number >= 0, got -1.');
+  });
+
+  it('checks m-sharpness, the perturbation interval and rule options, and keeps options sorted', () => {
+    expect(messageFor({ mSharpness: 0 })).toBe('trainRun: mSharpness must be a positive integer, got 0.');
+    expect(messageFor({ perturbationInterval: 1.5 })).toBe(
+      'trainRun: perturbationInterval must be a positive integer, got 1.5.',
+    );
+    expect(messageFor({ mSharpness: 16, perturbationInterval: 2 })).toMatch(
+      /^trainRun: mSharpness 16 and perturbationInterval 2 cannot be combined/,
+    );
+    expect(messageFor({ rule: 'sgd', rho: 0, mSharpness: 16 })).toBe(
+      "trainRun: mSharpness applies to a perturbation rule, not to rule 'sgd'.",
+    );
+    expect(messageFor({ ruleOptions: { eta: 0.1 } })).toBe(
+      "trainRun: rule 'sam' has no option 'eta'; it has no options of its own.",
+    );
+    expect(messageFor({ rule: 'asam', ruleOptions: { eta: 'big' } })).toBe(
+      "trainRun: ruleOptions.eta must be a finite number, got 'big'.",
+    );
+    const asam = resolveTrainConfig(
+      { ...valid, rule: 'asam', ruleOptions: { eta: 0.1 }, perturbationInterval: 5 },
+      rules,
+    );
+    expect([asam.ruleOptions, asam.perturbationInterval, asam.mSharpness]).toEqual([{ eta: 0.1 }, 5, null]);
+    expect(resolveTrainConfig({ ...valid, mSharpness: 16 }).mSharpness).toBe(16);
   });
 
   it('rejects options that do not fit together, unknown keys and a bad checkpoint', () => {

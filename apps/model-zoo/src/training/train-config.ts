@@ -1,8 +1,7 @@
 import { InvalidOptionError, PRESET_NAMES, type PresetName, parsePreset } from '@mup2/core';
-import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
-import { isDatasetName } from '../datasets/load-dataset.js';
+import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
-import { RULE_NAMES, type RuleName } from './perturbation-rules.js';
+import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 
 /** The optimizer that takes the descent step: SGD with momentum, or Adam(W). Both get µP learning rates under a µP preset. */
 export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
@@ -25,14 +24,28 @@ export interface TrainConfig {
   readonly widthMult: number;
   /** The width multiplier at which µP equals SP. Default: the architecture's own. */
   readonly baseWidthMult?: number;
-  /** 'sgd': the base optimizer alone; otherwise SamOptimizer with this perturbation rule. */
-  readonly rule: RuleName;
+  /** 'sgd': the base optimizer alone; otherwise SamOptimizer with the installed perturbation rule of this name. */
+  readonly rule: string;
+  /** The rule's own options (those its descriptor declares, e.g. asam's `eta`). Default: none (the rule's defaults). */
+  readonly ruleOptions?: Readonly<Record<string, number>>;
+  /**
+   * Where rules that are not installed come from: `--rule-module` specs (package names or paths).
+   * Not part of what identifies a run, like dataDir.
+   */
+  readonly ruleModules?: readonly string[];
   /** Parameterization and perturbation scaling, as in the paper's Figure 1 (DESIGN.md §5). */
   readonly preset: PresetName;
   /** Learning rate η (at base width; µP presets scale it per layer). */
   readonly lr: number;
   /** Perturbation radius ρ (not used by rule 'sgd'). */
   readonly rho: number;
+  /**
+   * m-sharpness: each chunk of this many examples of a batch gets its own ε, and the descent
+   * gradient is the mean of the chunks' gradients at their perturbed weights. Default: the whole batch (SAM).
+   */
+  readonly mSharpness?: number;
+  /** ε is computed every this many steps and reused in between (each reuse step costs about one SGD step). Default 1. */
+  readonly perturbationInterval?: number;
   readonly epochs: number;
   readonly batch: number;
   /** Fixes the initialisation and every epoch's batch order and augmentation. */
@@ -63,10 +76,14 @@ export interface ResolvedTrainConfig {
   readonly model: ModelName;
   readonly widthMult: number;
   readonly baseWidthMult: number | null;
-  readonly rule: RuleName;
+  readonly rule: string;
+  readonly ruleOptions: Readonly<Record<string, number>>;
   readonly preset: PresetName;
   readonly lr: number;
   readonly rho: number;
+  /** null: the whole batch. */
+  readonly mSharpness: number | null;
+  readonly perturbationInterval: number;
   readonly epochs: number;
   readonly batch: number;
   readonly seed: number;
@@ -88,9 +105,13 @@ const CONFIG_KEYS = [
   'widthMult',
   'baseWidthMult',
   'rule',
+  'ruleOptions',
+  'ruleModules',
   'preset',
   'lr',
   'rho',
+  'mSharpness',
+  'perturbationInterval',
   'epochs',
   'batch',
   'seed',
@@ -147,9 +168,10 @@ const positiveInteger = (key: string, value: unknown) => {
 
 /**
  * Checks every field of a TrainConfig and fills in the defaults. Throws an
- * InvalidOptionError naming the field and the value it got.
+ * InvalidOptionError naming the field and the value it got. With `rules`, the rule
+ * must be one of them (or 'sgd') and its options ones it declares.
  */
-export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
+export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): ResolvedTrainConfig {
   if (typeof config !== 'object' || config === null) fail(`expected a config object, got ${show(config)}.`);
   for (const key of Object.keys(config)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
@@ -159,7 +181,57 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
   oneOf('model', config.model, MODEL_NAMES);
   positiveNumber('widthMult', config.widthMult);
   if (config.baseWidthMult !== undefined) positiveNumber('baseWidthMult', config.baseWidthMult);
-  oneOf('rule', config.rule, RULE_NAMES);
+  if (typeof config.rule !== 'string' || config.rule === '')
+    fail(`rule must be a rule name, got ${show(config.rule)}.`);
+  if (config.rule !== NO_RULE && rules !== undefined && !rules.names.includes(config.rule)) {
+    const failed = rules.problems.map((problem) => `; ${problem.source} did not load: ${problem.message}`).join('');
+    fail(
+      `unknown rule ${show(config.rule)}; expected one of ${[NO_RULE, ...rules.names].map((name) => `'${name}'`).join(', ')} ` +
+        `(the installed rule packages${failed}); a rule that is not installed loads with ruleModules (--rule-module).`,
+    );
+  }
+  const perturbs = config.rule !== NO_RULE;
+  const onlyWithRule = (key: string) => fail(`${key} applies to a perturbation rule, not to rule '${NO_RULE}'.`);
+  if (config.ruleOptions !== undefined) {
+    if (typeof config.ruleOptions !== 'object' || config.ruleOptions === null || Array.isArray(config.ruleOptions)) {
+      fail(`ruleOptions must be an object of numbers, got ${show(config.ruleOptions)}.`);
+    }
+    if (!perturbs && Object.keys(config.ruleOptions).length > 0) onlyWithRule('ruleOptions');
+    for (const [option, value] of Object.entries(config.ruleOptions)) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        fail(`ruleOptions.${option} must be a finite number, got ${show(value)}.`);
+      }
+    }
+    if (perturbs && rules !== undefined) {
+      try {
+        rules.checkOptions(config.rule, config.ruleOptions);
+      } catch (error) {
+        fail((error as Error).message);
+      }
+    }
+  }
+  if (config.ruleModules !== undefined) {
+    if (
+      !Array.isArray(config.ruleModules) ||
+      config.ruleModules.some((spec) => typeof spec !== 'string' || spec === '')
+    ) {
+      fail(`ruleModules must be a list of package names or paths, got ${show(JSON.stringify(config.ruleModules))}.`);
+    }
+  }
+  if (config.mSharpness !== undefined) {
+    positiveInteger('mSharpness', config.mSharpness);
+    if (!perturbs) onlyWithRule('mSharpness');
+  }
+  if (config.perturbationInterval !== undefined) {
+    positiveInteger('perturbationInterval', config.perturbationInterval);
+    if (!perturbs && config.perturbationInterval !== 1) onlyWithRule('perturbationInterval');
+  }
+  if (config.mSharpness !== undefined && (config.perturbationInterval ?? 1) > 1) {
+    fail(
+      `mSharpness ${config.mSharpness} and perturbationInterval ${config.perturbationInterval} cannot be combined ` +
+        '(each chunk has its own ε, and only one ε is kept for reuse); choose one.',
+    );
+  }
   oneOf('preset', config.preset, PRESET_NAMES);
   parsePreset(config.preset);
   positiveNumber('lr', config.lr);
@@ -201,9 +273,13 @@ export function resolveTrainConfig(config: TrainConfig): ResolvedTrainConfig {
     widthMult: config.widthMult,
     baseWidthMult: config.baseWidthMult ?? null,
     rule: config.rule,
+    // Sorted, so that the same options given in another order identify the same run.
+    ruleOptions: Object.fromEntries(Object.entries(config.ruleOptions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))),
     preset: config.preset,
     lr: config.lr,
     rho: config.rho,
+    mSharpness: config.mSharpness ?? null,
+    perturbationInterval: config.perturbationInterval ?? 1,
     epochs: config.epochs,
     batch: config.batch,
     seed: config.seed,
@@ -229,9 +305,12 @@ export const RUN_IDENTITY_KEYS = [
   'widthMult',
   'baseWidthMult',
   'rule',
+  'ruleOptions',
   'preset',
   'lr',
   'rho',
+  'mSharpness',
+  'perturbationInterval',
   'batch',
   'seed',
   'dataset',

@@ -1,11 +1,10 @@
 import { InvalidOptionError, parsePreset } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
-import { type Batch, trainBatchCount, trainBatches } from '../datasets/batches.js';
+import { trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
 import { loadDataset } from '../datasets/load-dataset.js';
-import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import { createModel } from '../models/create-model.js';
-import type { ZooModel } from '../models/zoo-model.js';
+import { loadRules } from '../rules/load-rules.js';
 import {
   CHECKPOINT_MANIFEST,
   type LoadedCheckpoint,
@@ -15,44 +14,23 @@ import {
 } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
-import { countCorrect, evaluateAccuracy } from './evaluate-accuracy.js';
+import { evaluateAccuracy } from './evaluate-accuracy.js';
 import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
 import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
 import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
-
-/** Loss and correct count of one step, read back from the device. */
-interface StepOutcome {
-  readonly loss: number;
-  readonly correct: number;
-}
-
-/**
- * One optimizer step on a batch. The loss and the correct count are those of
- * the first forward pass, at the weights before the step (SamOptimizer calls
- * the closure twice; the second pass, at w + ε, is not what the model predicts).
- */
-async function trainStep(model: ZooModel, optimizer: tf.Optimizer, { x, y }: Batch): Promise<StepOutcome> {
-  let correct: tf.Scalar | undefined;
-  const loss = optimizer.minimize(
-    () => {
-      const logits = model.apply(x, { training: true });
-      if (correct === undefined) correct = tf.keep(countCorrect(logits, y));
-      return softmaxCrossEntropy(logits, y);
-    },
-    true,
-    model.trainableVariables,
-  ) as tf.Scalar;
-  const [lossValue, correctValue] = await Promise.all([loss.data(), (correct as tf.Scalar).data()]);
-  tf.dispose([loss, correct as tf.Scalar]);
-  return { loss: lossValue[0] as number, correct: correctValue[0] as number };
-}
+import { type StepOutcome, trainStep } from './train-step.js';
 
 function allFinite(variables: readonly tf.Variable[]): boolean {
   return tf.tidy(() => variables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
 }
 
 /** What a checkpoint written before a field existed meant by its absence. */
-const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = { lrSchedule: 'constant' };
+const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = {
+  lrSchedule: 'constant',
+  ruleOptions: {},
+  mSharpness: null,
+  perturbationInterval: 1,
+};
 
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
 function configDifferences(stored: Record<string, unknown>, current: ResolvedTrainConfig): string[] {
@@ -136,7 +114,8 @@ function summarize(
  */
 export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
-  const resolved = resolveTrainConfig(config);
+  const rules = await loadRules({ modules: config.ruleModules });
+  const resolved = resolveTrainConfig(config, rules);
   const checkpoint = await checkpointToResume(config, resolved);
   const dataset: ImageDataset = await loadDataset({
     name: resolved.dataset,
@@ -162,7 +141,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
   });
   let optimizer: tf.Optimizer | undefined;
   try {
-    optimizer = createOptimizer(resolved, model);
+    optimizer = createOptimizer(resolved, model, rules);
     const history: EpochSummary[] = [];
     let step = 0;
     if (checkpoint !== undefined) {

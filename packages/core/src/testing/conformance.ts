@@ -2,14 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError, InvalidRhoError } from '../errors.js';
 import { muSgd } from '../mu-sgd.js';
 import { PERTURBATION_SCALINGS, type PerturbationRule, type PerturbationScaling } from '../perturbation-rule.js';
+import { assertRuleDescriptor, type RuleDescriptor } from '../rule-descriptor.js';
 import { SamOptimizer } from '../sam-optimizer.js';
 import { FLOAT64_MLP_NAMES, type Float64MlpName, float64Init, seededNormal, seededRandom } from './float64-mlp.js';
 import { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 import { tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
 
-// vitest throws when it is imported outside its runner, and the rest of @mup2/core/testing
-// (the float64 MLP, tinyMlpCoordCheck) is used outside it, e.g. by the bench. So vitest is
-// loaded here, once, and only runRuleConformance needs it.
 /** What `fn` throws, or undefined when it returns. */
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -20,11 +18,16 @@ function thrownBy(fn: () => unknown): unknown {
   return undefined;
 }
 
+// vitest throws when it is imported outside its runner, and the rest of @mup2/core/testing
+// (the float64 MLP, tinyMlpCoordCheck) is used outside it, e.g. by the bench and in browser
+// pages. So vitest is loaded here, once, and only runRuleConformance needs it; the specifier is
+// a variable so that bundlers neither pull vitest into a page nor fail to resolve it.
+const VITEST_MODULE = 'vitest';
 type VitestApi = Pick<typeof import('vitest'), 'describe' | 'it' | 'expect'>;
 let vitest: VitestApi | undefined;
 let vitestFailure: unknown;
 try {
-  vitest = await import('vitest');
+  vitest = (await import(/* @vite-ignore */ VITEST_MODULE)) as VitestApi;
 } catch (error) {
   vitestFailure = error;
 }
@@ -163,17 +166,23 @@ function readPerturbations(
  * `describe`/`it` blocks: interface, shapes and dtypes, no tensor leaks, ρ = 0 is the base
  * step, r = 1 equals the naive form, zero gradients give a zero perturbation, determinism,
  * and the perturbation coordinate check of the rule's 'mup2' scaling (every selected layer's
- * log-log slope within ±0.3 of 0 over widths 64…1024). Call it at the top level of a test file:
+ * log-log slope within ±0.3 of 0 over widths 64…1024). Call it at the top level of a test file
+ * with the rule package's descriptor (then the descriptor is checked too, and its `create`
+ * builds the rules) or with a factory:
  *
- *   runRuleConformance(asam);
+ *   runRuleConformance(ruleDescriptor);
+ *   runRuleConformance((options) => asam({ ...options, eta: 0.1 }));
  */
-export function runRuleConformance(createRule: RuleFactory, options: RuleConformanceOptions = {}): void {
+export function runRuleConformance(rule: RuleFactory | RuleDescriptor, options: RuleConformanceOptions = {}): void {
   if (vitest === undefined) {
     throw new Error(
       `runRuleConformance registers vitest tests and must run inside vitest; importing vitest failed: ${String(vitestFailure)}`,
     );
   }
   const { describe, it, expect } = vitest;
+  const descriptor = typeof rule === 'function' ? undefined : rule;
+  const createRule: RuleFactory =
+    typeof rule === 'function' ? rule : ({ rho: radius, scaling }) => rule.create({ rho: radius, scaling });
   const rho = options.rho ?? 0.1;
   const widths = options.coordCheck?.widths ?? [64, 128, 256, 512, 1024];
   const seeds = options.coordCheck?.seeds ?? [1, 2];
@@ -181,6 +190,12 @@ export function runRuleConformance(createRule: RuleFactory, options: RuleConform
   const title = options.name ?? createRule({ rho, scaling: 'naive' }).name;
 
   describe(`PerturbationRule conformance: ${title}`, () => {
+    if (descriptor !== undefined) {
+      it('has a rule descriptor that @mup2/core accepts (the one tools find and build the rule from)', () => {
+        expect(() => assertRuleDescriptor(descriptor, `the descriptor of '${title}'`)).not.toThrow();
+      });
+    }
+
     it("has every member of the v1 interface and specificationVersion 'v1', for every scaling", () => {
       for (const scaling of PERTURBATION_SCALINGS) {
         const rule = createRule({ rho, scaling });

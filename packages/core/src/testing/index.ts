@@ -17,6 +17,13 @@ export {
   seededNormal,
   seededRandom,
 } from './float64-mlp.js';
+export {
+  type Float64RuleStepOptions,
+  type Float64StepData,
+  float64AsamStep,
+  float64SamOnStep,
+  float64SamStep,
+} from './float64-rule-steps.js';
 export { float64Batch, type UpdateError, updateErrors } from './float64-step-check.js';
 export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 export { type TinyMlpCoordCheck, type TinyMlpCoordCheckOptions, tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';

@@ -1,0 +1,15 @@
+import { defineRule } from '@mup2/core';
+import { ASAM_DEFAULT_ETA, asam } from './asam.js';
+
+/** How the model zoo and the bench find and build this rule (docs/adding-a-rule.md). */
+export const ruleDescriptor = defineRule({
+  specificationVersion: 'v1',
+  name: 'asam',
+  label: 'elementwise ASAM',
+  description:
+    'elementwise ASAM (Kwon et al. 2021): ε = ρ·T²g/‖Tg‖ with T = |w| + η_T; mup2 scales ρ by √r and η_T per layer',
+  create: ({ rho, scaling, eta }) => asam({ rho, scaling, ...(typeof eta === 'number' && { eta }) }),
+  // Table 2 of the paper, at base width.
+  defaults: { rho: 0.5 },
+  options: { eta: { description: 'η_T, the offset in T = |w| + η_T (ASAM paper: 0.01)', default: ASAM_DEFAULT_ETA } },
+});
