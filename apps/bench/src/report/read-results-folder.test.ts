@@ -49,6 +49,15 @@ describe('readResultsFolder', () => {
     expect(contents.tables).toEqual([]);
   });
 
+  it('reads the lock of a sweep writing to the folder, with its pid, and does not list it as unknown', async () => {
+    const dir = await folder();
+    await writeFile(join(dir, 'results.jsonl'), `${resultRow(0.1)}\n`);
+    await writeFile(join(dir, 'sweep.lock'), `${process.pid}\n`);
+    const contents = await readResultsFolder(dir);
+    expect(contents.sweep?.lock).toEqual({ pid: process.pid, alive: true });
+    expect(contents.unknown).toEqual([]);
+  });
+
   it('reads coord.json and table JSON with the Markdown beside it; the commands’ companions are not unknown', async () => {
     const dir = await folder();
     await writeFile(

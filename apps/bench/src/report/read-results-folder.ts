@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CoordRow, CoordSlope } from '../coord/run-coord-check.js';
 import type { SweepRow } from '../sweep/results-log.js';
+import { LOCK_FILE, readSweepLock } from '../sweep/sweep-lock.js';
 import { ReportError } from './report-error.js';
 
 /** What the report writes into a folder; never reported as unknown. */
@@ -20,6 +21,8 @@ export interface SweepContents {
   readonly rows: SweepRow[];
   /** 1-based line numbers of results.jsonl that are not a result row (a sweep killed mid-write leaves one). */
   readonly skippedLines: number[];
+  /** The sweep's lock (sweep.lock): a sweep was writing here when the report was read, if its process is alive. */
+  readonly lock?: { pid: number; alive: boolean };
 }
 
 export interface CoordContents {
@@ -126,8 +129,11 @@ export async function readResultsFolder(dir: string): Promise<ResultsFolder> {
           return { rows, skippedLines };
         })
       : undefined;
+    const lock = names.has(LOCK_FILE) ? await readSweepLock(dir) : undefined;
+    if (lock) read.push(LOCK_FILE);
     if (grid || results) {
       sweep = {
+        ...(lock && { lock }),
         grid: grid?.grid,
         gridHash: typeof grid?.hash === 'string' ? grid.hash : undefined,
         rows: results?.rows ?? [],

@@ -5,6 +5,7 @@ import { ruleComparisonChart } from '../plot/rule-comparison-chart.js';
 import { sgdBaselines } from '../plot/sgd-baselines.js';
 import { aggregateSweep, byNameOrder, type GridPoint, RULE_ORDER } from '../plot/sweep-aggregate.js';
 import { transferChart } from '../plot/transfer-chart.js';
+import { expandGrid, parseGrid, type SweepGridInput } from '../sweep/grid.js';
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
@@ -28,6 +29,33 @@ function optimaTable(optima: readonly GridPoint[]): string {
     ]),
     [false, true, true, true, true, true, true, true],
   );
+}
+
+/** How many cells grid.json's grid has, or undefined when it is missing or does not parse. */
+function gridCellCount(grid: unknown): number | undefined {
+  if (grid === undefined) return undefined;
+  try {
+    return expandGrid(parseGrid(grid as SweepGridInput)).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the rows are all of the grid, and whether a sweep was still writing them. */
+function completeness(sweep: SweepContents): string {
+  const total = gridCellCount(sweep.grid);
+  const cellIds = new Set(sweep.rows.map((row) => row.cellId));
+  const parts: string[] = [];
+  if (total !== undefined && cellIds.size < total) {
+    parts.push(
+      `<strong>Partial: ${cellIds.size.toLocaleString('en')} of the grid’s ${total.toLocaleString('en')} cells.</strong>`,
+    );
+  }
+  if (sweep.lock?.alive)
+    parts.push(`A sweep (pid ${sweep.lock.pid}) was still writing to this folder when this report was made.`);
+  else if (sweep.lock)
+    parts.push('The folder holds the lock of a sweep that is no longer running (stopped before it finished).');
+  return parts.length > 0 ? `<p>${parts.join(' ')}</p>` : '';
 }
 
 /**
@@ -56,7 +84,8 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
       (sweep.rows.some((row) => row.config.rule === 'sgd') && sweep.rows.some((row) => row.config.rule !== 'sgd')
         ? ' The SGD runs are also each rule’s ρ = 0 row: SAM at ρ = 0 takes exactly the base optimizer’s step.'
         : '') +
-      '</p>',
+      '</p>' +
+      completeness(sweep),
   );
   html(
     sweep.grid === undefined

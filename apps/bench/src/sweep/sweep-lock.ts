@@ -14,6 +14,17 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * The pid in a folder's lock and whether that process is alive (a sweep still writing
+ * there), or undefined when the folder has no lock.
+ */
+export async function readSweepLock(dir: string): Promise<{ pid: number; alive: boolean } | undefined> {
+  const text = await readFile(join(dir, LOCK_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const pid = Number.parseInt(text, 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? { pid, alive: isAlive(pid) } : { pid: Number.NaN, alive: false };
+}
+
+/**
  * Claims a results folder for this process: two sweeps appending to one
  * results.jsonl would both run the cells neither had finished. The lock holds
  * the owner's pid; a lock left by a killed sweep (its pid gone) is taken over.
