@@ -31,6 +31,9 @@ interface Table2Options {
   dataDir?: string;
   seeds?: number;
   epochs?: number;
+  limit?: number;
+  testLimit?: number;
+  batch?: number;
   lr: number;
   rules?: string[];
   rho?: Record<string, number>;
@@ -44,6 +47,7 @@ interface Table2Options {
 const QUICK_WIDTH = RESNET18_BASE_WIDTH_MULT;
 const QUICK_LIMIT = 1000;
 const QUICK_EPOCHS = 2;
+const QUICK_BATCH = 64;
 
 /** `bench table2`; `rules` (the installed ones) are listed in its help. */
 export function registerTable2Command(program: Command, rules: RuleRegistry): void {
@@ -73,7 +77,18 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     )
     .option('--data-dir <dir>', 'folder with the data set files (CIFAR-10 binary batches or Fashion-MNIST IDX)')
     .option('--seeds <n>', 'seeds per configuration (default 4, quick 2)', positiveInteger)
-    .option('--epochs <n>', 'epochs per run (default 10, quick 1)', positiveInteger)
+    .option('--epochs <n>', `epochs per run (default 10, quick ${QUICK_EPOCHS})`, positiveInteger)
+    .option(
+      '--limit <n>',
+      `train on the first n training images (default: all; quick ${QUICK_LIMIT.toLocaleString('en')}); tested on as many test images unless --test-limit`,
+      positiveInteger,
+    )
+    .option(
+      '--test-limit <n>',
+      'test on the first n test images (default: as many as --limit, else all)',
+      positiveInteger,
+    )
+    .option('--batch <n>', `batch size (default 128, quick ${QUICK_BATCH})`, positiveInteger)
     .option('--lr <x>', 'SGD learning rate (momentum 0.9, weight decay 5e-4)', nonNegativeNumber, 0.05)
     .option(
       '--rules <list>',
@@ -113,10 +128,11 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       lrs: [options.lr],
       seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
       epochs: [options.epochs ?? (quick ? QUICK_EPOCHS : 10)],
-      batches: [quick ? 64 : 128],
+      batches: [options.batch ?? (quick ? QUICK_BATCH : 128)],
       momentum: 0.9,
       weightDecay: 5e-4,
-      ...(quick && { limit: QUICK_LIMIT }),
+      ...((options.limit !== undefined || quick) && { limit: options.limit ?? QUICK_LIMIT }),
+      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
     };
     const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
     const registry = await loadRules({ modules: ruleModules, cwd: userDirectory() });
