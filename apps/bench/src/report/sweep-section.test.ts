@@ -17,7 +17,7 @@ const grid = {
   batches: [128],
 };
 
-const row = (cellId: string, rule: string, widthMult: number, rho: number): SweepRow => ({
+const row = (cellId: string, rule: string, widthMult: number, rho: number, accuracy = 0.9): SweepRow => ({
   cellId,
   config: {
     model: 'mlp',
@@ -32,8 +32,8 @@ const row = (cellId: string, rule: string, widthMult: number, rho: number): Swee
     seed: 0,
   },
   seed: 0,
-  finalTestAccuracy: 0.9,
-  bestTestAccuracy: 0.9,
+  finalTestAccuracy: accuracy,
+  bestTestAccuracy: accuracy,
   trainLoss: 0.3,
   seconds: 1,
   backend: 'cpu',
@@ -69,5 +69,27 @@ describe('sweepSection says whether the rows are the whole grid', () => {
     ];
     expect(html({ grid, rows: all, skippedLines: [] })).not.toMatch(/Partial|still writing|no longer running/);
     expect(html({ rows: twoRows, skippedLines: [] })).not.toContain('Partial');
+  });
+});
+
+describe('sweepSection says how far each optimum moves across widths', () => {
+  it('counts grid steps of η and ρ, ρ = 0 (the SGD run) being the step below the smallest radius', () => {
+    // ×1: best ρ 0.05; ×2: best ρ 0.1, the largest radius (an edge); η is one value: 0 steps.
+    const rows = [
+      row('a', 'sam', 1, 0.05, 0.9),
+      row('b', 'sam', 1, 0.1, 0.8),
+      row('c', 'sgd', 1, 0, 0.7),
+      row('d', 'sam', 2, 0.05, 0.8),
+      row('e', 'sam', 2, 0.1, 0.9),
+      row('f', 'sgd', 2, 0, 0.7),
+    ];
+    const text = html({ grid, rows, skippedLines: [] });
+    expect(text).toContain('How far the optimum of sam moves from ×1 to ×2');
+    expect(text).toContain(
+      '<tr><td style="text-align:left">mup2</td><td style="text-align:right">0 steps</td>' +
+        '<td style="text-align:right">1 step</td><td style="text-align:left">no (at an edge)</td></tr>',
+    );
+    // SGD has no radius: only η's column.
+    expect(text).toContain('How far the optimum of sgd moves from ×1 to ×2, in steps of the grid:');
   });
 });

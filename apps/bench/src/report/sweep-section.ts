@@ -1,3 +1,4 @@
+import { type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
 import { formatGridValue } from '../plot/chart-config.js';
 import { heatmapChart } from '../plot/heatmap-chart.js';
 import { rhoProfileChart } from '../plot/rho-profile-chart.js';
@@ -28,6 +29,21 @@ function optimaTable(optima: readonly GridPoint[]): string {
       String(point.diverged),
     ]),
     [false, true, true, true, true, true, true, true],
+  );
+}
+
+const steps = (count: number) => `${count} step${count === 1 ? '' : 's'}`;
+
+/** How far each preset's optimum moves across the widths, in steps of the grid (Figure 1's transfer claim). */
+function driftTable(drifts: readonly OptimumDrift[], hasRadius: boolean): string {
+  return htmlTable(
+    ['preset', 'η* moves', ...(hasRadius ? ['ρ* moves', 'ρ* inside the grid at every width'] : [])],
+    drifts.map((drift) => [
+      drift.preset,
+      steps(drift.lrDriftSteps),
+      ...(hasRadius ? [steps(drift.rhoDriftSteps), drift.rhoInterior ? 'yes' : 'no (at an edge)'] : []),
+    ]),
+    [false, true, true, false],
   );
 }
 
@@ -157,6 +173,14 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
         });
       }
       html(`<p>Optima of ${escapeHtml(rule)} per preset and width:</p>${optimaTable(ruleOptima)}`);
+      if (widths.length >= 2) {
+        html(
+          `<p>How far the optimum of ${escapeHtml(rule)} moves from ×${widths[0]} to ×${widest}, in steps of the grid` +
+            (hasRadius ? ' (ρ = 0, the SGD run, counts as the step below the smallest radius)' : '') +
+            ':</p>' +
+            driftTable(optimumDrift(rulePoints, ruleOptima, rule), hasRadius),
+        );
+      }
     }
     const widest = Math.max(...optima.map((point) => point.widthMult));
     const atWidest = optima.filter((point) => point.widthMult === widest);
