@@ -12,8 +12,8 @@ import type { SweepGridInput } from '../sweep/grid.js';
  *
  * Full: Fashion-MNIST when installed (else MNIST), its first 4,000 training images and all
  * 10,000 test images, widths ×0.5…×8 (32…512 units), η ∈ 0.0125…0.2 and ρ ∈ 0.0125…0.2 in
- * factors of 2, 40 epochs, 2 seeds: 1,350 cells, about 3 hours on 2 cores with the native
- * backend. Quick: 1,000 of the embedded MNIST digits and all 2,000 test digits, widths ×0.5
+ * factors of 2, 40 epochs, 2 seeds: 1,350 cells, about 7 hours on 2 cores with the native
+ * backend (from the cells measured so far, under varying load). Quick: 1,000 of the embedded MNIST digits and all 2,000 test digits, widths ×0.5
  * and ×4, 3 × 3 (η, ρ) in factors of 2 and 4, 15 epochs, 2 seeds: 204 cells, minutes.
  */
 /**
