@@ -11,7 +11,7 @@ import {
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { figure1Grid, figure1Rank } from '../experiments/figure1-grid.js';
-import { type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
+import { gridSteps, type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
 import type { AccuracyBaseline } from '../plot/rho-profile-chart.js';
 import { sgdBaselines } from '../plot/sgd-baselines.js';
 import { aggregateSweep } from '../plot/sweep-aggregate.js';
@@ -46,9 +46,8 @@ export function driftTable(drifts: readonly OptimumDrift[]): string {
         `${optimum.lr}, ${optimum.rho} — ${percent(optimum.accuracy)} ± ${percent(optimum.stdAccuracy)}` +
         ` (${optimum.trainAccuracy === null ? '–' : percent(optimum.trainAccuracy)})`,
     );
-    const steps = (count: number) => `${count} step${count === 1 ? '' : 's'}`;
     lines.push(
-      `| ${drift.preset} | ${cells.join(' | ')} | ${steps(drift.lrDriftSteps)} | ${steps(drift.rhoDriftSteps)}${drift.rhoInterior ? '' : ' (edge)'} |`,
+      `| ${drift.preset} | ${cells.join(' | ')} | ${gridSteps(drift.lrDriftSteps)} | ${gridSteps(drift.rhoDriftSteps)}${drift.rhoInterior ? '' : ' (edge)'} |`,
     );
   }
   return lines.join('\n');

@@ -121,6 +121,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       );
     }
     const epochs = options.epochs ?? (quick ? QUICK_EPOCHS : 10);
+    const limit = options.limit ?? (quick ? QUICK_LIMIT : undefined);
     const base: SweepGridInput = {
       models: ['resnet18'],
       datasets: [dataset],
@@ -134,7 +135,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       batches: [options.batch ?? (quick ? QUICK_BATCH : 128)],
       momentum: 0.9,
       weightDecay: 5e-4,
-      ...((options.limit !== undefined || quick) && { limit: options.limit ?? QUICK_LIMIT }),
+      ...(limit !== undefined && { limit }),
       ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
     };
     const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());

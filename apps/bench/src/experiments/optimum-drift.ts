@@ -22,6 +22,9 @@ export interface OptimumDrift {
   readonly rhoInterior: boolean;
 }
 
+/** A drift as words: "1 step", "3 steps". */
+export const gridSteps = (count: number) => `${count} step${count === 1 ? '' : 's'}`;
+
 const sortedUnique = (values: readonly number[]) => [...new Set(values)].sort((a, b) => a - b);
 const range = (indices: readonly number[]) => Math.max(...indices) - Math.min(...indices);
 

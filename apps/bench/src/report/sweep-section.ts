@@ -1,4 +1,4 @@
-import { type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
+import { gridSteps, type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
 import { formatGridValue } from '../plot/chart-config.js';
 import { heatmapChart } from '../plot/heatmap-chart.js';
 import { rhoProfileChart } from '../plot/rho-profile-chart.js';
@@ -32,16 +32,14 @@ function optimaTable(optima: readonly GridPoint[]): string {
   );
 }
 
-const steps = (count: number) => `${count} step${count === 1 ? '' : 's'}`;
-
 /** How far each preset's optimum moves across the widths, in steps of the grid (Figure 1's transfer claim). */
 function driftTable(drifts: readonly OptimumDrift[], hasRadius: boolean): string {
   return htmlTable(
     ['preset', 'η* moves', ...(hasRadius ? ['ρ* moves', 'ρ* inside the grid at every width'] : [])],
     drifts.map((drift) => [
       drift.preset,
-      steps(drift.lrDriftSteps),
-      ...(hasRadius ? [steps(drift.rhoDriftSteps), drift.rhoInterior ? 'yes' : 'no (at an edge)'] : []),
+      gridSteps(drift.lrDriftSteps),
+      ...(hasRadius ? [gridSteps(drift.rhoDriftSteps), drift.rhoInterior ? 'yes' : 'no (at an edge)'] : []),
     ]),
     [false, true, true, false],
   );

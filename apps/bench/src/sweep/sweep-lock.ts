@@ -41,10 +41,10 @@ export async function lockSweepFolder(dir: string): Promise<() => Promise<void>>
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const owner = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-    if (Number.isSafeInteger(owner) && owner > 0 && isAlive(owner)) {
+    const owner = await readSweepLock(dir);
+    if (owner?.alive) {
       throw new SweepError(
-        `another sweep (pid ${owner}) is writing to ${dir}; wait for it, or remove ${file} if that process is not a sweep.`,
+        `another sweep (pid ${owner.pid}) is writing to ${dir}; wait for it, or remove ${file} if that process is not a sweep.`,
       );
     }
     await unlink(file).catch(() => {});
