@@ -17,24 +17,23 @@ import {
 import { type Command, Option } from 'commander';
 import { commaList, nonNegativeNumber, positiveInteger } from '../cli-options.js';
 import { table2Cells, table2Markdown } from '../experiments/table2.js';
+import {
+  TABLE2_FULL,
+  TABLE2_QUICK,
+  type Table2GridOptions,
+  Table2OptionsError,
+  table2BaseGrid,
+} from '../experiments/table2-grid.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
-import { parseGrid, type SweepGridInput } from '../sweep/grid.js';
+import { parseGrid } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { sweepProgressBar } from './sweep.js';
 
-interface Table2Options {
-  quick: boolean;
-  widthMult?: number;
+interface Table2Options extends Table2GridOptions {
   dataset?: string;
   dataDir?: string;
-  seeds?: number;
-  epochs?: number;
-  limit?: number;
-  testLimit?: number;
-  batch?: number;
-  lr: number;
   rules?: string[];
   rho?: Record<string, number>;
   ruleModule?: string[];
@@ -42,12 +41,6 @@ interface Table2Options {
   backend?: string;
   out?: string;
 }
-
-/** The quick run: µP's base width, where SP and µP² start from the same model. */
-const QUICK_WIDTH = RESNET18_BASE_WIDTH_MULT;
-const QUICK_LIMIT = 1000;
-const QUICK_EPOCHS = 2;
-const QUICK_BATCH = 64;
 
 /** `bench table2`; `rules` (the installed ones) are listed in its help. */
 export function registerTable2Command(program: Command, rules: RuleRegistry): void {
@@ -61,12 +54,12 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     )
     .option(
       '--quick',
-      `ResNet-18 ×${QUICK_WIDTH} (µP's base width) on ${QUICK_LIMIT.toLocaleString('en')} Fashion-MNIST (else MNIST) images, ${QUICK_EPOCHS} epochs, 2 seeds`,
+      `ResNet-18 ×${TABLE2_QUICK.widthMult} (µP's base width) on ${TABLE2_QUICK.limit.toLocaleString('en')} Fashion-MNIST (else MNIST) images, ${TABLE2_QUICK.epochs} epochs, ${TABLE2_QUICK.seeds} seeds`,
       false,
     )
     .option(
       '--width-mult <x>',
-      `ResNet-18 width multiplier, at least µP's base ${RESNET18_BASE_WIDTH_MULT} (paper: 4; default 4, quick ${QUICK_WIDTH})`,
+      `ResNet-18 width multiplier, at least µP's base ${RESNET18_BASE_WIDTH_MULT} (paper: 4; default ${TABLE2_FULL.widthMult}, quick ${TABLE2_QUICK.widthMult})`,
       nonNegativeNumber,
     )
     .addOption(
@@ -76,11 +69,19 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       ).choices(DATASET_NAMES),
     )
     .option('--data-dir <dir>', 'folder with the data set files (CIFAR-10 binary batches or Fashion-MNIST IDX)')
-    .option('--seeds <n>', 'seeds per configuration (default 4, quick 2)', positiveInteger)
-    .option('--epochs <n>', `epochs per run (default 10, quick ${QUICK_EPOCHS})`, positiveInteger)
+    .option(
+      '--seeds <n>',
+      `seeds per configuration (default ${TABLE2_FULL.seeds}, quick ${TABLE2_QUICK.seeds})`,
+      positiveInteger,
+    )
+    .option(
+      '--epochs <n>',
+      `epochs per run (default ${TABLE2_FULL.epochs}, quick ${TABLE2_QUICK.epochs})`,
+      positiveInteger,
+    )
     .option(
       '--limit <n>',
-      `train on the first n training images (default: all; quick ${QUICK_LIMIT.toLocaleString('en')}); tested on as many test images unless --test-limit`,
+      `train on the first n training images (default: all; quick ${TABLE2_QUICK.limit.toLocaleString('en')}); tested on as many test images unless --test-limit`,
       positiveInteger,
     )
     .option(
@@ -88,7 +89,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       'test on the first n test images (default: as many as --limit, else all)',
       positiveInteger,
     )
-    .option('--batch <n>', `batch size (default 128, quick ${QUICK_BATCH})`, positiveInteger)
+    .option('--batch <n>', `batch size (default ${TABLE2_FULL.batch}, quick ${TABLE2_QUICK.batch})`, positiveInteger)
     .option('--lr <x>', 'SGD learning rate (momentum 0.9, weight decay 5e-4)', nonNegativeNumber, 0.05)
     .option(
       '--rules <list>',
@@ -111,33 +112,14 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     const dataset =
       options.dataset ??
       (dataDir !== undefined ? 'cifar10' : existsSync(DEFAULT_FASHION_MNIST_DIR) ? 'fashion-mnist' : 'mnist');
-    const quick = options.quick;
-    const widthMult = options.widthMult ?? (quick ? QUICK_WIDTH : 4);
-    if (widthMult < RESNET18_BASE_WIDTH_MULT) {
-      command.error(
-        `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
-          'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
-          `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
-      );
-    }
-    const epochs = options.epochs ?? (quick ? QUICK_EPOCHS : 10);
-    const limit = options.limit ?? (quick ? QUICK_LIMIT : undefined);
-    const base: SweepGridInput = {
-      models: ['resnet18'],
-      datasets: [dataset],
-      presets: ['sp-naive', 'mup2'],
-      widths: [widthMult],
-      lrs: [options.lr],
-      seeds: Array.from({ length: options.seeds ?? (quick ? 2 : 4) }, (_, seed) => seed),
-      epochs: [epochs],
-      // Table 2 is the final test accuracy: one evaluation, at the end.
-      evalEvery: epochs,
-      batches: [options.batch ?? (quick ? QUICK_BATCH : 128)],
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      ...(limit !== undefined && { limit }),
-      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
-    };
+    const base = (() => {
+      try {
+        return table2BaseGrid(options, dataset);
+      } catch (error) {
+        if (error instanceof Table2OptionsError) command.error(error.message);
+        throw error;
+      }
+    })();
     const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
     const registry = await loadRules({ modules: ruleModules, cwd: userDirectory() });
     const names = options.rules ?? [NO_RULE, ...registry.names];
@@ -162,7 +144,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       rule,
       grid: parseGrid({ ...base, rules: [rule], ...(rho !== undefined && { rhos: [rho] }) }, registry),
     }));
-    const out = await createResultsDir(quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
+    const out = await createResultsDir(options.quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
     const rows: SweepRow[] = [];
     let seconds = 0;
     for (const { rule, grid } of grids) {
@@ -186,7 +168,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       .map(([rule, rho]) => `${layout.labels[rule] ?? rule} ${rho}`)
       .join(', ');
     const markdown =
-      `ResNet-18 ×${base.widths?.toString()} on ${dataset}, ${String(base.epochs)} epoch(s), SGD lr ${options.lr} ` +
+      `ResNet-18 ×${String(base.widths)} on ${dataset}, ${String(base.epochs)} epoch(s), SGD lr ${options.lr} ` +
       `(momentum 0.9, weight decay 5e-4), ρ: ${radii}; ` +
       `SP = sp-naive, µP² = mup2 (base width multiplier 0.5, zero readout). Test accuracy, mean ± std over seeds.\n\n` +
       table2Markdown(cells, layout);
