@@ -12,9 +12,11 @@ import type { SweepGridInput } from '../sweep/grid.js';
  *
  * Full: Fashion-MNIST when installed (else MNIST), its first 4,000 training images and all
  * 10,000 test images, widths ×0.5…×8 (32…512 units), η ∈ 0.0125…0.2 and ρ ∈ 0.0125…0.2 in
- * factors of 2, 40 epochs, 2 seeds: 1,350 cells, about 7 hours on 2 cores with the native
- * backend (from the cells measured so far, under varying load). Quick: 1,000 of the embedded MNIST digits and all 2,000 test digits, widths ×0.5
- * and ×4, 3 × 3 (η, ρ) in factors of 2 and 4, 15 epochs, 2 seeds: 204 cells, minutes.
+ * factors of 2, 40 epochs, 2 seeds: 1,350 cells, about 4 hours on a quiet 2-core machine with
+ * the native backend (10.6 s of wall time per cell, two at a time, in the committed run; three
+ * times that on a shared machine). Quick: 1,000 of the embedded MNIST digits and all 2,000 test
+ * digits, widths ×0.5 and ×4, 3 × 3 (η, ρ) in factors of 2 and 4, 15 epochs, 2 seeds: 204 cells,
+ * minutes.
  */
 /**
  * The presets the paper's claim rests on (SP as people use it, µP with a global radius, and
