@@ -116,7 +116,7 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       try {
         return table2BaseGrid(options, dataset);
       } catch (error) {
-        if (error instanceof Table2OptionsError) command.error(error.message);
+        if (Table2OptionsError.isInstance(error)) command.error(`error: ${error.message}`);
         throw error;
       }
     })();

@@ -1,3 +1,4 @@
+import { Mup2Error } from '@mup2/core';
 import { RESNET18_BASE_WIDTH_MULT } from '@mup2/model-zoo';
 import type { SweepGridInput } from '../sweep/grid.js';
 
@@ -9,8 +10,8 @@ export const TABLE2_QUICK = {
   batch: 64,
   seeds: 2,
 } as const;
-/** The full run's defaults (the paper: ResNet-18 ×4; our seeds and epochs). */
-export const TABLE2_FULL = { widthMult: 4, epochs: 10, batch: 128, seeds: 4 } as const;
+/** The full run's defaults (the paper: ResNet-18 ×4, every image; our seeds and epochs). */
+export const TABLE2_FULL = { widthMult: 4, limit: undefined, epochs: 10, batch: 128, seeds: 4 } as const;
 
 /** The flags of `bench table2` that shape its grid. */
 export interface Table2GridOptions {
@@ -25,7 +26,9 @@ export interface Table2GridOptions {
 }
 
 /** A table2 flag outside what the table means (the CLI prints its message). */
-export class Table2OptionsError extends Error {}
+export class Table2OptionsError extends Mup2Error {
+  static override readonly errorName = 'Table2OptionsError';
+}
 
 /**
  * The grid every rule of Table 2 shares (the rule and its radius are added per rule): ResNet-18
@@ -36,13 +39,13 @@ export function table2BaseGrid(options: Table2GridOptions, dataset: string) {
   const widthMult = options.widthMult ?? defaults.widthMult;
   if (widthMult < RESNET18_BASE_WIDTH_MULT) {
     throw new Table2OptionsError(
-      `error: --width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
+      `--width-mult ${widthMult} is below µP's base width multiplier ${RESNET18_BASE_WIDTH_MULT}: µP² there is a ` +
         'narrower-than-base model, not the paper’s comparison. Use a width multiplier of ' +
         `${RESNET18_BASE_WIDTH_MULT} or more (bench sweep runs any width).`,
     );
   }
   const epochs = options.epochs ?? defaults.epochs;
-  const limit = options.limit ?? (options.quick ? TABLE2_QUICK.limit : undefined);
+  const limit = options.limit ?? defaults.limit;
   return {
     models: ['resnet18'],
     datasets: [dataset],
