@@ -156,6 +156,10 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
     .option('--base-width-mult <x>', 'µP base width multiplier (default: the model’s own)')
     .option('--limit <n>', 'keep at most n examples of each split')
     .option('--test-limit <n>', 'keep at most n test examples instead (default: --limit)')
+    .option(
+      '--label-noise <fraction>',
+      'replace this fraction of training labels by another class, seeded per cell seed (default 0)',
+    )
     .option('--optimizer <name>', 'sgd or adam (default: the model’s own)')
     .option('--lr-schedule <name>', 'constant or cosine (decays η to 0 over the run; default constant)')
     .option('--eval-every <k>', 'evaluate the test split every k epochs and after the last (default 1)')

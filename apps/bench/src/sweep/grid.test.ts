@@ -47,6 +47,7 @@ describe('parseGrid', () => {
     [{ limit: 'many' }, /limit must hold numbers, got 'many'/],
     [{ momentum: 1 }, /momentum must be in \[0, 1\)/],
     [{ optimizer: 'lion' }, /unknown optimizer 'lion'/],
+    [{ labelNoise: 1 }, /labelNoise must be one of fractions in \[0, 1\), got 1/],
     [{ learningRates: [0.1] }, /unknown member 'learningRates'/],
   ])('rejects %j', (input, message) => {
     expect(() => parseGrid(input as never, rules)).toThrow(message);
@@ -58,6 +59,13 @@ describe('parseGrid', () => {
     expect('perturbationInterval' in grid || 'ruleOptions' in grid).toBe(false);
     expect(gridHash(grid)).toBe(gridHash(parseGrid({ rules: 'sam,sgd' })));
     expect(gridHash(parseGrid({ rules: 'sgd,sam', perturbationInterval: 5 }))).not.toBe(gridHash(grid));
+    expect(gridHash(parseGrid({ rules: 'sgd,sam', labelNoise: 0 }))).toBe(gridHash(grid));
+  });
+
+  it('gives label noise to every cell, SGD included, and only when it is set', () => {
+    const noisy = expandGrid(parseGrid({ rules: 'sgd,sam', labelNoise: '0.2' }));
+    expect(noisy.map((cell) => cell.config.labelNoise)).toEqual([0.2, 0.2]);
+    expect(expandGrid(parseGrid({ rules: 'sgd,sam' })).some((cell) => 'labelNoise' in cell.config)).toBe(false);
   });
 });
 

@@ -22,7 +22,7 @@ import { SweepError } from './sweep-error.js';
  * filled in (null: the trainer's default). Two grids that run the same cells have
  * the same canonical form and so the same hash. Where the data lives (dataDir)
  * and where rules are loaded from are not part of it. The settings added later
- * (mSharpness, perturbationInterval, ruleOptions) are left out when unset, so a
+ * (mSharpness, perturbationInterval, ruleOptions, labelNoise) are left out when unset, so a
  * grid without them keeps the hash it had before they existed.
  */
 export interface SweepGrid {
@@ -43,6 +43,8 @@ export interface SweepGrid {
   readonly limit: number | null;
   /** Test examples kept (null: as many as `limit`). */
   readonly testLimit: number | null;
+  /** Fraction of training labels replaced by another class, seeded by each cell's seed (unset: none). */
+  readonly labelNoise?: number;
   readonly optimizer: OptimizerName | null;
   readonly lrSchedule: LrSchedule | null;
   /** Evaluate the test split every k epochs and after the last (null: every epoch). */
@@ -94,6 +96,7 @@ export const GRID_SETTING_KEYS = [
   'weightDecay',
   'mSharpness',
   'perturbationInterval',
+  'labelNoise',
 ] as const satisfies readonly SettingKey[];
 export const GRID_KEYS: readonly (keyof SweepGrid)[] = [...GRID_LIST_KEYS, ...GRID_SETTING_KEYS, 'ruleOptions'];
 
@@ -141,6 +144,7 @@ const POSITIVE_INTEGER: NumberRule = {
   test: (value) => Number.isSafeInteger(value) && value >= 1,
   expected: 'positive integers',
 };
+const FRACTION: NumberRule = { test: (value) => value >= 0 && value < 1, expected: 'fractions in [0, 1)' };
 const NON_NEGATIVE_INTEGER: NumberRule = {
   test: (value) => Number.isSafeInteger(value) && value >= 0,
   expected: 'integers >= 0',
@@ -265,6 +269,7 @@ export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGri
   const mSharpness = setting('mSharpness', input.mSharpness, POSITIVE_INTEGER);
   const perturbationInterval = setting('perturbationInterval', input.perturbationInterval, POSITIVE_INTEGER);
   const ruleOptions = ruleOptionsSetting(input.ruleOptions, ruleNames, rules);
+  const labelNoise = setting('labelNoise', input.labelNoise, FRACTION);
   return {
     models: nameList('models', given('models'), MODEL_NAMES),
     datasets: nameList('datasets', given('datasets'), DATASET_NAMES),
@@ -288,6 +293,7 @@ export function parseGrid(input: SweepGridInput, rules?: RuleRegistry): SweepGri
     ...(mSharpness !== null && { mSharpness }),
     ...(perturbationInterval !== null && perturbationInterval !== 1 && { perturbationInterval }),
     ...(ruleOptions !== undefined && { ruleOptions }),
+    ...(labelNoise !== null && labelNoise > 0 && { labelNoise }),
   };
 }
 
@@ -317,6 +323,7 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
     ...(grid.baseWidthMult !== null && { baseWidthMult: grid.baseWidthMult }),
     ...(grid.limit !== null && { limit: grid.limit }),
     ...(grid.testLimit !== null && { testLimit: grid.testLimit }),
+    ...(grid.labelNoise !== undefined && { labelNoise: grid.labelNoise }),
     ...(grid.optimizer !== null && { optimizer: grid.optimizer }),
     ...(grid.lrSchedule !== null && { lrSchedule: grid.lrSchedule }),
     ...(grid.evalEvery !== null && { evalEvery: grid.evalEvery }),

@@ -42,6 +42,7 @@ interface TrainOptions {
   dataDir?: string;
   limit?: number;
   testLimit?: number;
+  labelNoise?: number;
   lrSchedule?: LrSchedule;
   evalEvery?: number;
   augment?: boolean;
@@ -119,6 +120,11 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       positiveInteger,
     )
     .option('--test-limit <n>', 'keep at most this many test examples instead (default: --limit)', positiveInteger)
+    .option(
+      '--label-noise <fraction>',
+      'replace this fraction of the training labels by another class, the same ones for every run of a seed (default 0)',
+      nonNegativeNumber,
+    )
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
@@ -156,6 +162,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+      ...(options.labelNoise !== undefined && { labelNoise: options.labelNoise }),
       ...(options.lrSchedule !== undefined && { lrSchedule: options.lrSchedule }),
       ...(options.evalEvery !== undefined && { evalEvery: options.evalEvery }),
       ...(options.augment !== undefined && { augment: options.augment }),
@@ -174,7 +181,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
         const c = start.config;
         write(
           `train ${c.model} (width mult ${c.widthMult}, ${start.parameters.toLocaleString('en-US')} parameters) on ${c.dataset} ` +
-            `(${start.trainExamples} train / ${start.testExamples} test), rule ${c.rule}, preset ${c.preset}, ` +
+            `(${start.trainExamples} train${c.labelNoise > 0 ? ` with ${c.labelNoise * 100}% wrong labels` : ''} / ${start.testExamples} test), rule ${c.rule}, preset ${c.preset}, ` +
             `${c.optimizer}${c.optimizer === 'sgd' ? ` (momentum ${c.momentum})` : ''}, lr ${c.lr}, rho ${c.rho}, ` +
             `${c.mSharpness !== null ? `m-sharpness ${c.mSharpness}, ` : ''}` +
             `${c.perturbationInterval > 1 ? `ε every ${c.perturbationInterval} steps, ` : ''}` +

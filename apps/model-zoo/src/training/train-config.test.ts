@@ -41,6 +41,7 @@ describe('resolveTrainConfig', () => {
       dataDir: null,
       limit: null,
       testLimit: null,
+      labelNoise: 0,
       lrSchedule: 'constant',
       evalEvery: 1,
       optimizer: 'sgd',
@@ -92,6 +93,10 @@ describe('resolveTrainConfig', () => {
     expect(messageFor({ limit: 0 })).toBe('trainRun: limit must be a positive integer, got 0.');
     expect(messageFor({ momentum: 1 })).toBe('trainRun: momentum must be a number in [0, 1), got 1.');
     expect(messageFor({ weightDecay: -1 })).toBe('trainRun: weightDecay must be a finite number >= 0, got -1.');
+    expect(messageFor({ labelNoise: 1 })).toBe(
+      'trainRun: labelNoise must be a fraction in [0, 1) of training labels to corrupt, got 1.',
+    );
+    expect(resolveTrainConfig({ ...valid, labelNoise: 0.4 }).labelNoise).toBe(0.4);
   });
 
   it('checks m-sharpness, the perturbation interval and rule options, and keeps options sorted', () => {

@@ -1,5 +1,6 @@
 import { InvalidOptionError, PRESET_NAMES, type PresetName, parsePreset } from '@mup2/core';
 import { DATASET_NAMES, type DatasetName, isDatasetName } from '../datasets/image-dataset.js';
+import { assertLabelNoise } from '../datasets/label-noise.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
 import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
 
@@ -56,6 +57,11 @@ export interface TrainConfig {
   readonly limit?: number;
   /** Keep at most this many test examples instead (default: `limit`). */
   readonly testLimit?: number;
+  /**
+   * Symmetric label noise: this fraction of the training labels (after `limit`) is replaced by a
+   * uniformly drawn other class, the same ones for every run of a seed; test labels stay true. Default 0.
+   */
+  readonly labelNoise?: number;
   /** Default: 'adam' (AdamW) for the ViT, 'sgd' with momentum for the others. */
   readonly optimizer?: OptimizerName;
   /** How the learning rate changes over the run. Default 'constant'. */
@@ -91,6 +97,8 @@ export interface ResolvedTrainConfig {
   readonly dataDir: string | null;
   readonly limit: number | null;
   readonly testLimit: number | null;
+  /** 0: the true labels. */
+  readonly labelNoise: number;
   readonly optimizer: OptimizerName;
   readonly lrSchedule: LrSchedule;
   readonly evalEvery: number;
@@ -119,6 +127,7 @@ const CONFIG_KEYS = [
   'dataDir',
   'limit',
   'testLimit',
+  'labelNoise',
   'optimizer',
   'lrSchedule',
   'evalEvery',
@@ -247,6 +256,13 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
   }
   if (config.limit !== undefined) positiveInteger('limit', config.limit);
   if (config.testLimit !== undefined) positiveInteger('testLimit', config.testLimit);
+  if (config.labelNoise !== undefined) {
+    try {
+      assertLabelNoise(config.labelNoise);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
   const optimizer = config.optimizer ?? defaultOptimizerFor(config.model);
   oneOf('optimizer', optimizer, OPTIMIZER_NAMES);
   if (config.lrSchedule !== undefined) oneOf('lrSchedule', config.lrSchedule, LR_SCHEDULES);
@@ -287,6 +303,7 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
     dataDir: config.dataDir ?? null,
     limit: config.limit ?? null,
     testLimit: config.testLimit ?? null,
+    labelNoise: config.labelNoise ?? 0,
     optimizer,
     lrSchedule: config.lrSchedule ?? 'constant',
     evalEvery: config.evalEvery ?? 1,
@@ -316,6 +333,7 @@ export const RUN_IDENTITY_KEYS = [
   'dataset',
   'limit',
   'testLimit',
+  'labelNoise',
   'optimizer',
   'lrSchedule',
   'momentum',

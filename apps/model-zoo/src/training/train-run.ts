@@ -2,6 +2,7 @@ import { InvalidOptionError, parsePreset } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
+import { withLabelNoise } from '../datasets/label-noise.js';
 import { loadDataset } from '../datasets/load-dataset.js';
 import { createModel } from '../models/create-model.js';
 import { loadRules } from '../rules/load-rules.js';
@@ -30,6 +31,7 @@ const ABSENT_MEANS: Partial<Record<keyof ResolvedTrainConfig, unknown>> = {
   ruleOptions: {},
   mSharpness: null,
   perturbationInterval: 1,
+  labelNoise: 0,
 };
 
 /** The differences between a checkpoint's config and this run's, in the fields that identify a run. */
@@ -117,12 +119,16 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
   const rules = await loadRules({ modules: config.ruleModules });
   const resolved = resolveTrainConfig(config, rules);
   const checkpoint = await checkpointToResume(config, resolved);
-  const dataset: ImageDataset = await loadDataset({
-    name: resolved.dataset,
-    dataDir: resolved.dataDir ?? undefined,
-    limit: resolved.limit ?? undefined,
-    testLimit: resolved.testLimit ?? undefined,
-  });
+  const dataset: ImageDataset = withLabelNoise(
+    await loadDataset({
+      name: resolved.dataset,
+      dataDir: resolved.dataDir ?? undefined,
+      limit: resolved.limit ?? undefined,
+      testLimit: resolved.testLimit ?? undefined,
+    }),
+    resolved.labelNoise,
+    resolved.seed,
+  );
   const batches = trainBatchCount(dataset, resolved.batch);
   if (batches === 0) {
     throw new InvalidOptionError(
