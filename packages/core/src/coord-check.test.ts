@@ -54,6 +54,41 @@ describe('effectivePerturbations', () => {
     tf.dispose([x, epsilon, input, expected]);
   });
 
+  it("measures a 'conv2d' layer as the convolution of its image input by ε (stride 2, 'same' padding), by hand", () => {
+    const [n, h, w, cin, cout, k, stride] = [2, 5, 6, 2, 3, 3, 2];
+    const x = tf.randomNormal([n, h, w, cin], 0, 1, 'float32', 3);
+    const epsilon = tf.randomNormal([k, k, cin, cout], 0, 1, 'float32', 4);
+    const pixels = x.arraySync() as number[][][][];
+    const kernel = epsilon.arraySync() as number[][][][];
+    // TensorFlow's 'same': out = ceil(in / stride), the padding split with the smaller half first.
+    const [outH, outW] = [Math.ceil(h / stride), Math.ceil(w / stride)];
+    const top = Math.floor(Math.max((outH - 1) * stride + k - h, 0) / 2);
+    const left = Math.floor(Math.max((outW - 1) * stride + k - w, 0) / 2);
+    const outputs: number[] = [];
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < outH; i++)
+        for (let j = 0; j < outW; j++)
+          for (let o = 0; o < cout; o++) {
+            let sum = 0;
+            for (let di = 0; di < k; di++)
+              for (let dj = 0; dj < k; dj++)
+                for (let c = 0; c < cin; c++) {
+                  const row = i * stride + di - top;
+                  const column = j * stride + dj - left;
+                  if (row < 0 || row >= h || column < 0 || column >= w) continue;
+                  sum += (pixels[b]?.[row]?.[column]?.[c] ?? Number.NaN) * (kernel[di]?.[dj]?.[c]?.[o] ?? Number.NaN);
+                }
+            outputs.push(sum);
+          }
+    const before = tf.memory().numTensors;
+    const effects = effectivePerturbations({ conv: epsilon }, [
+      { variableName: 'conv', kind: 'conv2d', input: x, conv: { strides: stride, padding: 'same' } },
+    ]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(effects.conv).toBeCloseTo(rms(outputs), 5);
+    tf.dispose([x, epsilon]);
+  });
+
   it('needs the input of a matmul or scale layer', () => {
     const epsilon = tf.ones([2, 2]);
     expect(() => effectivePerturbations({ w: epsilon }, [{ variableName: 'w', kind: 'matmul' }])).toThrowError(

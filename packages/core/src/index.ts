@@ -1,5 +1,11 @@
 export { type InitBackendOptions, initBackend } from './backend.js';
-export { effectivePerturbations, type LayerKind, logLogSlope, type MeasuredLayer } from './coord-check.js';
+export {
+  type ConvGeometry,
+  effectivePerturbations,
+  type LayerKind,
+  logLogSlope,
+  type MeasuredLayer,
+} from './coord-check.js';
 export { describeParams, type LayerLike, type LayerWeightLike } from './describe-params.js';
 export {
   BackendError,
