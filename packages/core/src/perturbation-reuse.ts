@@ -16,6 +16,7 @@ export const PERTURBATION_STEP = 'sam/perturbation-step';
  */
 export class PerturbationReuse {
   private kept: { plan: StepPlan; step: number; unit: tf.NamedTensorMap } | undefined;
+  private proposed: { plan: StepPlan; step: number; unit: tf.NamedTensorMap } | undefined;
   private pending: { step: number; unit: Map<string, tf.Tensor> } | undefined;
 
   constructor(readonly interval: number) {}
@@ -28,11 +29,30 @@ export class PerturbationReuse {
     return kept.unit;
   }
 
-  /** Keeps `unit` (taking it over from the caller's scope) as computed at `step` for `plan`. */
-  keep(plan: StepPlan, step: number, unit: tf.NamedTensorMap): void {
-    this.release();
+  /**
+   * Offers `unit` (taking it over from the caller's scope) as computed at `step` for `plan`. It becomes
+   * the kept perturbation on `commit`, once the step is taken; a rejected step `discard`s it, so the
+   * perturbation kept before that step stays as it was.
+   */
+  propose(plan: StepPlan, step: number, unit: tf.NamedTensorMap): void {
+    this.discard();
     for (const tensor of Object.values(unit)) tf.keep(tensor);
-    this.kept = { plan, step, unit };
+    this.proposed = { plan, step, unit };
+  }
+
+  /** The proposed perturbation, if any, replaces the kept one. */
+  commit(): void {
+    const proposed = this.proposed;
+    if (proposed === undefined) return;
+    this.proposed = undefined;
+    this.release();
+    this.kept = proposed;
+  }
+
+  /** Drops the proposed perturbation, if any. */
+  discard(): void {
+    if (this.proposed !== undefined) tf.dispose(Object.values(this.proposed.unit));
+    this.proposed = undefined;
   }
 
   /** The kept state for getWeights: the step and a copy of each tensor (the caller's to dispose). */
@@ -65,7 +85,9 @@ export class PerturbationReuse {
     this.pending = { step, unit };
   }
 
+  /** Disposes every perturbation held: kept, proposed, and restored but not yet adopted. */
   release(): void {
+    this.discard();
     if (this.kept !== undefined) tf.dispose(Object.values(this.kept.unit));
     if (this.pending !== undefined) tf.dispose([...this.pending.unit.values()]);
     this.kept = undefined;

@@ -8,6 +8,7 @@ import { computePerturbation } from './perturbation.js';
 import { PerturbationReuse } from './perturbation-reuse.js';
 import { assertPerturbationRule, assertRadius, type PerturbationRule } from './perturbation-rule.js';
 import { gradientsAtPerturbed } from './perturbed-gradients.js';
+import { NonTrainableSnapshot } from './state-snapshot.js';
 import { buildStepPlan, type StepPlan } from './step-plan.js';
 
 export interface SamOptimizerOptions {
@@ -27,7 +28,9 @@ export interface SamOptimizerOptions {
    * What to do when a gradient is NaN or infinite: 'throw' (default) raises a
    * NonFiniteGradientError, 'skip' leaves the weights as they were and counts the
    * step in `skippedSteps`, 'ignore' checks nothing (no device sync; NaNs reach the weights).
-   * Weights are never left perturbed in any mode.
+   * 'throw' and 'skip' leave everything as it was before the step: weights, optimizer state
+   * and non-trainable state such as BatchNorm moving statistics, which the pass at w had
+   * already updated. Weights are never left perturbed in any mode.
    */
   readonly nonFinite?: 'throw' | 'skip' | 'ignore';
   /**
@@ -85,7 +88,8 @@ const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'
  * g' ← ∇f(w + ε) for all parameters; w ← its exact value before the ascent;
  * base.applyGradients(g'). The returned cost is the first pass's loss.
  * Non-trainable variables (BatchNorm moving statistics) keep the values of the
- * first pass.
+ * first pass; a step that is not taken (a non-finite gradient under 'throw' or
+ * 'skip', or an error) leaves them, like the weights, as they were.
  */
 export class SamOptimizer extends tf.Optimizer {
   static get className(): string {
@@ -197,7 +201,7 @@ export class SamOptimizer extends tf.Optimizer {
           'call minimizeOnBatch(loss, [x, y]) instead of minimize (model.fit uses minimize, so it cannot run m-sharpness).',
       );
     }
-    return this.step(f, f, returnCost, varList);
+    return this.atomically(() => this.step(f, f, returnCost, varList));
   }
 
   /**
@@ -218,14 +222,16 @@ export class SamOptimizer extends tf.Optimizer {
     const chunk = this.mSharpness ?? size;
     if (chunk >= size) {
       const all = [...inputs];
-      return this.step(
-        () => loss(all, WHOLE_BATCH),
-        () => loss(all, WHOLE_BATCH_PERTURBED),
-        returnCost,
-        varList,
+      return this.atomically(() =>
+        this.step(
+          () => loss(all, WHOLE_BATCH),
+          () => loss(all, WHOLE_BATCH_PERTURBED),
+          returnCost,
+          varList,
+        ),
       );
     }
-    return this.chunkedStep(loss, inputs, size, chunk, returnCost, varList);
+    return this.atomically(() => this.chunkedStep(loss, inputs, size, chunk, returnCost, varList));
   }
 
   /**
@@ -235,7 +241,15 @@ export class SamOptimizer extends tf.Optimizer {
    */
   computePerturbation(f: () => tf.Scalar, varList?: tf.Variable[]): tf.NamedTensorMap {
     const plan = this.planFor(varList);
-    const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
+    // A training-mode pass updates BatchNorm statistics: put them back, as this changes nothing.
+    const state = new NonTrainableSnapshot();
+    let passed: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      passed = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
+    } finally {
+      state.restore();
+    }
+    const { value, grads } = passed;
     value.dispose();
     try {
       const { perturbations, normSquared } = computePerturbation(
@@ -308,6 +322,31 @@ export class SamOptimizer extends tf.Optimizer {
     super.dispose();
   }
 
+  /**
+   * Runs one step so that a step not taken (rejected for a non-finite gradient, or failed) leaves
+   * everything as it found it: the passes at w may have moved non-trainable state (BatchNorm moving
+   * statistics), which goes back to its value before the step, and a perturbation computed for
+   * reuse is dropped. A step is taken exactly when it advanced `iterations`.
+   */
+  private atomically(run: () => tf.Scalar | null): tf.Scalar | null {
+    const state = new NonTrainableSnapshot();
+    const iterations = this.iterations;
+    let taken = false;
+    try {
+      const cost = run();
+      taken = this.iterations !== iterations;
+      return cost;
+    } finally {
+      if (taken) {
+        state.release();
+        this.reuse?.commit();
+      } else {
+        state.restore();
+        this.reuse?.discard();
+      }
+    }
+  }
+
   /** One SAM step with `atWeights` for the pass at w and `atPerturbed` for the pass at w + ε (the same closure for minimize). */
   private step(
     atWeights: () => tf.Scalar,
@@ -347,7 +386,7 @@ export class SamOptimizer extends tf.Optimizer {
       computed.normSquared.dispose();
       perturbations = computed.perturbations;
       if (this.reuse !== undefined) {
-        this.reuse.keep(plan, this.iterations, computed.perturbations);
+        this.reuse.propose(plan, this.iterations, computed.perturbations);
         perturbations = scaledPerturbations(computed.perturbations, radius);
       }
     } catch (error) {

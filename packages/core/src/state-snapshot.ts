@@ -3,10 +3,11 @@ import { shareBuffer } from './shared-buffer.js';
 
 /**
  * Holds the current values of every non-trainable variable (BatchNorm moving
- * statistics and the like) so that the second, perturbed forward pass of a
- * SAM step cannot change them: the statistics must come from the first pass,
- * at the unperturbed weights. The snapshot shares its variables'
- * buffers, so it copies no data.
+ * statistics and the like) so that a pass can be undone: the second, perturbed
+ * forward pass of a SAM step must not change them (the statistics come from the
+ * first pass, at the unperturbed weights), and a rejected or failed step must
+ * leave them as it found them. The snapshot shares its variables' buffers, so it
+ * copies no data.
  */
 export class NonTrainableSnapshot {
   private readonly saved: Array<[tf.Variable, tf.Tensor]> = [];
@@ -24,6 +25,12 @@ export class NonTrainableSnapshot {
       if (!variable.isDisposed && variable.dataId !== value.dataId) variable.assign(value);
       value.dispose();
     }
+    this.saved.length = 0;
+  }
+
+  /** Releases the snapshot and keeps the current values. */
+  release(): void {
+    for (const [, value] of this.saved) value.dispose();
     this.saved.length = 0;
   }
 }
