@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   absoluteRuleModules,
   addRuleModuleOption,
@@ -10,14 +10,14 @@ import {
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import { positiveInteger } from '../cli-options.js';
-import { figure1Grid, figure1Rank } from '../experiments/figure1-grid.js';
-import { gridSteps, type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
-import type { AccuracyBaseline } from '../plot/rho-profile-chart.js';
-import { sgdBaselines } from '../plot/sgd-baselines.js';
-import { aggregateSweep } from '../plot/sweep-aggregate.js';
+import { figure1Grid, figure1Rank, figure1RightPanelSeeds } from '../experiments/figure1-grid.js';
+import { figure1Optima } from '../experiments/figure1-optima.js';
+import { figure1Printout } from '../experiments/figure1-printout.js';
+import { RIGHT_PANEL_DIR, rightPanelLrs, rightPanelSweeps } from '../experiments/figure1-right-panel.js';
+import { experimentLabel } from '../plot/sweep-aggregate.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
-import { parseGrid } from '../sweep/grid.js';
+import { expandGrid, parseGrid, type SweepGrid } from '../sweep/grid.js';
 import { runSweep } from '../sweep/run-sweep.js';
 import { sweepProgressBar } from './sweep.js';
 
@@ -29,43 +29,6 @@ interface Figure1Options {
   backend?: string;
   dataDir?: string;
   out?: string;
-}
-
-const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
-
-/** Per preset: η*, ρ*, test accuracy ± its spread over seeds, and train accuracy at each width; how far the optimum moves. */
-export function driftTable(drifts: readonly OptimumDrift[]): string {
-  const widths = drifts[0]?.optima.map((optimum) => optimum.widthMult) ?? [];
-  const lines = [
-    `| preset | ${widths.map((width) => `×${width}: η*, ρ* — test (train)`).join(' | ')} | η* moves | ρ* moves |`,
-    `|---|${widths.map(() => '---').join('|')}|---:|---:|`,
-  ];
-  for (const drift of drifts) {
-    const cells = drift.optima.map(
-      (optimum) =>
-        `${optimum.lr}, ${optimum.rho} — ${percent(optimum.accuracy)} ± ${percent(optimum.stdAccuracy)}` +
-        ` (${optimum.trainAccuracy === null ? '–' : percent(optimum.trainAccuracy)})`,
-    );
-    lines.push(
-      `| ${drift.preset} | ${cells.join(' | ')} | ${gridSteps(drift.lrDriftSteps)} | ${gridSteps(drift.rhoDriftSteps)}${drift.rhoInterior ? '' : ' (edge)'} |`,
-    );
-  }
-  return lines.join('\n');
-}
-
-/** The paper's right panel in words: each preset's best at the widest width, best first, and SGD's. */
-export function widestComparison(drifts: readonly OptimumDrift[], sgd: readonly AccuracyBaseline[]): string {
-  const widest = drifts
-    .map((drift) => ({ preset: drift.preset, best: drift.optima[drift.optima.length - 1] }))
-    .filter((entry): entry is { preset: string; best: NonNullable<typeof entry.best> } => entry.best !== undefined)
-    .sort((a, b) => b.best.accuracy - a.best.accuracy);
-  const width = widest[0]?.best.widthMult;
-  return (
-    `At the widest width (×${width}), best test accuracy per preset: ` +
-    widest.map(({ preset, best }) => `${preset} ${percent(best.accuracy)} ± ${percent(best.stdAccuracy)}`).join(', ') +
-    (sgd.length > 0 ? `; ${sgd.map((baseline) => `${baseline.label} ${percent(baseline.accuracy)}`).join(', ')}` : '') +
-    '.'
-  );
 }
 
 /** `bench figure1`; `rules` (the installed ones) are listed in its help. */
@@ -103,31 +66,46 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
     const grid = parseGrid(figure1Grid(options.quick, dataDir, options.rule), registry);
     const name = options.rule === 'sam' ? 'figure1' : `figure1-${options.rule}`;
     const out = await createResultsDir(options.quick ? `${name}-quick` : name, options.out, { stamped: false });
-    const bar = sweepProgressBar();
-    const summary = await runSweep(grid, {
-      out,
-      workers: options.workers,
-      ...(options.backend !== undefined && { backend: options.backend }),
-      ...(dataDir !== undefined && { dataDir }),
-      ruleModules,
-      onProgress: (progress) => bar.update(progress),
-      rank: figure1Rank,
-    });
-    bar.stop();
+    const sweep = async (sweepGrid: SweepGrid, folder: string, rank?: typeof figure1Rank) => {
+      const bar = sweepProgressBar();
+      try {
+        return await runSweep(sweepGrid, {
+          out: folder,
+          workers: options.workers,
+          ...(options.backend !== undefined && { backend: options.backend }),
+          ...(dataDir !== undefined && { dataDir }),
+          ruleModules,
+          onProgress: (progress) => bar.update(progress),
+          ...(rank !== undefined && { rank }),
+        });
+      } finally {
+        bar.stop();
+      }
+    };
+    const summary = await sweep(grid, out, figure1Rank);
+    const widest = Math.max(...grid.widths);
     process.stdout.write(
-      `\nFigure 1 (${grid.datasets.join(', ')}, widths ×${grid.widths.join(', ×')} of 64 units): ` +
-        `${summary.total} cells, ${summary.skipped} already done, ${summary.ok} ok, ${summary.diverged} diverged, ` +
-        `${summary.failed} failed, ${summary.seconds.toFixed(0)} s on ${summary.backend}.\n\n`,
+      `\nFigure 1 (${experimentLabel(expandGrid(grid)[0]!.config)}; widths ×${grid.widths.join(', ×')} of 64 units, ` +
+        `${grid.seeds.length} seeds): ${summary.total} cells, ${summary.skipped} already done, ${summary.ok} ok, ` +
+        `${summary.diverged} diverged, ${summary.failed} failed, ${summary.seconds.toFixed(0)} s on ${summary.backend}.\n\n`,
     );
-    const aggregate = aggregateSweep(summary.rows);
-    const drifts = optimumDrift(aggregate.points, aggregate.optima, options.rule);
-    process.stdout.write(
-      `Optimal (η, ρ) of ${registry.descriptor(options.rule).label} per preset and width` +
-        ' (ρ = 0: the SGD run of the same parameterization), ' +
-        'test accuracy ± std over seeds (train accuracy), and how far the optimum moves across widths ' +
-        'in grid steps ("edge": ρ* is the smallest or largest radius at some width):\n\n' +
-        `${driftTable(drifts)}\n\n${widestComparison(drifts, sgdBaselines(aggregate.points, Math.max(...grid.widths)))}\n\n`,
-    );
+    const optima = figure1Optima(summary.rows, options.rule);
+    let rows = summary.rows;
+    let lrs: Map<string, number> | undefined;
+    const extraSeeds = figure1RightPanelSeeds(options.quick, grid);
+    if (extraSeeds.length > 0) {
+      const sweeps = rightPanelSweeps(grid, optima, options.rule, extraSeeds);
+      process.stdout.write(
+        `The right panel at ×${widest} with seeds ${extraSeeds.join(', ')} added (each preset at its optimal η): ` +
+          `${sweeps.length} sweeps in ${join(out, RIGHT_PANEL_DIR)}.\n`,
+      );
+      for (const panel of sweeps) {
+        const extra = await sweep(parseGrid(panel.grid, registry), join(out, RIGHT_PANEL_DIR, panel.name));
+        rows = [...rows, ...extra.rows];
+      }
+      lrs = rightPanelLrs(sweeps);
+    }
+    process.stdout.write(`${figure1Printout(optima, rows, widest, options.rule, lrs)}\n`);
     const report = await buildReport(out);
     process.stdout.write(`Results: ${out}\nReport: ${report.html}\n`);
   });

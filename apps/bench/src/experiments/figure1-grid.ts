@@ -3,20 +3,12 @@ import { DEFAULT_FASHION_MNIST_DIR } from '@mup2/model-zoo';
 import type { SweepGridInput } from '../sweep/grid.js';
 
 /**
- * The η × ρ × width grid of the paper's Figure 1 on an MLP (784→n→n→10, SGD with momentum
- * 0.9 and a cosine learning-rate decay), for the five presets, with SGD in SP and µP, which
- * are also each preset's ρ = 0 column. Trained long enough on a small training subset that
- * the wide models fit it (train accuracy ≥ 97%), where SAM's flat-minimum effect can show;
- * docs/bench.md has the pilot runs these numbers were chosen from. The paper's rule is SAM; `rule`
- * sweeps another installed rule on the same grid.
- *
- * Full: Fashion-MNIST when installed (else MNIST), its first 4,000 training images and all
- * 10,000 test images, widths ×0.5…×8 (32…512 units), η ∈ 0.0125…0.2 and ρ ∈ 0.0125…0.2 in
- * factors of 2, 40 epochs, 2 seeds: 1,350 cells, about 4 hours on a quiet 2-core machine with
- * the native backend (10.6 s of wall time per cell, two at a time, in the committed run; three
- * times that on a shared machine). Quick: 1,000 of the embedded MNIST digits and all 2,000 test
- * digits, widths ×0.5 and ×4, 3 × 3 (η, ρ) in factors of 2 and 4, 15 epochs, 2 seeds: 204 cells,
- * minutes.
+ * The η × ρ × width grid of the paper's Figure 1 on an MLP (784→n→n→10, SGD with momentum 0.9 and a
+ * cosine learning-rate decay), for the five presets, with SGD in SP and µP, which are also each
+ * preset's ρ = 0 column, at µP's base width and above (×1 = 64 units). The regime (data, label
+ * noise, radii) was chosen by the rule of docs/bench.md ("Choosing the regime") from committed
+ * pilots before the width sweep ran. The paper's rule is SAM; `rule` sweeps another installed rule
+ * on the same grid.
  */
 /**
  * The presets the paper's claim rests on (SP as people use it, µP with a global radius, and
@@ -28,13 +20,24 @@ export function figure1Rank(config: { rule: string; preset: string }): number {
   return config.rule === 'sgd' || FIGURE1_KEY_PRESETS.includes(config.preset) ? 0 : 1;
 }
 
+/** Seeds of the main grid; the full run's right panel adds seeds up to 8 (figure1RightPanelSeeds). */
+const MAIN_SEEDS = [0, 1, 2];
+const RIGHT_PANEL_SEED_COUNT = 8;
+
+/** The seeds the right panel adds at the widest width: up to 8 in all for the full run, none for --quick. */
+export function figure1RightPanelSeeds(quick: boolean, grid: { seeds: readonly number[] }): number[] {
+  if (quick) return [];
+  const next = Math.max(...grid.seeds) + 1;
+  return Array.from({ length: Math.max(0, RIGHT_PANEL_SEED_COUNT - grid.seeds.length) }, (_, index) => next + index);
+}
+
 export function figure1Grid(quick: boolean, dataDir?: string, rule = 'sam'): SweepGridInput {
   const presets = ['sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2'];
   const common = {
     models: ['mlp'],
     rules: ['sgd', rule],
     presets,
-    seeds: [0, 1],
+    seeds: MAIN_SEEDS,
     batches: [128],
     lrSchedule: 'cosine',
   } as const;
@@ -42,7 +45,7 @@ export function figure1Grid(quick: boolean, dataDir?: string, rule = 'sam'): Swe
     return {
       ...common,
       datasets: ['mnist'],
-      widths: [0.5, 4],
+      widths: [1, 8],
       lrs: [0.025, 0.05, 0.1],
       rhos: [0.0125, 0.05, 0.2],
       epochs: [15],
@@ -55,7 +58,7 @@ export function figure1Grid(quick: boolean, dataDir?: string, rule = 'sam'): Swe
   return {
     ...common,
     datasets: [fashion ? 'fashion-mnist' : 'mnist'],
-    widths: [0.5, 1, 2, 4, 8],
+    widths: [1, 2, 4, 8, 16],
     lrs: [0.0125, 0.025, 0.05, 0.1, 0.2],
     rhos: [0.0125, 0.025, 0.05, 0.1, 0.2],
     epochs: [40],

@@ -3,7 +3,11 @@ import type { Drift, Interval, PanelOptimum, SeriesStatistics } from './optimum-
 
 /** A grid value from its log2, to 2 significant digits: 0.05, 0.1, 0.0125 → 0.013. */
 const value = (log2: number) => Number((2 ** log2).toPrecision(2)).toString();
-const signed = (number: number) => `${number >= 0 ? '+' : '−'}${Math.abs(number).toFixed(2)}`;
+// Rounded first, so that −0.001 reads +0.00, not −0.00.
+const signed = (number: number) => {
+  const rounded = Number(number.toFixed(2));
+  return `${rounded >= 0 ? '+' : '−'}${Math.abs(rounded).toFixed(2)}`;
+};
 const range = (interval: Interval) =>
   Number.isFinite(interval.low) ? `[${value(interval.low)}, ${value(interval.high)}]` : '[–]';
 
