@@ -58,6 +58,39 @@ export function accuracyTable(optima: Figure1Optima, rows: readonly SweepRow[], 
 }
 
 /**
+ * The η of each series' right-panel line at `widthMult`: among the η values its rows have there, those
+ * with the most seeds (the right panel's extra seeds, when they ran), and of those the one nearest the
+ * smoothed optimum.
+ */
+export function panelLrs(optima: Figure1Optima, rows: readonly SweepRow[], widthMult: number): Map<string, number> {
+  const atWidth = rows.filter((row) => row.status !== 'failed' && row.config.widthMult === widthMult);
+  return new Map(
+    optima.series.flatMap((entry) => {
+      const optimum = entry.optima.find((point) => point.widthMult === widthMult);
+      const sgd = entry.name === SGD_SERIES.sp ? 'sp' : entry.name === SGD_SERIES.mup ? 'mup' : undefined;
+      const own = atWidth.filter((row) =>
+        sgd === undefined
+          ? row.config.preset === entry.name && row.config.rule !== 'sgd'
+          : row.config.rule === 'sgd' && parameterizationOf(row.config.preset) === sgd,
+      );
+      if (optimum === undefined || own.length === 0) return [];
+      const seedsAt = (lr: number) => new Set(own.filter((row) => row.config.lr === lr).map((row) => row.seed)).size;
+      const values = [...new Set(own.map((row) => row.config.lr))];
+      const most = Math.max(...values.map(seedsAt));
+      return [
+        [
+          entry.name,
+          nearest(
+            values.filter((lr) => seedsAt(lr) === most),
+            optimum.log2Lr,
+          ),
+        ] as const,
+      ];
+    }),
+  );
+}
+
+/**
  * What `bench figure1` prints after its sweeps: the optimal ρ and η per preset and width with their
  * intervals and drifts, the transfer verdict, the accuracy at the optima, and the right panel at the
  * widest width (each preset at its optimal η, `lrs`; by default the grid η nearest its smoothed optimum).
@@ -67,20 +100,12 @@ export function figure1Printout(
   rows: readonly SweepRow[],
   widest: number,
   rule: string,
-  lrs?: ReadonlyMap<string, number>,
+  fixedLrs?: ReadonlyMap<string, number>,
 ): string {
   const level = `${Math.round(100 * INTERVAL_LEVEL)}%`;
   const mainSeeds = new Set(optima.seeds);
   const mainRows = rows.filter((row) => mainSeeds.has(row.seed ?? row.config.seed));
-  const panelLrs =
-    lrs ??
-    new Map(
-      optima.series.flatMap((entry) => {
-        const optimum = entry.optima.find((point) => point.widthMult === widest);
-        const values = [...new Set(mainRows.map((row) => row.config.lr))];
-        return optimum === undefined || values.length === 0 ? [] : [[entry.name, nearest(values, optimum.log2Lr)]];
-      }),
-    );
+  const lrs = fixedLrs ?? panelLrs(optima, rows, widest);
   return [
     `Optima per preset and width: the maximum of the seed-mean test accuracy over log2 η × log2 ρ, smoothed with a ` +
       `Gaussian of ${SMOOTHING_SIGMA_STEPS} grid step, located between grid points; [${level} interval] from ` +
@@ -105,7 +130,7 @@ export function figure1Printout(
     '',
     `The right panel at ×${widest}: test accuracy % ± std (seeds) against ρ, each preset at its optimal η:`,
     '',
-    rightPanelTable(rightPanelLines(rows, widest, panelLrs, rule)),
+    rightPanelTable(rightPanelLines(rows, widest, lrs, rule)),
     '',
   ].join('\n');
 }

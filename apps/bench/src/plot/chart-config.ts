@@ -42,6 +42,9 @@ const PRESET_COLORS: Record<string, string> = {
   'mup-naive': '#ff7f0e',
   'mup-global': '#9467bd',
   mup2: '#d62728',
+  // Figure 1's SGD series (experiments/figure1-optima.ts): greys, as the dashed baselines.
+  'SGD SP': '#555555',
+  'SGD µP': '#999999',
 };
 const SPARE_COLORS = ['#2ca02c', '#8c564b', '#e377c2', '#bcbd22', '#7f7f7f'];
 

@@ -1,12 +1,14 @@
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
+import { figure1FixtureRows } from '../../fixtures/figure1-rows.js';
+import { figure1Optima } from '../experiments/figure1-optima.js';
+import { rightPanelLines } from '../experiments/figure1-right-panel.js';
 import type { CellConfig } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
 import { heatmapChart, regionOutline } from './heatmap-chart.js';
 import { parameterizationOf } from './parameterization.js';
 import { rhoProfileChart } from './rho-profile-chart.js';
 import { ruleComparisonChart } from './rule-comparison-chart.js';
-import { sgdBaselines } from './sgd-baselines.js';
 import { aggregateSweep } from './sweep-aggregate.js';
 import { transferChart } from './transfer-chart.js';
 
@@ -98,29 +100,27 @@ const aggregate = aggregateSweep(rows);
 // SAM's own points; its ρ = 0 points made of the SGD runs are tested in sweep-aggregate.test.ts.
 const sam = aggregate.points.filter((point) => point.rule === 'sam' && !point.fromSgd);
 
-describe('sgdBaselines', () => {
-  it('takes SGD’s best accuracy per parameterization at the width asked for', () => {
-    // SP: sp-naive 0.91; µP: the best of mup-naive 0.93 and mup2 0.94 (scaling means nothing to SGD).
-    expect(sgdBaselines(aggregate.points, 2)).toEqual([
-      { label: 'SGD in SP', accuracy: 0.91 },
-      { label: 'SGD in µP', accuracy: 0.94 },
-    ]);
-  });
-
-  it('falls back to SGD’s widest width, and says so', () => {
-    expect(sgdBaselines(aggregate.points, 8).map((baseline) => baseline.label)).toEqual([
-      'SGD in SP (width ×2)',
-      'SGD in µP (width ×2)',
-    ]);
-    expect(sgdBaselines(sam, 2)).toEqual([]);
-  });
-
+describe('parameterizationOf', () => {
   it('reads the parameterization from core’s presets', () => {
     expect(
       ['sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2', 'sp-custom', 'other'].map(parameterizationOf),
     ).toEqual(['sp', 'sp', 'mup', 'mup', 'mup', 'sp', 'mup']);
   });
 });
+
+// Figure 1 rows with a known answer (fixtures/figure1-rows.ts): their optima and right panel.
+const figureRows = figure1FixtureRows();
+const figureOptima = figure1Optima(figureRows, 'sam', { resamples: 20 });
+const panel = rightPanelLines(
+  figureRows,
+  4,
+  new Map([
+    ['SGD SP', 0.05],
+    ['SGD µP', 0.025],
+    ['mup2', 0.05],
+  ]),
+  'sam',
+);
 
 describe('chart specs', () => {
   it('heatmap: a cell per point, grey where unstable, one × per panel, the outline of the near-optimal region', () => {
@@ -147,44 +147,40 @@ describe('chart specs', () => {
     });
   });
 
-  it('accuracy against ρ: each preset at its optimal η, with the baselines', () => {
-    const spec = rhoProfileChart(sam, 2, sgdBaselines(aggregate.points, 2), 'title') as {
+  it('accuracy against ρ: each preset at its optimal η, SGD as dashed baselines, seeds in the legend', () => {
+    const spec = rhoProfileChart(panel, 4, 'title') as {
       layer: { data: { values: Record<string, unknown>[] } }[];
     };
     const profile = spec.layer[1]!.data.values;
-    // sp-naive's optimum is at η = 0.1, mup2's at η = 1.
-    expect(profile.map((entry) => [entry.series, entry.rho, entry.accuracy])).toEqual([
-      ['sp-naive (η = 0.1)', 0.01, 0.9],
-      ['sp-naive (η = 0.1)', 0.1, 0.92],
-      ['mup2 (η = 1)', 0.01, 0.95],
-      ['mup2 (η = 1)', 0.1, 0.96],
-    ]);
-    expect(spec.layer[2]!.data.values).toEqual([
-      { series: 'SGD in SP', accuracy: 0.91 },
-      { series: 'SGD in µP', accuracy: 0.94 },
+    expect(profile.map((entry) => [entry.series, entry.rho])).toEqual(
+      [0.025, 0.05, 0.1, 0.2, 0.4].map((rho) => ['mup2 (η = 0.05, 3 seeds)', rho]),
+    );
+    expect(profile[2]?.accuracy).toBeCloseTo(0.75, 12);
+    expect(spec.layer[2]!.data.values.map((entry) => entry.series)).toEqual([
+      'SGD SP (η = 0.05, 3 seeds)',
+      'SGD µP (η = 0.025, 3 seeds)',
     ]);
   });
 
-  it('transfer: optimal η and ρ per preset and width, zeros left off the log axis', () => {
-    const spec = transferChart(
-      aggregate.optima.filter((point) => point.rule === 'sam'),
-      'title',
-    ) as {
-      hconcat: { data: { values: { preset: string; widthMult: number; value: number }[] } }[];
+  it('transfer: each series’ smoothed optimum per width with its interval; SGD in the η panel only', () => {
+    const spec = transferChart(figureOptima.series, 'title') as {
+      hconcat: {
+        data: { values: { series: string; widthMult: number; value: number; low: number; high: number }[] };
+      }[];
     };
     expect(spec.hconcat).toHaveLength(2);
-    const lr = spec.hconcat[0]!.data.values.filter((entry) => entry.preset === 'mup2');
-    expect(lr.map((entry) => [entry.widthMult, entry.value])).toEqual([
-      [1, 1],
-      [2, 1],
+    const [lr, rho] = spec.hconcat;
+    expect(new Set(lr!.data.values.map((entry) => entry.series))).toEqual(
+      new Set(['SGD SP', 'SGD µP', 'mup-global', 'mup2']),
+    );
+    expect(rho!.data.values.some((entry) => entry.series.startsWith('SGD'))).toBe(false);
+    const mup2 = rho!.data.values.filter((entry) => entry.series === 'mup2');
+    expect(mup2.map((entry) => [entry.widthMult, entry.value])).toEqual([
+      [1, expect.closeTo(0.1, 6)],
+      [2, expect.closeTo(0.1, 6)],
+      [4, expect.closeTo(0.1, 6)],
     ]);
-    // SGD's optima have ρ = 0: a chart of SGD alone has the η panel only.
-    const sgdOnly = transferChart(
-      aggregate.optima.filter((point) => point.rule === 'sgd'),
-      'title',
-    ) as { hconcat: unknown[]; title: { subtitle: string[] } };
-    expect(sgdOnly.hconcat).toHaveLength(1);
-    expect(sgdOnly.title.subtitle).toContain('6 optimum values at 0 not shown (log scale)');
+    for (const entry of rho!.data.values) expect(entry.low <= entry.value && entry.value <= entry.high).toBe(true);
   });
 
   it('every chart compiles without Vega-Lite warnings', () => {
@@ -195,11 +191,8 @@ describe('chart specs', () => {
     const optima = aggregate.optima;
     const specs = [
       heatmapChart(sam, 'heatmap', ['subtitle']),
-      transferChart(
-        optima.filter((point) => point.rule === 'sam'),
-        'transfer',
-      ),
-      rhoProfileChart(sam, 2, sgdBaselines(aggregate.points, 2), 'profile'),
+      transferChart(figureOptima.series, 'transfer'),
+      rhoProfileChart(panel, 4, 'profile'),
       ruleComparisonChart(
         optima.filter((point) => point.widthMult === 2),
         'rules',

@@ -1,55 +1,43 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { RightPanelLine } from '../experiments/figure1-right-panel.js';
 import { CHART_CONFIG, presetColors } from './chart-config.js';
-import { byNameOrder, type GridPoint, PRESET_ORDER } from './sweep-aggregate.js';
-
-/** A dashed horizontal reference line: SGD's best accuracy in one parameterization. */
-export interface AccuracyBaseline {
-  readonly label: string;
-  readonly accuracy: number;
-}
 
 /**
- * The paper's Figure 1, right panel: test accuracy against ρ at each preset's
- * optimal η, for one width (the widest), with SGD baselines as dashed lines.
- * `points` are one rule of one experiment; the profile of a preset is its
- * points at `widthMult` and the η of its optimum there. ρ is on a log axis, so
- * a ρ = 0 point is left out.
+ * The paper's Figure 1, right panel: test accuracy against ρ at each preset's optimal η, at one
+ * width (the widest), mean ± std over seeds as a band; the lines whose only radius is 0 (SGD in SP
+ * and µP) are dashed horizontal baselines. ρ is on a log axis.
  */
 export function rhoProfileChart(
-  points: readonly GridPoint[],
+  lines: readonly RightPanelLine[],
   widthMult: number,
-  baselines: readonly AccuracyBaseline[],
   title: string,
   subtitle: readonly string[] = [],
 ): TopLevelSpec {
-  const atWidth = points.filter((point) => point.widthMult === widthMult);
-  const presets = [...new Set(atWidth.map((point) => point.preset))].sort(byNameOrder(PRESET_ORDER));
-  const profile = presets.flatMap((preset) => {
-    const optimum = atWidth.find((point) => point.preset === preset && point.optimum);
-    if (!optimum) return [];
-    return atWidth
-      .filter((point) => point.preset === preset && point.lr === optimum.lr && point.rho > 0)
+  const label = (line: RightPanelLine) => {
+    const seeds = [...new Set(line.points.map((point) => point.seeds))];
+    return `${line.name} (η = ${line.lr}, ${seeds.join('/')} seeds)`;
+  };
+  const curves = lines.filter((line) => line.points.some((point) => point.rho > 0));
+  const baselines = lines.filter((line) => !curves.includes(line) && line.points.length > 0);
+  const profile = curves.flatMap((line) =>
+    line.points
+      .filter((point) => point.rho > 0)
       .map((point) => ({
-        series: `${preset} (η = ${point.lr})`,
-        preset,
+        series: label(line),
         rho: point.rho,
-        accuracy: point.meanAccuracy,
-        low: point.meanAccuracy - point.stdAccuracy,
-        high: point.meanAccuracy + point.stdAccuracy,
-      }));
-  });
-  const series = [...new Set(profile.map((entry) => entry.series))];
-  const presetOfSeries = series.map((name) => profile.find((entry) => entry.series === name)!.preset);
-  const baselineSeries = baselines.map((baseline) => baseline.label);
-  const grey = ['#555555', '#999999', '#bbbbbb'];
-  const colorRange = [...presetColors(presetOfSeries), ...baselineSeries.map((_, index) => grey[index % grey.length]!)];
-  const colorScale = { domain: [...series, ...baselineSeries], range: colorRange };
+        accuracy: point.mean,
+        low: point.mean - point.std,
+        high: point.mean + point.std,
+      })),
+  );
+  const flat = baselines.map((line) => ({ series: label(line), accuracy: line.points[0]?.mean ?? 0 }));
+  const series = [...curves, ...baselines].map(label);
   const color = {
     field: 'series',
     type: 'nominal' as const,
     title: null,
-    scale: colorScale,
-    legend: { labelLimit: 260, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1, symbolSize: 300 },
+    scale: { domain: series, range: presetColors([...curves, ...baselines].map((line) => line.name)) },
+    legend: { labelLimit: 300, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1, symbolSize: 300 },
   };
   const rhos = [...new Set(profile.map((entry) => entry.rho))].sort((a, b) => a - b);
   const x = {
@@ -65,7 +53,7 @@ export function rhoProfileChart(
       text: title,
       subtitle: [
         ...subtitle,
-        `width ×${widthMult}, each preset at its optimal η; dashed: SGD at its best η; band: ± std over seeds`,
+        `width ×${widthMult}, each preset at its optimal η; dashed: SGD at its optimal η; band: ± std over seeds`,
       ],
     },
     width: 380,
@@ -97,7 +85,7 @@ export function rhoProfileChart(
         },
       },
       {
-        data: { values: baselines.map((baseline) => ({ series: baseline.label, accuracy: baseline.accuracy })) },
+        data: { values: flat },
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 2 },
         encoding: { y: { field: 'accuracy', type: 'quantitative' }, color },
       },

@@ -5,6 +5,7 @@ import { coordSection } from './coord-section.js';
 import { escapeHtml } from './html-escape.js';
 import { pngSize } from './png-size.js';
 import { type ResultsFolder, readResultsFolder } from './read-results-folder.js';
+import { readRightPanelRows } from './read-right-panel.js';
 import { reportPage } from './report-page.js';
 import type { ReportFigure, ReportSection } from './report-section.js';
 import { sweepSection } from './sweep-section.js';
@@ -62,8 +63,9 @@ function figureHtml(figure: ReportFigure, rendered: RenderedFigure, png: Buffer,
  */
 export async function buildReport(dir: string, onFigure?: (figure: RenderedFigure) => void): Promise<BuiltReport> {
   const folder = await readResultsFolder(dir);
+  const rightPanel = folder.sweep ? await readRightPanelRows(dir) : [];
   const sections: ReportSection[] = [
-    ...(folder.sweep ? [sweepSection(folder.sweep)] : []),
+    ...(folder.sweep ? [sweepSection(folder.sweep, 'sweep', rightPanel)] : []),
     ...(folder.coord ? [coordSection(folder.coord)] : []),
     ...folder.tables.map(tableSection),
     filesSection(folder),

@@ -72,9 +72,9 @@ describe('sweepSection says whether the rows are the whole grid', () => {
   });
 });
 
-describe('sweepSection says how far each optimum moves across widths', () => {
-  it('counts grid steps of η and ρ, ρ = 0 (the SGD run) being the step below the smallest radius', () => {
-    // ×1: best ρ 0.05; ×2: best ρ 0.1, the largest radius (an edge); η is one value: 0 steps.
+describe('sweepSection gives the optima with their intervals and drifts across widths', () => {
+  it('tables ρ* and η* per width with the drift per doubling, the verdict, and SGD’s η* alone for rule sgd', () => {
+    // ×1: ρ 0.05 beats 0.1; ×2: ρ 0.1 beats 0.05, the grid's edge; one seed, so no interval.
     const rows = [
       row('a', 'sam', 1, 0.05, 0.9),
       row('b', 'sam', 1, 0.1, 0.8),
@@ -84,12 +84,9 @@ describe('sweepSection says how far each optimum moves across widths', () => {
       row('f', 'sgd', 2, 0, 0.7),
     ];
     const text = html({ grid, rows, skippedLines: [] });
-    expect(text).toContain('How far the optimum of sam moves from ×1 to ×2');
-    expect(text).toContain(
-      '<tr><td style="text-align:left">mup2</td><td style="text-align:right">0 steps</td>' +
-        '<td style="text-align:right">1 step</td><td style="text-align:left">no (at an edge)</td></tr>',
-    );
-    // SGD has no radius: only η's column.
-    expect(text).toContain('How far the optimum of sgd moves from ×1 to ×2, in steps of the grid:');
+    expect(text).toContain('Optima of sam per width');
+    // The maximum moves one grid step (a factor of 2) from ×1 to ×2: +1.00 per doubling.
+    expect(text).toMatch(/<td>mup2<\/td>\s*<td>0\.05 \[–\] \(edge\)<\/td>\s*<td>0\.1 \[–\] \(edge\)<\/td>\s*<td>\+1\.00 \[–\]<\/td>/);
+    expect(text).toContain('Optima of sgd per width');
   });
 });

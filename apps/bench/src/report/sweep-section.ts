@@ -1,21 +1,30 @@
-import { gridSteps, type OptimumDrift, optimumDrift } from '../experiments/optimum-drift.js';
+import { figure1Optima } from '../experiments/figure1-optima.js';
+import { accuracyTable, panelLrs } from '../experiments/figure1-printout.js';
+import { rightPanelLines } from '../experiments/figure1-right-panel.js';
+import { optimaTable, transferVerdict } from '../experiments/figure1-tables.js';
+import { INTERVAL_LEVEL, SMOOTHING_SIGMA_STEPS } from '../experiments/optimum-statistics.js';
 import { formatGridValue } from '../plot/chart-config.js';
 import { heatmapChart } from '../plot/heatmap-chart.js';
 import { rhoProfileChart } from '../plot/rho-profile-chart.js';
 import { ruleComparisonChart } from '../plot/rule-comparison-chart.js';
-import { sgdBaselines } from '../plot/sgd-baselines.js';
-import { aggregateSweep, byNameOrder, type GridPoint, RULE_ORDER } from '../plot/sweep-aggregate.js';
+import { aggregateSweep, byNameOrder, experimentLabel, type GridPoint, RULE_ORDER } from '../plot/sweep-aggregate.js';
 import { transferChart } from '../plot/transfer-chart.js';
 import { expandGrid, parseGrid, type SweepGridInput } from '../sweep/grid.js';
+import type { SweepRow } from '../sweep/results-log.js';
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
 import type { SweepContents } from './read-results-folder.js';
+import { renderMarkdown } from './render-markdown.js';
 import type { ReportBlock, ReportSection } from './report-section.js';
 
 const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
 
-function optimaTable(optima: readonly GridPoint[]): string {
+/** For rule 'sgd' the SGD series alone; for a perturbation rule every series. */
+const shownSeries = <T extends { name: string }>(series: readonly T[], rule: string) =>
+  series.filter((entry) => rule !== 'sgd' || entry.name.startsWith('SGD'));
+
+function bestCellTable(optima: readonly GridPoint[]): string {
   return htmlTable(
     ['preset', 'width', 'η*', 'ρ*', 'test accuracy (mean ± std)', 'train accuracy (mean)', 'seeds', 'diverged'],
     optima.map((point) => [
@@ -29,19 +38,6 @@ function optimaTable(optima: readonly GridPoint[]): string {
       String(point.diverged),
     ]),
     [false, true, true, true, true, true, true, true],
-  );
-}
-
-/** How far each preset's optimum moves across the widths, in steps of the grid (Figure 1's transfer claim). */
-function driftTable(drifts: readonly OptimumDrift[], hasRadius: boolean): string {
-  return htmlTable(
-    ['preset', 'η* moves', ...(hasRadius ? ['ρ* moves', 'ρ* inside the grid at every width'] : [])],
-    drifts.map((drift) => [
-      drift.preset,
-      gridSteps(drift.lrDriftSteps),
-      ...(hasRadius ? [gridSteps(drift.rhoDriftSteps), drift.rhoInterior ? 'yes' : 'no (at an edge)'] : []),
-    ]),
-    [false, true, true, false],
   );
 }
 
@@ -74,11 +70,18 @@ function completeness(sweep: SweepContents): string {
 
 /**
  * The sweep part of the report: its grid, a count of the rows, and per
- * experiment and rule the Figure-1 heatmaps, the transfer plot, accuracy
- * against ρ at the widest width with SGD baselines and the table of optima;
- * per experiment the rule × preset comparison at the widest width; failed cells.
+ * experiment and rule the Figure-1 heatmaps, the optima with their bootstrap
+ * intervals and drifts against width (table and transfer plot), accuracy
+ * against ρ at the widest width with SGD baselines (with `extraRows`, the
+ * right panel's extra seeds, when a Figure 1 run has them) and the table of
+ * best cells; per experiment the rule × preset comparison at the widest width;
+ * failed cells.
  */
-export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): ReportSection {
+export function sweepSection(
+  sweep: SweepContents,
+  slugPrefix = 'sweep',
+  extraRows: readonly SweepRow[] = [],
+): ReportSection {
   const blocks: ReportBlock[] = [];
   const html = (text: string) => blocks.push({ html: text });
   const aggregate = aggregateSweep(sweep.rows);
@@ -139,46 +142,66 @@ export function sweepSection(sweep: SweepContents, slugPrefix = 'sweep'): Report
           ),
         },
       });
-      if (widths.length >= 2) {
+      const experimentRows = sweep.rows.filter((row) => experimentLabel(row.config) === experiment);
+      const allRows = [...experimentRows, ...extraRows.filter((row) => experimentLabel(row.config) === experiment)];
+      const statistics = widths.length >= 2 ? figure1Optima(experimentRows, rule) : undefined;
+      if (statistics !== undefined) {
+        const shown = shownSeries(statistics.series, rule);
         blocks.push({
           figure: {
             slug: slug(`${rule}-transfer`),
             title: `${name}: ${optimum} against width`,
             caption:
-              'The optimum of each preset at each width; a flat line means the optimum transfers from narrow to wide.',
-            spec: transferChart(ruleOptima, `${name}: ${optimum} against width`, [experiment], {
+              'The optimum of each preset (and of SGD in SP and µP) at each width, with its 90% bootstrap interval over seeds; a flat line means the optimum transfers from narrow to wide.',
+            spec: transferChart(shown, `${name}: ${optimum} against width`, [experiment], {
               lrs: rulePoints.map((point) => point.lr),
               rhos: rulePoints.map((point) => point.rho),
             }),
           },
         });
       }
-      if (rule !== 'sgd' && rulePoints.some((point) => point.widthMult === widest && point.rho > 0)) {
+      if (
+        rule !== 'sgd' &&
+        statistics !== undefined &&
+        rulePoints.some((point) => point.widthMult === widest && point.rho > 0)
+      ) {
+        const lines = rightPanelLines(allRows, widest, panelLrs(statistics, allRows, widest), rule);
         blocks.push({
           figure: {
             slug: slug(`${rule}-rho-profile`),
             title: `${name}: test accuracy against ρ at width ×${widest}`,
             caption:
-              'The paper’s Figure 1 right panel: at the widest width, each preset at its optimal η; SGD’s best accuracy in SP and in µP as dashed lines (when the sweep ran rule sgd).',
-            spec: rhoProfileChart(
-              rulePoints,
-              widest,
-              sgdBaselines(points, widest),
-              `${name}: test accuracy against ρ at the optimal η`,
-              [experiment],
-            ),
+              'The paper’s Figure 1 right panel: at the widest width, each preset at its optimal η; SGD at its optimal η in SP and in µP as dashed lines (when the sweep ran rule sgd); the legend counts the seeds.',
+            spec: rhoProfileChart(lines, widest, `${name}: test accuracy against ρ at the optimal η`, [experiment]),
           },
         });
       }
-      html(`<p>Optima of ${escapeHtml(rule)} per preset and width:</p>${optimaTable(ruleOptima)}`);
-      if (widths.length >= 2) {
+      if (statistics !== undefined) {
+        const level = `${Math.round(100 * INTERVAL_LEVEL)}%`;
         html(
-          `<p>How far the optimum of ${escapeHtml(rule)} moves from ×${widths[0]} to ×${widest}, in steps of the grid` +
-            (hasRadius ? ' (ρ = 0, the SGD run, counts as the step below the smallest radius)' : '') +
-            ':</p>' +
-            driftTable(optimumDrift(rulePoints, ruleOptima, rule), hasRadius),
+          renderMarkdown(
+            [
+              `Optima of ${rule} per width: the maximum of the seed-mean test accuracy surface over log2 η × log2 ρ, ` +
+                `smoothed with a Gaussian of ${SMOOTHING_SIGMA_STEPS} grid step and located between grid points, ` +
+                `with a ${level} interval from resampling the ${statistics.seeds.length} seeds; the last column is the ` +
+                'least-squares drift of log2 of the optimum per doubling of width.',
+              '',
+              ...(hasRadius ? ['ρ*:', '', optimaTable(statistics.series, 'rho'), ''] : []),
+              'η*:',
+              '',
+              optimaTable(shownSeries(statistics.series, rule), 'lr'),
+              '',
+              ...(hasRadius ? [...transferVerdict(statistics), ''] : []),
+              'Test accuracy % ± std over seeds (train accuracy %) at the grid cell nearest each optimum:',
+              '',
+              accuracyTable(statistics, experimentRows, rule),
+            ].join('\n'),
+          ),
         );
       }
+      html(
+        `<p>The best grid cell of ${escapeHtml(rule)} per preset and width (unsmoothed):</p>${bestCellTable(ruleOptima)}`,
+      );
     }
     const widest = Math.max(...optima.map((point) => point.widthMult));
     const atWidest = optima.filter((point) => point.widthMult === widest);
