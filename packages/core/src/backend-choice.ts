@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
+import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
 export interface InitBackendOptions {
   /**
@@ -9,6 +10,18 @@ export interface InitBackendOptions {
   readonly backend?: string;
   /** Where to say which backend won. Default: a line on stderr in Node, console.info in a browser. Pass `() => {}` for silence. */
   readonly log?: (message: string) => void;
+  /**
+   * When wasm wins, register the convolution gradient kernels it lacks (see registerWasmGradientKernels),
+   * so that `tf.layers.conv2d` and depthwise convolutions train. Default true; the log line names them.
+   */
+  readonly wasmGradientKernels?: boolean;
+}
+
+/** Registers the wasm gradient kernels when wasm won (unless told not to), as words for the log line. */
+function gradientKernelsFor(name: string, options: InitBackendOptions): string {
+  if (name !== 'wasm' || options.wasmGradientKernels === false) return '';
+  const registered = registerWasmGradientKernels();
+  return registered.length > 0 ? ` + convolution gradients from @mup2/core (${registered.join(', ')})` : '';
 }
 
 /** What differs between Node and a browser in choosing a backend. */
@@ -53,14 +66,15 @@ export async function chooseBackend(options: InitBackendOptions, environment: Ba
         `backend '${requested}' was requested but cannot be used: ${result.reason}. Expected ${environment.expected}.`,
       );
     }
-    log(`[mup2] backend: ${requested} (requested)`);
+    log(`[mup2] backend: ${requested} (requested)${gradientKernelsFor(requested, options)}`);
     return requested;
   }
   const tried: string[] = [];
   for (const name of environment.preferred) {
     const result = await tryBackend(name, environment);
     if (result.ok) {
-      log(`[mup2] backend: ${name}${tried.length > 0 ? ` (unavailable: ${tried.join('; ')})` : ''}`);
+      const unavailable = tried.length > 0 ? ` (unavailable: ${tried.join('; ')})` : '';
+      log(`[mup2] backend: ${name}${unavailable}${gradientKernelsFor(name, options)}`);
       return name;
     }
     tried.push(`${name}: ${result.reason}`);

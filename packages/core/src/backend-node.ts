@@ -44,10 +44,12 @@ async function importFirst(packages: readonly string[]): Promise<string | undefi
 }
 
 /**
- * Picks and initialises the TF.js backend in Node (DESIGN.md §3): an explicit
- * choice (`backend` or the MUP2_BACKEND environment variable), else 'tensorflow'
- * when @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node can be imported, else
- * 'wasm' (@tensorflow/tfjs-backend-wasm), else 'cpu'. Returns the name and logs it.
+ * Picks and initialises the TF.js backend in Node: an explicit choice (`backend` or
+ * the MUP2_BACKEND environment variable), else 'tensorflow' when
+ * @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node can be imported, else 'wasm'
+ * (@tensorflow/tfjs-backend-wasm), else 'cpu'. On wasm it registers the convolution
+ * gradient kernels wasm lacks (registerWasmGradientKernels). Returns the name and logs
+ * it in one line on stderr. See docs/quick-start.md and docs/native-backend.md.
  */
 export function initBackend(options: InitBackendOptions = {}): Promise<string> {
   return chooseBackend(options, {

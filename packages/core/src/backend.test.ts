@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { initBackend as initBackendInNode } from './backend-node.js';
 import { BackendError } from './errors.js';
+import { WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';
 
 // The setup file chose a backend (wasm, or MUP2_BACKEND); each test switches to the other of
 // cpu and wasm, so that a no-op initBackend cannot pass, and puts everything back afterwards.
@@ -106,5 +107,42 @@ describe('initBackend outside Node', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/^\[mup2\] backend: wasm \(unavailable: webgpu: it is not registered; .*webgl: /);
+  });
+});
+
+describe('initBackend on wasm', () => {
+  // The kernel registry is global: put back what was registered before the test.
+  let saved: Array<tf.KernelConfig | undefined> = [];
+  beforeEach(() => {
+    saved = WASM_GRADIENT_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
+    for (const name of WASM_GRADIENT_KERNELS) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  });
+  afterEach(() => {
+    for (const name of WASM_GRADIENT_KERNELS) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    for (const config of saved) if (config !== undefined) tf.registerKernel(config);
+  });
+
+  for (const [entry, choose] of [
+    ['Node', initBackendInNode],
+    ['a browser', initBackend],
+  ] as const) {
+    it(`(${entry}) registers the convolution gradient kernels wasm lacks and names them in its one log line`, async () => {
+      const messages: string[] = [];
+      expect(await choose({ backend: 'wasm', log: (message) => messages.push(message) })).toBe('wasm');
+      expect(messages).toEqual([
+        `[mup2] backend: wasm (requested) + convolution gradients from @mup2/core (${WASM_GRADIENT_KERNELS.join(', ')})`,
+      ]);
+      for (const name of WASM_GRADIENT_KERNELS) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+      // A second call has nothing left to register and says only which backend won.
+      await choose({ backend: 'wasm', log: (message) => messages.push(message) });
+      expect(messages[1]).toBe('[mup2] backend: wasm (requested)');
+    });
+  }
+
+  it('registers nothing with wasmGradientKernels: false', async () => {
+    const messages: string[] = [];
+    await initBackendInNode({ backend: 'wasm', wasmGradientKernels: false, log: (message) => messages.push(message) });
+    expect(messages).toEqual(['[mup2] backend: wasm (requested)']);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
   });
 });

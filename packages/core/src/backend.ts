@@ -12,11 +12,13 @@ const BROWSER_BACKEND_PACKAGES: Record<string, string> = {
 const PREFERRED = Object.keys(BROWSER_BACKEND_PACKAGES);
 
 /**
- * Picks and initialises the TF.js backend (DESIGN.md §3) outside Node, e.g. in a
- * browser: `backend` if given, else the first of webgpu, webgl, wasm, cpu that is
- * registered and initialises. It imports nothing: a backend is registered by the
- * application importing its package (`@tensorflow/tfjs` registers webgl and cpu), so
- * the bundler sees every backend the page ships. Returns the name and logs it.
+ * Picks and initialises the TF.js backend outside Node, e.g. in a browser: `backend`
+ * if given, else the first of webgpu, webgl, wasm, cpu that is registered and
+ * initialises. It imports nothing: a backend is registered by the application
+ * importing its package (`@tensorflow/tfjs` registers webgl and cpu), so the bundler
+ * sees every backend the page ships. On wasm it registers the convolution gradient
+ * kernels wasm lacks (registerWasmGradientKernels). Returns the name and logs it in one
+ * line. See docs/browser.md.
  *
  * In Node, `@mup2/core` resolves (through its `node` export condition) to an
  * initBackend that also imports tfjs-node or the wasm backend and reads MUP2_BACKEND.

@@ -58,3 +58,4 @@ export {
   type RuleOptionDescriptor,
 } from './rule-descriptor.js';
 export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
+export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';
