@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { buildAddon } from './addon-build.js';
 import { installedLibtensorflow, installLibtensorflow, obtainWheel, TENSORFLOW_WHEEL } from './libtensorflow.js';
+import { failureReason, skippedLine, unsupportedPlatform } from './optional-install.js';
 import { findBuildTools, MissingPrerequisiteError } from './prerequisites.js';
 import { probeNativeBackend } from './probe.js';
 import { CommandError } from './run-command.js';
@@ -13,11 +14,17 @@ interface Options {
   readonly force: boolean;
   readonly strip: boolean;
   readonly keepWheel: boolean;
+  readonly ifPossible: boolean;
 }
 
 const started = performance.now();
 const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-const log = (line: string) => process.stdout.write(`[native:install ${seconds()}] ${line}\n`);
+let quiet = false;
+const log = (line: string) => {
+  if (!quiet) process.stdout.write(`[native:install ${seconds()}] ${line}\n`);
+};
+/** Said also under --if-possible: that a build of about a minute begins. */
+const announce = (line: string) => (quiet ? process.stdout.write(`native:install: ${line}\n`) : log(line));
 
 /** Bytes in files under a folder (symlinks counted as links, not targets). */
 function diskUsage(path: string): number {
@@ -31,19 +38,23 @@ function diskUsage(path: string): number {
   return readdirSync(path).reduce((total, name) => total + diskUsage(join(path, name)), 0);
 }
 
-async function install(options: Options): Promise<void> {
+/** Installs (or finds) the backend; returns the libtensorflow version that works. */
+async function install(options: Options): Promise<string> {
+  const platform = unsupportedPlatform();
+  if (platform !== undefined) throw new Error(`cannot install here: ${platform}`);
   const pkg = locateTfjsNode();
   log(`@tensorflow/tfjs-node ${pkg.version} in ${relative(REPOSITORY_ROOT, pkg.dir)}`);
   if (!options.force) {
     const probe = probeNativeBackend();
     if (probe.ok) {
       log(`already installed and working (libtensorflow ${probe.libtensorflow}); nothing to do. --force rebuilds.`);
-      return;
+      return probe.libtensorflow;
     }
   }
   log('checking build tools (Python with pip, g++, make, node-gyp, Node headers)');
   const tools = findBuildTools();
   log(`  python ${tools.python}, node-gyp ${tools.nodeGyp}, Node headers in ${tools.nodeDir}`);
+  announce('building the native tensorflow backend from the tensorflow-cpu wheel (about a minute)');
 
   const present = options.force ? undefined : installedLibtensorflow(pkg);
   if (present) {
@@ -64,6 +75,7 @@ async function install(options: Options): Promise<void> {
     `done: backend 'tensorflow' works (libtensorflow ${probe.libtensorflow} from ${TENSORFLOW_WHEEL.project}, ` +
       `tfjs-node ${probe.tfjsNode}); ${(bytes / 1e6).toFixed(0)} MB on disk in ${relative(REPOSITORY_ROOT, pkg.dir)}`,
   );
+  return probe.libtensorflow;
 }
 
 const program = new Command('native:install')
@@ -75,7 +87,29 @@ const program = new Command('native:install')
   .option('--force', 'rebuild even if the backend already works, and unpack the wheel again', false)
   .option('--no-strip', 'keep the symbol tables of the libraries (~200 MB more)')
   .option('--keep-wheel', 'keep the downloaded wheel in node_modules/.cache/mup2-native', false)
+  .option(
+    '--if-possible',
+    'for set-up scripts: print one line of progress, and where the backend cannot be built here (not Linux ' +
+      'x86-64, no Python with pip, no compiler, a failed build) one line saying why, and exit 0: everything then runs on wasm',
+    false,
+  )
   .action(async (options: Options) => {
+    if (options.ifPossible) {
+      quiet = true;
+      try {
+        const libtensorflow = await install(options);
+        process.stdout.write(
+          `native:install: the native tensorflow backend works (libtensorflow ${libtensorflow}; ${seconds()}).\n`,
+        );
+      } catch (error) {
+        const reason =
+          error instanceof Error && error.message.startsWith('cannot install here: ')
+            ? error.message.slice('cannot install here: '.length)
+            : failureReason(error);
+        process.stdout.write(`${skippedLine(reason)}\n`);
+      }
+      return;
+    }
     try {
       await install(options);
     } catch (error) {
