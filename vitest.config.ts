@@ -49,6 +49,7 @@ export default defineConfig({
       project('packages/sam'),
       project('packages/asam'),
       project('packages/sam-on'),
+      project('packages/coord'),
       project('apps/model-zoo'),
       project('apps/bench'),
       project('apps/native'),

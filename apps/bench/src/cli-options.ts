@@ -46,6 +46,16 @@ export function nameList<T extends string>(allowed: readonly T[]): (value: strin
   };
 }
 
+/** A commander parser for one name of `allowed`. */
+export function oneName<T extends string>(allowed: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!allowed.includes(value as T)) {
+      throw new InvalidArgumentError(`unknown name '${value}'; expected one of ${allowed.join(', ')}.`);
+    }
+    return value as T;
+  };
+}
+
 /** A commander parser for a comma-separated list of names (checked later, against what is installed). */
 export function commaList(value: string): string[] {
   const items = value.split(',').map((item) => item.trim());

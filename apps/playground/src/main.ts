@@ -1,7 +1,6 @@
-import { coordChart } from '@mup2/bench/coord-chart';
-import type { CoordSlope } from '@mup2/bench/coord-check';
+import { type CoordCheckResult, coordChart } from '@mup2/coord';
 import { PRESET_NAMES, type PresetName } from '@mup2/core';
-import embed, { type Result } from 'vega-embed';
+import embed, { type Result, type VisualizationSpec } from 'vega-embed';
 import { accuracyChart, EVALUATIONS_DATA, type EvaluationRow, lossChart, STEPS_DATA, type StepRow } from './charts.js';
 import { RULE_NAMES } from './rule-registry.js';
 import type { BackendChoice, CoordJob, Job, TrainJob, WorkerEvent } from './worker-messages.js';
@@ -167,7 +166,7 @@ trainForm.addEventListener('submit', (event) => {
   });
 });
 
-// The coordinate check: bench's own computation and chart, one panel per preset.
+// The coordinate check: @mup2/coord's computation and chart, one panel per preset.
 const coordRunner = new JobRunner(
   element<HTMLButtonElement>('coord-start'),
   element<HTMLButtonElement>('coord-stop'),
@@ -175,9 +174,10 @@ const coordRunner = new JobRunner(
 );
 let coordView: Result | undefined;
 
-function slopeTable(slopes: readonly CoordSlope[]): void {
+function slopeTable(result: CoordCheckResult): void {
+  const slopes = result.slopes.filter((slope) => slope.quantity === 'perturbation');
   const layers = [...new Set(slopes.map((slope) => slope.layer))];
-  const presets = [...new Set(slopes.map((slope) => slope.preset))];
+  const presets = result.presets;
   const table = element<HTMLTableElement>('coord-slopes');
   const header = table.createTHead().insertRow();
   for (const title of ['log–log slope', ...layers])
@@ -190,7 +190,7 @@ function slopeTable(slopes: readonly CoordSlope[]): void {
       const slope = slopes.find((entry) => entry.preset === preset && entry.layer === layer)?.slope;
       const cell = row.insertCell();
       cell.textContent = slope === undefined ? '–' : slope.toFixed(2);
-      // DESIGN.md §5: under mup2 a slope off by more than ~0.3 means a multiplier is wrong.
+      // Under mup2 a slope off by more than ~0.3 means a multiplier is wrong (docs/coordinate-check.md).
       cell.classList.toggle('flat', slope !== undefined && Math.abs(slope) < 0.3);
     }
   }
@@ -229,8 +229,12 @@ coordForm.addEventListener('submit', (event) => {
       const title = `${job.rule}: effective perturbation against width (MNIST, SAM steps ${job.steps}, η=${job.learningRate}, ρ=${job.rho}, seeds ${job.seeds})`;
       coordView?.finalize();
       element('coord-slopes').replaceChildren();
-      coordView = await embed(element('coord-chart'), coordChart(event.rows, title), EMBED_OPTIONS);
-      slopeTable(event.slopes);
+      coordView = await embed(
+        element('coord-chart'),
+        coordChart(event.result, { title }) as VisualizationSpec,
+        EMBED_OPTIONS,
+      );
+      slopeTable(event.result);
       coordRunner.show(`${backendName} · done in ${event.seconds.toFixed(1)} s`);
     }
   });

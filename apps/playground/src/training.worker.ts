@@ -1,12 +1,15 @@
 // Runs one job (a training or a coordinate check) off the page's thread, so the page stays
 // responsive and draws the curves while TF.js computes; the page stops a job by terminating us.
-import { runCoordCheck } from '@mup2/bench/coord-check';
+
+import { coordCheck } from '@mup2/coord';
 import { initBackend, parsePreset } from '@mup2/core';
 import {
+  createMlp,
   createModel,
   createOptimizer,
   evaluateAccuracy,
   type ImageDataset,
+  indexedBatch,
   MLP_REFERENCE_WIDTH,
   resolveTrainConfig,
   trainBatchCount,
@@ -91,16 +94,23 @@ async function train(job: TrainJob, dataset: ImageDataset): Promise<void> {
   post({ type: 'done', seconds: (performance.now() - started) / 1000, diverged });
 }
 
-function coordCheck(job: CoordJob, dataset: ImageDataset): void {
+async function runCoordCheck(job: CoordJob, dataset: ImageDataset): Promise<void> {
   const started = performance.now();
-  const widths = [...job.widths].sort((a, b) => a - b);
-  const { rows, slopes } = runCoordCheck(
-    { ...job, widths, baseWidth: widths[0] as number },
-    rules,
-    dataset,
-    (done, total, label) => post({ type: 'coord-progress', done, total, label }),
-  );
-  post({ type: 'coord-done', rows, slopes, seconds: (performance.now() - started) / 1000 });
+  const baseWidth = Math.min(...job.widths);
+  const inputSize = dataset.imageShape.reduce((product, size) => product * size, 1);
+  const result = await coordCheck({
+    model: (width, { seed, parameterization }) =>
+      createMlp({ inputSize, width, baseWidth, classes: dataset.classes, parameterization, seed }),
+    widths: job.widths,
+    rule: (scaling) => rules.create(job.rule, { rho: job.rho, scaling }),
+    presets: job.presets,
+    data: (index) => indexedBatch(dataset, index, job.batch),
+    steps: job.steps,
+    seeds: job.seeds,
+    learningRate: job.learningRate,
+    onProgress: (done, total, label) => post({ type: 'coord-progress', done, total, label }),
+  });
+  post({ type: 'coord-done', result, seconds: (performance.now() - started) / 1000 });
 }
 
 self.onmessage = async (message: MessageEvent<Job>) => {
@@ -112,7 +122,7 @@ self.onmessage = async (message: MessageEvent<Job>) => {
     ]);
     post({ type: 'ready', backend, trainCount: dataset.train.count, testCount: dataset.test.count });
     if (job.kind === 'train') await train(job, dataset);
-    else coordCheck(job, dataset);
+    else await runCoordCheck(job, dataset);
   } catch (error) {
     post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }

@@ -1,4 +1,4 @@
-import type { CoordCheckConfig, CoordRow, CoordSlope } from '@mup2/bench/coord-check';
+import type { CoordCheckResult } from '@mup2/coord';
 import type { PresetName } from '@mup2/core';
 
 /** 'auto': initBackend's choice (the first registered of webgpu, webgl, wasm, cpu that works). */
@@ -21,10 +21,22 @@ export interface TrainJob {
   readonly evaluateEvery: number;
 }
 
-/** The perturbation coordinate check of DESIGN.md §5, as `pnpm bench coord` runs it; the base width is the smallest. */
-export interface CoordJob extends Omit<CoordCheckConfig, 'baseWidth'> {
+/**
+ * The perturbation coordinate check (@mup2/coord) of the zoo's MLP on the digits, as
+ * `pnpm bench coord` runs it; the base width is the smallest.
+ */
+export interface CoordJob {
   readonly kind: 'coord';
   readonly backend: BackendChoice;
+  readonly rule: string;
+  readonly presets: readonly PresetName[];
+  readonly widths: readonly number[];
+  /** SAM steps before the perturbation is measured. */
+  readonly steps: number;
+  readonly learningRate: number;
+  readonly rho: number;
+  readonly seeds: number;
+  readonly batch: number;
 }
 
 export type Job = TrainJob | CoordJob;
@@ -42,5 +54,5 @@ export type WorkerEvent =
   | { readonly type: 'evaluation'; readonly step: number; readonly accuracy: number; readonly loss: number }
   | { readonly type: 'done'; readonly seconds: number; readonly diverged: boolean }
   | { readonly type: 'coord-progress'; readonly done: number; readonly total: number; readonly label: string }
-  | { readonly type: 'coord-done'; readonly rows: CoordRow[]; readonly slopes: CoordSlope[]; readonly seconds: number }
+  | { readonly type: 'coord-done'; readonly result: CoordCheckResult; readonly seconds: number }
   | { readonly type: 'error'; readonly message: string };

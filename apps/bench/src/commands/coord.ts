@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { coordChart, slopeTable } from '@mup2/coord';
 import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
 import {
   absoluteRuleModules,
@@ -12,18 +13,26 @@ import {
   type RuleRegistry,
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
-import { nameList, nonNegativeNumber, positiveInteger, positiveIntegerList } from '../cli-options.js';
-import { type CoordSlope, runCoordCheck } from '../coord/run-coord-check.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { nameList, nonNegativeNumber, oneName, positiveInteger, positiveIntegerList } from '../cli-options.js';
+import { COORD_MODELS, COORD_WIDTH_MEANING, type CoordModelName, runCoordCheck } from '../coord/run-coord-check.js';
 import { measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
-import { coordChart } from '../plot/coord-chart.js';
 import { renderChart } from '../plot/render-chart.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
 
+/** Widths that the native backend runs in minutes on two cores. */
+const DEFAULT_WIDTHS: Record<CoordModelName, number[]> = {
+  mlp: [64, 128, 256, 512, 1024, 2048],
+  resnet18: [8, 16, 32, 64],
+  vit: [32, 64, 128, 256],
+};
+
 interface CoordOptions {
+  model: CoordModelName;
   rule: string;
   ruleModule?: string[];
   presets: PresetName[];
-  widths: number[];
+  widths?: number[];
   baseWidth?: number;
   steps: number;
   lr: number;
@@ -37,23 +46,6 @@ interface CoordOptions {
   perfRounds: number;
 }
 
-const LAYER_ORDER = ['input W', 'norm gain', 'hidden W', 'output W', 'bias'];
-
-/** The slopes as a Markdown table: one row per preset, one column per layer. */
-export function slopeTable(slopes: readonly CoordSlope[]): string {
-  const layers = LAYER_ORDER.filter((layer) => slopes.some((slope) => slope.layer === layer));
-  const presets = [...new Set(slopes.map((slope) => slope.preset))];
-  const lines = [`| preset | ${layers.join(' | ')} |`, `|---|${layers.map(() => '---:').join('|')}|`];
-  for (const preset of presets) {
-    const cells = layers.map((layer) => {
-      const found = slopes.find((slope) => slope.preset === preset && slope.layer === layer);
-      return found ? found.slope.toFixed(2) : '–';
-    });
-    lines.push(`| ${preset} | ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
-}
-
 /** `bench coord`; `rules` (the installed ones) are listed in its help. */
 export function registerCoordCommand(program: Command, rules: RuleRegistry): void {
   const command = program
@@ -63,6 +55,7 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
         'and its log-log slope per preset. Under mup2 every slope is ≈ 0; under mup-global input and hidden ' +
         'slopes are clearly negative (only the last layer is effectively perturbed).',
     )
+    .option('--model <name>', `zoo model: ${COORD_MODELS.join(', ')}`, oneName(COORD_MODELS), 'mlp')
     .option('--rule <name>', 'perturbation rule (listed below)', 'sam')
     .option('--presets <list>', 'comma-separated presets', nameList(PRESET_NAMES), [
       'sp-naive',
@@ -70,7 +63,12 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
       'mup-global',
       'mup2',
     ] as PresetName[])
-    .option('--widths <list>', 'comma-separated widths', positiveIntegerList, [64, 128, 256, 512, 1024, 2048])
+    .option(
+      '--widths <list>',
+      'comma-separated widths: MLP hidden units, ResNet-18 first-stage channels, ViT embedding width (4 heads) ' +
+        '(default: 64…2048 for mlp, 8,16,32,64 for resnet18, 32,64,128,256 for vit)',
+      positiveIntegerList,
+    )
     .option('--base-width <n>', 'base width of µP (default: the smallest width)', positiveInteger)
     .option('--steps <n>', 'SAM steps before measuring', positiveInteger, 3)
     .option('--lr <x>', 'learning rate η (µP-SGD)', nonNegativeNumber, 0.1)
@@ -85,7 +83,7 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
   command.action(async (options: CoordOptions) => {
-    if (options.widths.length < 2) {
+    if (options.widths && options.widths.length < 2) {
       program.error(`error: --widths needs at least two widths to fit a slope, got ${options.widths.join(',')}`);
     }
     const available = await loadRules({
@@ -95,8 +93,9 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     available.descriptor(options.rule);
     const backend = await initBackend({ backend: options.backend });
     const dataset = await loadDataset({ name: 'mnist' });
-    const widths = [...options.widths].sort((a, b) => a - b);
+    const widths = [...(options.widths ?? DEFAULT_WIDTHS[options.model])].sort((a, b) => a - b);
     const config = {
+      model: options.model,
       rule: options.rule,
       presets: options.presets,
       widths,
@@ -115,21 +114,22 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     });
     bar.start(config.presets.length * widths.length * config.seeds, 0, { label: '' });
     const started = performance.now();
-    const { rows, slopes } = runCoordCheck(config, available, dataset, (done, _total, label) =>
+    const result = await runCoordCheck(config, available, dataset, (done, _total, label) =>
       bar.update(done, { label }),
     );
     bar.stop();
     const seconds = (performance.now() - started) / 1000;
-    const table = slopeTable(slopes);
+    const table = slopeTable(result);
     process.stdout.write(
-      `\nPerturbation coordinate check: rule ${config.rule}, MNIST, MLP 784→n→n→10, widths ${widths.join(', ')}, ` +
+      `\nPerturbation coordinate check: rule ${config.rule}, MNIST, ${COORD_WIDTH_MEANING[config.model]}, widths ${widths.join(', ')}, ` +
         `base width ${config.baseWidth}, ${config.steps} SAM steps, η=${config.learningRate}, ρ=${config.rho}, ` +
         `${config.seeds} seeds, backend ${backend} (${seconds.toFixed(1)} s)\n` +
-        'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width):\n\n' +
-        `${table}\n`,
+        'log-log slope of each layer’s effective perturbation against width (≈ 0: perturbed effectively at every width; ' +
+        'a group of layers shows its mean and range; * an exponent that has not settled):\n\n' +
+        `${table}\n\nµP's own coordinates, the update effect Δw·x:\n\n${slopeTable(result, { quantity: 'update' })}\n`,
     );
     let perf: ReturnType<typeof measureModelPerf> | undefined;
-    if (options.perf) {
+    if (options.perf && config.model === 'mlp') {
       perf = measureModelPerf(
         {
           ...PERF_MODELS.mlp,
@@ -155,11 +155,13 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     }
     await writeFile(
       join(out, 'coord.json'),
-      `${JSON.stringify({ command: 'coord', config, backend, seconds, slopes, rows, perf }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'coord', config, backend, seconds, ...result, perf }, null, 2)}\n`,
     );
-    await writeFile(join(out, 'coord-slopes.md'), `${table}\n`);
+    await writeFile(join(out, 'coord-slopes.md'), `${table}\n\nBy layer:\n\n${slopeTable(result, { by: 'layer' })}\n`);
     const chart = await renderChart(
-      coordChart(rows, `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST MLP)`),
+      coordChart(result, {
+        title: `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST, ${config.model})`,
+      }) as unknown as TopLevelSpec,
       join(out, 'coord'),
     );
     process.stdout.write(`\nResults: ${out}\n  ${join(out, 'coord.json')}\n  ${chart.svg}\n  ${chart.png}\n`);

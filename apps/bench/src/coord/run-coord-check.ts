@@ -1,17 +1,20 @@
-import {
-  effectivePerturbations,
-  logLogSlope,
-  muSgd,
-  type ParamSpec,
-  type PresetName,
-  parsePreset,
-  SamOptimizer,
-} from '@mup2/core';
-import { createMlp, type ImageDataset, type RuleRegistry } from '@mup2/model-zoo';
-import * as tf from '@tensorflow/tfjs';
-import { takeBatch } from './mnist-batches.js';
+import { type CoordCheckResult, coordCheck } from '@mup2/coord';
+import type { PresetName } from '@mup2/core';
+import { createModel, type ImageDataset, indexedBatch, type RuleRegistry } from '@mup2/model-zoo';
+
+/** The zoo's models the check runs: each one's width parameter is 64 at width multiplier 1. */
+export const COORD_MODELS = ['mlp', 'resnet18', 'vit'] as const;
+export type CoordModelName = (typeof COORD_MODELS)[number];
+
+/** What each model's width is: MLP hidden units, ResNet-18 first-stage channels (64k), ViT embedding width. */
+export const COORD_WIDTH_MEANING: Record<CoordModelName, string> = {
+  mlp: 'MLP 784→n→n→10 with a norm gain',
+  resnet18: 'ResNet-18 with n, 2n, 4n, 8n channels',
+  vit: 'ViT (depth 6, 4 heads, patches 4×4) of embedding width n',
+};
 
 export interface CoordCheckConfig {
+  readonly model: CoordModelName;
   readonly rule: string;
   readonly presets: readonly PresetName[];
   readonly widths: readonly number[];
@@ -24,99 +27,36 @@ export interface CoordCheckConfig {
   readonly batch: number;
 }
 
-export interface CoordRow {
-  readonly preset: PresetName;
-  readonly width: number;
-  readonly layer: string;
-  /** Mean over seeds of the RMS change of the layer's pre-activation caused by ε. */
-  readonly effect: number;
-}
-
-export interface CoordSlope {
-  readonly preset: PresetName;
-  readonly layer: string;
-  readonly slope: number;
-}
-
-/** 'input W', 'hidden W', 'output W', 'norm gain', 'vector': how the tables name a parameter. */
-export function layerLabel(spec: ParamSpec): string {
-  if (spec.norm) return 'norm gain';
-  return spec.role === 'vector' ? 'bias' : `${spec.role} W`;
-}
-
 /**
- * The perturbation coordinate check of DESIGN.md §5 on the zoo's MLP
- * (784→n→n→10 with a norm gain after the first layer) on MNIST: for each preset
- * and width, `steps` SAM steps with the preset's initialisation, learning rates
- * and perturbation scaling, then each layer's effective perturbation on the
- * next batch; the slope of log(effect) against log(width) per layer.
+ * The perturbation coordinate check (@mup2/coord) on a zoo model and the dataset's training
+ * images: for each preset, width and seed, `steps` SAM steps with the preset's initialisation,
+ * learning rates and scaling, then every layer measured on the next batch.
  */
 export function runCoordCheck(
   config: CoordCheckConfig,
   rules: RuleRegistry,
   dataset: ImageDataset,
   onProgress?: (done: number, total: number, label: string) => void,
-): { rows: CoordRow[]; slopes: CoordSlope[] } {
-  const rows: CoordRow[] = [];
-  const total = config.presets.length * config.widths.length * config.seeds;
-  let done = 0;
-  const inputSize = dataset.imageShape.reduce((product, size) => product * size, 1);
-  for (const presetName of config.presets) {
-    const preset = parsePreset(presetName);
-    for (const width of config.widths) {
-      const sums = new Map<string, number>();
-      for (let seed = 0; seed < config.seeds; seed++) {
-        const model = createMlp({
-          inputSize,
-          width,
-          baseWidth: config.baseWidth,
-          classes: dataset.classes,
-          parameterization: preset.parameterization,
-          seed: seed + 1,
-        });
-        const optimizer = new SamOptimizer({
-          base: muSgd(config.learningRate, preset.parameterization === 'mup' ? model.specs : undefined),
-          rule: rules.create(config.rule, { rho: config.rho, scaling: preset.scaling }),
-          params: model.specs,
-        });
-        const firstBatch = seed * (config.steps + 1);
-        for (let step = 0; step < config.steps; step++) {
-          const { x, y } = takeBatch(dataset, firstBatch + step, config.batch);
-          optimizer.minimize(() => model.loss(x, y), false, model.trainableVariables);
-          tf.dispose([x, y]);
-        }
-        const { x, y } = takeBatch(dataset, firstBatch + config.steps, config.batch);
-        const perturbations = optimizer.computePerturbation(() => model.loss(x, y), model.trainableVariables);
-        const layers = model.measuredLayers(x);
-        const effects = effectivePerturbations(perturbations, layers);
-        for (const spec of model.specs) {
-          const effect = effects[spec.variable.name];
-          if (effect === undefined) continue;
-          const label = layerLabel(spec);
-          sums.set(label, (sums.get(label) ?? 0) + effect / config.seeds);
-        }
-        tf.dispose([x, y, perturbations, ...layers.flatMap((layer) => (layer.input ? [layer.input] : []))]);
-        optimizer.dispose();
-        model.dispose();
-        onProgress?.(++done, total, `${presetName} width ${width} seed ${seed + 1}`);
-      }
-      for (const [layer, effect] of sums) rows.push({ preset: presetName, width, layer, effect });
-    }
-  }
-  const slopes: CoordSlope[] = [];
-  for (const preset of config.presets) {
-    const layers = [...new Set(rows.filter((row) => row.preset === preset).map((row) => row.layer))];
-    for (const layer of layers) {
-      const series = rows.filter((row) => row.preset === preset && row.layer === layer);
-      slopes.push({
-        preset,
-        layer,
-        slope: logLogSlope(
-          series.map((row) => row.width),
-          series.map((row) => row.effect),
-        ),
-      });
-    }
-  }
-  return { rows, slopes };
+): Promise<CoordCheckResult> {
+  return coordCheck({
+    model: (width, { seed, parameterization }) =>
+      createModel({
+        model: config.model,
+        // Every zoo model's reference width (multiplier 1) is 64.
+        widthMult: width / 64,
+        baseWidthMult: config.baseWidth / 64,
+        parameterization,
+        imageShape: dataset.imageShape,
+        classes: dataset.classes,
+        seed,
+      }),
+    widths: config.widths,
+    rule: (scaling) => rules.create(config.rule, { rho: config.rho, scaling }),
+    presets: config.presets,
+    data: (index) => indexedBatch(dataset, index, config.batch),
+    steps: config.steps,
+    seeds: config.seeds,
+    learningRate: config.learningRate,
+    ...(onProgress && { onProgress }),
+  });
 }

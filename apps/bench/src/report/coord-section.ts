@@ -1,5 +1,5 @@
-import { slopeTable } from '../commands/coord.js';
-import { coordChart } from '../plot/coord-chart.js';
+import { coordChart, slopeTable } from '@mup2/coord';
+import type { TopLevelSpec } from 'vega-lite';
 import { compactJson } from './compact-json.js';
 import { escapeHtml } from './html-escape.js';
 import { htmlTable } from './html-table.js';
@@ -38,7 +38,7 @@ export function coordSection(coord: CoordContents): ReportSection {
       {
         html:
           '<p>Each layer’s effective perturbation (RMS of ε·x) against width, and the slope of its log against log width: ' +
-          '≈ 0 means the layer is perturbed effectively at every width (DESIGN.md §5).' +
+          '≈ 0 means the layer is perturbed effectively at every width (docs/coordinate-check.md).' +
           `${coord.backend ? ` Backend ${escapeHtml(coord.backend)}.` : ''}</p>` +
           `<pre class="config">${escapeHtml(compactJson(coord.config ?? {}))}</pre>`,
       },
@@ -47,10 +47,12 @@ export function coordSection(coord: CoordContents): ReportSection {
           slug: 'coord',
           title: 'Effective perturbation against width',
           caption: 'One panel per preset, one line per layer, log-log axes.',
-          spec: coordChart(coord.rows, `Effective perturbation of ${rule.toUpperCase()} against width`),
+          spec: coordChart(coord, {
+            title: `Effective perturbation of ${rule.toUpperCase()} against width`,
+          }) as unknown as TopLevelSpec,
         },
       },
-      { html: `<p>Log-log slope per layer:</p>${renderMarkdown(slopeTable(coord.slopes))}` },
+      { html: `<p>Log-log slope per group of layers:</p>${renderMarkdown(slopeTable(coord))}` },
       { html: perfTable(coord.perf) },
     ],
   };

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CoordRow, CoordSlope } from '../coord/run-coord-check.js';
+import type { CoordRow, GroupSlope, LayerSlope } from '@mup2/coord';
 import type { SweepRow } from '../sweep/results-log.js';
 import { LOCK_FILE, readSweepLock } from '../sweep/sweep-lock.js';
 import { ReportError } from './report-error.js';
@@ -28,8 +28,10 @@ export interface SweepContents {
 export interface CoordContents {
   readonly config?: unknown;
   readonly backend?: string;
+  readonly presets: string[];
   readonly rows: CoordRow[];
-  readonly slopes: CoordSlope[];
+  readonly slopes: LayerSlope[];
+  readonly groups: GroupSlope[];
   readonly perf?: unknown;
 }
 
@@ -152,8 +154,12 @@ export async function readResultsFolder(dir: string): Promise<ResultsFolder> {
       return {
         config: json.config,
         backend: typeof json.backend === 'string' ? json.backend : undefined,
+        presets: Array.isArray(json.presets)
+          ? (json.presets as string[])
+          : [...new Set((json.rows as CoordRow[]).map((row) => row.preset))],
         rows: json.rows as CoordRow[],
-        slopes: json.slopes as CoordSlope[],
+        slopes: json.slopes as LayerSlope[],
+        groups: Array.isArray(json.groups) ? (json.groups as GroupSlope[]) : [],
         perf: json.perf,
       };
     });

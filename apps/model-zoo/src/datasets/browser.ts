@@ -23,6 +23,7 @@ export {
   isDatasetName,
   type Normalization,
 } from './image-dataset.js';
+export { indexedBatch } from './indexed-batch.js';
 export type { DatasetLoadOptions } from './load-options.js';
 export { DATASET_NORMALIZATION } from './normalization.js';
 export { mixSeeds, seededRandom, shuffledIndices, type UniformRandom } from './seeded-random.js';

@@ -32,7 +32,7 @@ function coordinateCheck(
     const layers = model.measuredLayers(x);
     // Layer names differ between widths only in the model prefix; the position in the list identifies the layer.
     layers.forEach((layer, index) => {
-      if (layer.kind === 'matmul' && layer.input)
+      if ((layer.kind === 'matmul' || layer.kind === 'conv2d') && layer.input)
         record(`${index}:${layer.variableName.replace(/^[^/]*\//, '')}`, meanAbs(layer.input));
     });
     tf.dispose(layers.map((layer) => layer.input ?? []));

@@ -94,7 +94,7 @@ describe('createResnet18', () => {
     model.dispose();
   });
 
-  it('measures every trainable variable once: convs as im2col patches, BN gains on x̂, offsets as shifts', () => {
+  it('measures every trainable variable once: convs on their image input, BN gains on x̂, offsets as shifts', () => {
     const model = createResnet18({ imageShape, classes: 10, widthMult: 0.0625, seed: 2 });
     const x = tf.randomNormal([2, 8, 8, 3]);
     const before = tf.memory().numTensors;
@@ -105,19 +105,22 @@ describe('createResnet18', () => {
     for (const layer of layers) {
       const variable = model.trainableVariables.find((candidate) => candidate.name === layer.variableName);
       const shape = variable?.shape ?? [];
-      if (layer.kind === 'matmul') {
-        const fanIn = shape.slice(0, -1).reduce((product, size) => product * size, 1);
-        expect(layer.input?.shape[1]).toBe(fanIn);
+      if (layer.kind === 'conv2d') {
+        expect(layer.input?.shape.at(-1)).toBe(shape[2]);
+        expect(layer.conv?.padding).toBe('same');
+      } else if (layer.kind === 'matmul') {
+        expect(layer.input?.shape[1]).toBe(shape[0]);
       } else if (layer.kind === 'scale') {
         expect(layer.input?.shape.at(-1)).toBe(shape[0]);
       } else {
         expect(layer.input).toBeUndefined();
       }
     }
-    // The stem's patches are [N·H·W, 3·3·3]; stage 2 starts at stride 2, so its first conv sees 4×4 outputs.
-    expect(layers[0]?.input?.shape).toEqual([2 * 8 * 8, 27]);
+    // The stem sees the images; stage 2 starts with a stride-2 conv on stage 1's 8×8 maps of 4 channels.
+    expect(layers[0]?.input?.shape).toEqual([2, 8, 8, 3]);
     const stage2 = layers.find((layer) => layer.variableName.endsWith('stage2/block1/conv1/kernel'));
-    expect(stage2?.input?.shape).toEqual([2 * 4 * 4, 9 * 4]);
+    expect(stage2?.input?.shape).toEqual([2, 8, 8, 4]);
+    expect(stage2?.conv?.strides).toBe(2);
     tf.dispose(layers.map((layer) => layer.input ?? []));
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -2,7 +2,7 @@ import { type MeasuredLayer, muInit, type Parameterization } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm, type BatchNormOptions } from '../layers/batch-norm.js';
 import { biasAdd } from '../layers/bias-add.js';
-import { conv2d, extractPatches } from '../layers/conv2d.js';
+import { conv2d } from '../layers/conv2d.js';
 import { fastMatMul } from '../layers/fast-matmul.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import { relu } from '../layers/relu.js';
@@ -135,8 +135,8 @@ let instances = 0;
  * `apply` and `loss` run in inference mode unless `training: true`; training
  * mode normalises with batch statistics and updates BN's moving statistics.
  * `measuredLayers` uses batch statistics without updating them, and returns each
- * conv's input as im2col patches [N·Ho·Wo, kh·kw·cin] (kh·kw times the
- * activation: pass a small batch).
+ * conv as a 'conv2d' layer with its image input [N, H, W, cin] (the im2col view,
+ * computed as a convolution rather than with kh·kw times the activation's memory).
  */
 export function createResnet18(options: ResnetOptions): ZooModel {
   const [height, width, inChannels] = options.imageShape;
@@ -254,12 +254,15 @@ export function createResnet18(options: ResnetOptions): ZooModel {
       tf.tidy(() => {
         const inputs: tf.Tensor[] = [];
         const { pooled } = forward(x, { training: true, updateStatistics: false }, ({ layer, input, output }) => {
-          const size = layer.plan.size;
-          const patches = extractPatches(input, [size, size], { stride: layer.plan.stride });
           const normalized = layer.norm.normalized(output, { training: true });
-          inputs.push(patches, normalized);
+          inputs.push(input, normalized);
           layers.push(
-            { variableName: layer.kernel.name, kind: 'matmul', input: patches },
+            {
+              variableName: layer.kernel.name,
+              kind: 'conv2d',
+              input,
+              conv: { strides: layer.plan.stride, padding: 'same' },
+            },
             { variableName: layer.norm.gamma.name, kind: 'scale', input: normalized },
             { variableName: layer.norm.beta.name, kind: 'shift' },
           );

@@ -1,8 +1,12 @@
-import type { ImageDataset } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from './image-dataset.js';
 
-/** Training batch `index` (wrapping around) as flat normalised inputs [size, h·w·c] and int32 labels. */
-export function takeBatch(dataset: ImageDataset, index: number, size: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
+/**
+ * Training batch `index` in the stored order (wrapping around), as flat normalised inputs
+ * [size, h·w·c] and int32 labels: the same batch for every model that asks for `index`, as the
+ * coordinate check needs at every width.
+ */
+export function indexedBatch(dataset: ImageDataset, index: number, size: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
   const [height, width, channels] = dataset.imageShape;
   const features = height * width * channels;
   const images = new Float32Array(size * features);
