@@ -60,5 +60,12 @@ export {
   resolveTrainConfig,
   type TrainConfig,
 } from './training/train-config.js';
-export type { BatchProgress, EpochSummary, TrainHooks, TrainResult, TrainStart } from './training/train-result.js';
+export type {
+  BatchProgress,
+  EpochSummary,
+  TrainHooks,
+  TrainResult,
+  TrainRunOptions,
+  TrainStart,
+} from './training/train-result.js';
 export { type StepOutcome, trainStep } from './training/train-step.js';

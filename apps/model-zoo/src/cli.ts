@@ -2,6 +2,7 @@
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerTrainCommand } from './commands/train.js';
+import { FileWriteError } from './files/file-write-error.js';
 import { configureNativeThreads } from './native-threads.js';
 import { loadRules } from './rules/load-rules.js';
 
@@ -19,9 +20,10 @@ try {
   registerTrainCommand(program, await loadRules());
   await program.parseAsync(process.argv);
 } catch (error) {
+  // Input the command refuses exits 2; a file it could not write (a full disk), 1.
   if (Mup2Error.isInstance(error)) {
     process.stderr.write(`error: ${error.message}\n`);
-    process.exit(2);
+    process.exit(FileWriteError.isInstance(error) ? 1 : 2);
   }
   throw error;
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { type MemoryLimit, parseMemoryLimit } from '../training/memory-limit.js';
 
 /** A commander parser for a positive integer option. */
 export function positiveInteger(value: string): number {
@@ -34,4 +35,13 @@ export function nonNegativeNumber(value: string): number {
     throw new InvalidArgumentError(`expected a finite number >= 0, got '${value}'.`);
   }
   return parsed;
+}
+
+/** A commander parser for --memory-limit: a size (8G, 512M), a share of the available memory (75%), or none. */
+export function memoryLimitOption(value: string): MemoryLimit {
+  try {
+    return parseMemoryLimit(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^memory limit '[^']*': /, ''));
+  }
 }

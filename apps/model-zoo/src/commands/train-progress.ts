@@ -80,6 +80,9 @@ export function trainProgress(write: (line: string) => void): Required<TrainHook
       if (perEpoch || summary.epoch === epochs) stop();
       write(epochLine(summary, epochs));
     },
+    onNotice(message: string) {
+      write(`warning: ${message}`);
+    },
     stop,
   };
 }

@@ -5,6 +5,7 @@ import { DATASET_NAMES, type DatasetName } from '../datasets/image-dataset.js';
 import { MODEL_NAMES, type ModelName } from '../models/create-model.js';
 import { loadRules } from '../rules/load-rules.js';
 import { NO_RULE, type RuleRegistry } from '../rules/rule-registry.js';
+import { checkTrainingMemory, DEFAULT_MEMORY_FRACTION, type MemoryLimit } from '../training/memory-limit.js';
 import {
   defaultLearningRate,
   defaultOptimizerFor,
@@ -16,7 +17,14 @@ import {
   type TrainConfig,
 } from '../training/train-config.js';
 import { trainRun } from '../training/train-run.js';
-import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+import { handleInterrupts } from './interrupts.js';
+import {
+  memoryLimitOption,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+} from './option-parsers.js';
 import { absoluteRuleModules, addRuleModuleOption, addRulesHelp, ruleOption } from './rule-cli.js';
 import { percent, trainProgress } from './train-progress.js';
 
@@ -40,6 +48,7 @@ interface TrainOptions {
   seed: number;
   dataset: DatasetName;
   dataDir?: string;
+  cifar10BatchRecords?: number | null;
   limit?: number;
   testLimit?: number;
   labelNoise?: number;
@@ -49,6 +58,7 @@ interface TrainOptions {
   backend?: string;
   checkpoint?: string;
   resume?: boolean;
+  memoryLimit?: MemoryLimit;
 }
 
 /**
@@ -113,6 +123,11 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
     .option('--seed <n>', 'seed of the initialisation and the batch order', nonNegativeInteger, 0)
     .addOption(new Option('--dataset <name>', 'data set').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder of the data set’s files (fashion-mnist, cifar10)')
+    .option(
+      '--cifar10-batch-records <n>',
+      'records each CIFAR-10 batch file holds: 10000 (the official batches, default), your own count, or any',
+      (value: string) => (value === 'any' ? null : positiveInteger(value)),
+    )
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
     .option(
       '--eval-every <k>',
@@ -128,8 +143,14 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
     .option('--augment', 'random crop and flip of training images (default for cifar10)')
     .option('--no-augment', 'no augmentation')
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
-    .option('--checkpoint <dir>', 'save a checkpoint in this folder after every epoch')
-    .option('--resume', 'continue from the checkpoint in --checkpoint, if there is one');
+    .option('--checkpoint <dir>', 'save a checkpoint in this folder after every epoch (the last two are kept)')
+    .option('--resume', 'continue from the checkpoint in --checkpoint, if there is one')
+    .option(
+      '--memory-limit <size>',
+      `refuse a run whose estimated memory (parameters, optimizer state, activations of a batch) is larger: ` +
+        `a size (8G, 512M), a share of the available memory (90%), or none (default ${DEFAULT_MEMORY_FRACTION * 100}%)`,
+      memoryLimitOption,
+    );
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
   command.action(async (options: TrainOptions, command: Command) => {
@@ -160,6 +181,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       seed: options.seed,
       dataset: options.dataset,
       ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
+      ...(options.cifar10BatchRecords !== undefined && { cifar10BatchRecords: options.cifar10BatchRecords }),
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
       ...(options.labelNoise !== undefined && { labelNoise: options.labelNoise }),
@@ -170,8 +192,8 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
         checkpoint: { dir: userPath(options.checkpoint), resume: options.resume ?? false },
       }),
     };
-    // Bad values fail before the backend and the data are loaded.
-    resolveTrainConfig(config, available);
+    // Bad values, and a model too large for the memory, fail before the backend and the data are loaded.
+    checkTrainingMemory(resolveTrainConfig(config, available), options.memoryLimit);
     const backend = await initBackend({ backend: options.backend });
     const write = (line: string) => process.stdout.write(`${line}\n`);
     const progress = trainProgress(write);
@@ -193,11 +215,36 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
         progress.onStart(start);
       },
     };
+    const interrupts = handleInterrupts({
+      first:
+        'stopping after this step: the epoch in progress is abandoned' +
+        (config.checkpoint ? ', the checkpoint of the last finished epoch is kept (--resume continues from it)' : '') +
+        '; Ctrl-C again to stop now',
+      again: 'stopping now',
+    });
     let result: Awaited<ReturnType<typeof trainRun>>;
     try {
-      result = await trainRun(config, hooks);
+      result = await trainRun(config, {
+        ...hooks,
+        signal: interrupts.signal,
+        ...(options.memoryLimit !== undefined && { memoryLimit: options.memoryLimit }),
+      });
     } finally {
       progress.stop();
+      interrupts.dispose();
+    }
+    if (result.interruptedInEpoch !== undefined) {
+      const done = result.epochs.length;
+      write(
+        `stopped in epoch ${result.interruptedInEpoch} of ${result.config.epochs}: ${done} epoch${done === 1 ? '' : 's'} done` +
+          (done > 0 ? `, last test acc ${percent(result.finalTestAccuracy)}` : '') +
+          (config.checkpoint && done > 0
+            ? `; checkpoint of epoch ${done} in ${config.checkpoint.dir} (rerun with --resume to continue)`
+            : '') +
+          ` (${result.seconds.toFixed(1)} s).`,
+      );
+      process.exitCode = interrupts.exitCode;
+      return;
     }
     if (result.diverged) {
       write(

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { InvalidOptionError } from '@mup2/core';
 import { DatasetError } from './dataset-error.js';
 import { findDatasetFile, readDatasetFile } from './dataset-file.js';
 import type { DatasetSplit, ImageDataset } from './image-dataset.js';
@@ -20,11 +21,13 @@ export const CIFAR10_TRAIN_FILES = [
   'data_batch_5.bin',
 ];
 export const CIFAR10_TEST_FILES = ['test_batch.bin'];
+/** Records in each of the official batch files. */
+export const CIFAR10_BATCH_RECORDS = 10_000;
 /** The folder the official "binary version" tarball unpacks to. */
 const ARCHIVE_FOLDER = 'cifar-10-batches-bin';
 
-/** Checks a batch file's size and labels; returns how many records it holds. */
-function recordCount(bytes: Uint8Array, file: string): number {
+/** Checks a batch file's size, record count and labels; returns how many records it holds. */
+function recordCount(bytes: Uint8Array, file: string, expected: number | null): number {
   if (bytes.length % CIFAR10_RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
     throw new DatasetError(
@@ -34,6 +37,21 @@ function recordCount(bytes: Uint8Array, file: string): number {
     );
   }
   const count = bytes.length / CIFAR10_RECORD_BYTES;
+  if (count === 0) {
+    throw new DatasetError(
+      `${file}: the file is empty (0 bytes), expected CIFAR-10 records of ${CIFAR10_RECORD_BYTES} bytes`,
+      {
+        file,
+      },
+    );
+  }
+  if (expected !== null && count !== expected) {
+    throw new DatasetError(
+      `${file}: ${count.toLocaleString('en-US')} records, expected ${expected.toLocaleString('en-US')} per batch file ` +
+        `(cut short at a record boundary, or a subset: give its size as cifar10BatchRecords / --cifar10-batch-records)`,
+      { file },
+    );
+  }
   for (let record = 0; record < count; record++) {
     const label = bytes[record * CIFAR10_RECORD_BYTES]!;
     if (label >= CIFAR10_CLASSES) {
@@ -47,12 +65,17 @@ function recordCount(bytes: Uint8Array, file: string): number {
   return count;
 }
 
-async function loadSplit(directory: string, names: string[], limit: number | undefined): Promise<DatasetSplit> {
+async function loadSplit(
+  directory: string,
+  names: string[],
+  limit: number | undefined,
+  expected: number | null,
+): Promise<DatasetSplit> {
   const batches: { bytes: Uint8Array; count: number }[] = [];
   for (const name of names) {
     const file = await findDatasetFile([directory], [name], 'cifar10');
     const bytes = await readDatasetFile(file);
-    batches.push({ bytes, count: recordCount(bytes, file) });
+    batches.push({ bytes, count: recordCount(bytes, file, expected) });
   }
   const count = limitedCount(
     batches.reduce((total, batch) => total + batch.count, 0),
@@ -80,8 +103,9 @@ async function loadSplit(directory: string, names: string[], limit: number | und
 /**
  * CIFAR-10 from its binary batches (data_batch_1…5.bin, test_batch.bin) in
  * `dataDir` or its cifar-10-batches-bin subfolder: 50,000 train and 10,000 test
- * images of 32×32×3 when complete. There is no default directory: Debian does
- * not package CIFAR-10.
+ * images of 32×32×3. Each file must hold 10,000 whole records (or
+ * `cifar10BatchRecords`), so a file cut short at a record boundary is an error,
+ * not a smaller data set. There is no default directory: Debian does not package CIFAR-10.
  */
 export async function loadCifar10(options: DatasetLoadOptions = {}): Promise<ImageDataset> {
   if (options.dataDir === undefined) {
@@ -94,8 +118,12 @@ export async function loadCifar10(options: DatasetLoadOptions = {}): Promise<Ima
   const candidates = [options.dataDir, join(options.dataDir, ARCHIVE_FOLDER)];
   const directory = dirname(await findDatasetFile(candidates, allFiles, 'cifar10'));
   const limits = splitLimits(options);
-  const train = await loadSplit(directory, CIFAR10_TRAIN_FILES, limits.train);
-  const test = await loadSplit(directory, CIFAR10_TEST_FILES, limits.test);
+  const expected = options.cifar10BatchRecords === undefined ? CIFAR10_BATCH_RECORDS : options.cifar10BatchRecords;
+  if (expected !== null && !(Number.isSafeInteger(expected) && expected > 0)) {
+    throw new InvalidOptionError(`cifar10BatchRecords must be a positive integer or null, got ${expected}.`);
+  }
+  const train = await loadSplit(directory, CIFAR10_TRAIN_FILES, limits.train, expected);
+  const test = await loadSplit(directory, CIFAR10_TEST_FILES, limits.test, expected);
   return {
     name: 'cifar10',
     train,

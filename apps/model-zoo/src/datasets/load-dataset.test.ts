@@ -14,7 +14,9 @@ beforeAll(async () => {
   await mkdir(join(directory, 'cifar'));
   await mkdir(join(directory, 'empty'));
   await writeFashionMnist(join(directory, 'fashion'), { trainCount: 6, testCount: 4, side: 28, gzip: true });
-  await writeCifar10(join(directory, 'cifar'), 2, 3);
+  await writeCifar10(join(directory, 'cifar'), 2, 2);
+  await mkdir(join(directory, 'fashion-empty'));
+  await writeFashionMnist(join(directory, 'fashion-empty'), { trainCount: 0, testCount: 4, side: 28, gzip: false });
 });
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
@@ -37,8 +39,13 @@ describe('loadDataset', () => {
   it('loads fashion-mnist and cifar10 from a data dir', async () => {
     const fashion = await loadDataset({ name: 'fashion-mnist', dataDir: join(directory, 'fashion') });
     expect([fashion.name, fashion.train.count, fashion.test.count]).toEqual(['fashion-mnist', 6, 4]);
-    const cifar = await loadDataset({ name: 'cifar10', dataDir: join(directory, 'cifar'), limit: 7 });
-    expect([cifar.name, cifar.train.count, cifar.test.count]).toEqual(['cifar10', 7, 3]);
+    const cifar = await loadDataset({
+      name: 'cifar10',
+      dataDir: join(directory, 'cifar'),
+      limit: 7,
+      cifar10BatchRecords: 2,
+    });
+    expect([cifar.name, cifar.train.count, cifar.test.count]).toEqual(['cifar10', 7, 2]);
     const fewerTest = await loadDataset({ name: 'fashion-mnist', dataDir: join(directory, 'fashion'), testLimit: 2 });
     expect([fewerTest.train.count, fewerTest.test.count]).toEqual([6, 2]);
     const fewerCifar = await loadDataset({
@@ -46,9 +53,19 @@ describe('loadDataset', () => {
       dataDir: join(directory, 'cifar'),
       limit: 5,
       testLimit: 1,
+      cifar10BatchRecords: 2,
     });
     expect([fewerCifar.train.count, fewerCifar.test.count]).toEqual([5, 1]);
     expect(cifar.imageShape).toEqual([32, 32, 3]);
+  });
+
+  it('names a data set whose training split is empty', async () => {
+    const dir = join(directory, 'fashion-empty');
+    const error = await loadDataset({ name: 'fashion-mnist', dataDir: dir }).catch((caught: unknown) => caught);
+    expect(DatasetError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      `fashion-mnist: the training split is empty in ${dir}: its files hold no images`,
+    );
   });
 
   it('rejects an unknown name, listing the known ones', async () => {

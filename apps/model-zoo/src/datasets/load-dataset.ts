@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@mup2/core';
 import { loadCifar10 } from './cifar10.js';
+import { DatasetError } from './dataset-error.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { DATASET_NAMES, type DatasetName, type ImageDataset, isDatasetName } from './image-dataset.js';
 import type { DatasetLoadOptions } from './load-options.js';
@@ -22,12 +23,19 @@ const LOADERS: Record<DatasetName, (options: DatasetLoadOptions) => Promise<Imag
  * - 'cifar10': binary batches in `dataDir` or its cifar-10-batches-bin folder.
  * Throws InvalidOptionError for an unknown name and DatasetError for missing or damaged files.
  */
-export function loadDataset(options: LoadDatasetOptions): Promise<ImageDataset> {
+export async function loadDataset(options: LoadDatasetOptions): Promise<ImageDataset> {
   const name: string = options.name;
   if (!isDatasetName(name)) {
-    return Promise.reject(
-      new InvalidOptionError(`unknown dataset '${name}'; expected one of ${DATASET_NAMES.join(', ')}`),
+    throw new InvalidOptionError(`unknown dataset '${name}'; expected one of ${DATASET_NAMES.join(', ')}`);
+  }
+  const dataset = await LOADERS[name](options);
+  for (const split of ['train', 'test'] as const) {
+    if (dataset[split].count > 0) continue;
+    throw new DatasetError(
+      `${name}: the ${split === 'train' ? 'training' : 'test'} split is empty` +
+        `${options.dataDir !== undefined ? ` in ${options.dataDir}` : ''}: its files hold no images`,
+      { file: options.dataDir },
     );
   }
-  return LOADERS[name](options);
+  return dataset;
 }

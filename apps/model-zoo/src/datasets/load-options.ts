@@ -7,6 +7,11 @@ export interface DatasetLoadOptions {
   readonly limit?: number;
   /** Keep at most this many test examples instead (default: `limit`): a small training subset can keep a large test set. */
   readonly testLimit?: number;
+  /**
+   * Records every CIFAR-10 batch file must hold: default CIFAR10_BATCH_RECORDS (10,000, the official
+   * batches), another count for batches of your own, or null for any count above zero.
+   */
+  readonly cifar10BatchRecords?: number | null;
 }
 
 /** The limits of the two splits: `testLimit` overrides `limit` for the test split. */

@@ -1,9 +1,16 @@
+import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mup2Error } from '@mup2/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_MANIFEST, type CheckpointManifest, type LoadedCheckpoint, readCheckpoint } from './checkpoint.js';
+import {
+  CHECKPOINT_MANIFEST,
+  type CheckpointManifest,
+  type LoadedCheckpoint,
+  PREVIOUS_CHECKPOINT_MANIFEST,
+  readCheckpoint,
+} from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { TrainConfig } from './train-config.js';
 import type { TrainResult } from './train-result.js';
@@ -125,20 +132,78 @@ describe('checkpoints', () => {
     expect(stretched.message).toContain('epochs 2 there, 3 now (the cosine schedule spans the run)');
   });
 
-  it('keeps one manifest and the data file of the last epoch, and leaves no temporary files', async () => {
+  it('keeps the last two checkpoints (manifests and data files), and leaves no temporary files', async () => {
     const dir = join(root, 'layout');
-    await trainRun({ ...base, rule: 'sgd', limit: 128, checkpoint: { dir } });
-    expect((await readdir(dir)).sort()).toEqual([CHECKPOINT_MANIFEST, 'epoch-0002.bin']);
+    await trainRun({ ...base, rule: 'sgd', limit: 128, epochs: 3, checkpoint: { dir } });
+    expect((await readdir(dir)).sort()).toEqual([
+      PREVIOUS_CHECKPOINT_MANIFEST,
+      CHECKPOINT_MANIFEST,
+      'epoch-0002.bin',
+      'epoch-0003.bin',
+    ]);
     const manifest = JSON.parse(await readFile(join(dir, CHECKPOINT_MANIFEST), 'utf8')) as CheckpointManifest;
-    expect(manifest).toMatchObject({ format: 'mup2-checkpoint', version: 1, epoch: 2, step: 4, seed: 3 });
-    expect(manifest.history.map((epoch) => epoch.epoch)).toEqual([1, 2]);
+    expect(manifest).toMatchObject({ format: 'mup2-checkpoint', version: 1, epoch: 3, step: 6, seed: 3 });
+    expect(manifest.history.map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
     expect(manifest.config).toMatchObject({ rule: 'sgd', lr: 0.05, momentum: 0.9, limit: 128 });
+    const previous = JSON.parse(await readFile(join(dir, PREVIOUS_CHECKPOINT_MANIFEST), 'utf8')) as CheckpointManifest;
+    expect([previous.epoch, previous.step, previous.data.file]).toEqual([2, 4, 'epoch-0002.bin']);
     const last = manifest.model.at(-1);
     expect(manifest.data.bytes).toBe(
       Math.max(...[...manifest.model, ...manifest.optimizer.weights].map((entry) => entry.offset + entry.byteLength)),
     );
     expect(last?.dtype).toBe('float32');
     expect(await readCheckpoint(join(root, 'no-such-dir'))).toBeUndefined();
+  });
+
+  it('resumes from the previous checkpoint, with a warning, when the newest is damaged: as one straight run', async () => {
+    const config: TrainConfig = { ...base, rule: 'sgd', limit: 128 };
+    const straightDir = join(root, 'fallback-straight');
+    const dir = join(root, 'fallback');
+    await trainRun({ ...config, epochs: 4, checkpoint: { dir: straightDir } });
+    await trainRun({ ...config, epochs: 3, checkpoint: { dir } });
+    const newest = join(dir, 'epoch-0003.bin');
+    const data = await readFile(newest);
+    data[8] = (data[8] as number) ^ 0xff;
+    await writeFile(newest, data);
+    const notices: string[] = [];
+    const resumed = await trainRun(
+      { ...config, epochs: 4, checkpoint: { dir, resume: true } },
+      { onNotice: (message) => notices.push(message) },
+    );
+    expect(notices).toEqual([
+      `the newest checkpoint cannot be used (checkpoint ${newest} is corrupt: its SHA-256 does not match the one ` +
+        `recorded in ${join(dir, CHECKPOINT_MANIFEST)}.); resuming from the previous one, ` +
+        `${join(dir, PREVIOUS_CHECKPOINT_MANIFEST)} (epoch 2).`,
+    ]);
+    expect(resumed.resumedFromEpoch).toBe(2);
+    expectSameState(
+      (await readCheckpoint(dir)) as LoadedCheckpoint,
+      (await readCheckpoint(straightDir)) as LoadedCheckpoint,
+    );
+    // The damaged epoch 3 was trained again and saved over; epoch 3 is now the previous checkpoint.
+    const previous = JSON.parse(await readFile(join(dir, PREVIOUS_CHECKPOINT_MANIFEST), 'utf8')) as CheckpointManifest;
+    expect(previous.epoch).toBe(3);
+    expect((await readdir(dir)).sort()).toEqual([
+      PREVIOUS_CHECKPOINT_MANIFEST,
+      CHECKPOINT_MANIFEST,
+      'epoch-0003.bin',
+      'epoch-0004.bin',
+    ]);
+  });
+
+  it('removes the temporary files that writers killed mid-write left, and keeps those of running processes', async () => {
+    const dir = join(root, 'leftovers');
+    const config: TrainConfig = { ...base, rule: 'sgd', limit: 128, epochs: 1 };
+    await trainRun({ ...config, checkpoint: { dir } });
+    const child = spawn(process.execPath, ['-e', '']);
+    const dead = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid as number)));
+    const stale = [`epoch-0002.bin.tmp-${dead}`, `${CHECKPOINT_MANIFEST}.tmp-${dead}`];
+    const running = `epoch-0002.bin.tmp-${process.ppid}`;
+    for (const name of [...stale, running]) await writeFile(join(dir, name), Buffer.alloc(1000));
+    await trainRun({ ...config, epochs: 2, checkpoint: { dir, resume: true } });
+    const names = await readdir(dir);
+    expect(names).toContain(running);
+    for (const name of stale) expect(names).not.toContain(name);
   });
 
   describe('a damaged or foreign checkpoint', () => {

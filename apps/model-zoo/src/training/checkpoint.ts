@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { removeStaleTemporaryFiles, writeFileAtomically } from '../files/atomic-file.js';
+import { FileWriteError } from '../files/file-write-error.js';
 import type { ZooModel } from '../models/zoo-model.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { ResolvedTrainConfig } from './train-config.js';
 import type { EpochSummary } from './train-result.js';
 
 /**
- * Checkpoint format, version 1. A directory holds two files:
+ * Checkpoint format, version 1. A directory holds the last two checkpoints:
  *
- * - `checkpoint.json`, the manifest: the run's config, the epochs done and
+ * - `checkpoint.json`, the manifest of the newest: the run's config, the epochs done and
  *   their summaries, the optimizer step, the seed, and one entry per tensor
  *   `{ name, shape, dtype, offset, byteLength }` locating it in the data file;
  * - `epoch-NNNN.bin`, the data: every tensor's values one after the other,
@@ -24,13 +26,19 @@ import type { EpochSummary } from './train-result.js';
  * counter. The batch order and augmentation of epoch e are drawn from
  * (seed, e) alone, so the seed and the epoch are the whole random state.
  *
- * Each file is written to a temporary name, synced, and renamed into place;
- * the data file first, then the manifest that points at it, so the directory
- * always holds a matching pair. Older data files are then removed.
+ * - `checkpoint-previous.json`, the manifest of the one before, whose data file
+ *   is kept too, so that a damaged newest checkpoint leaves one to resume from.
+ *
+ * Each file is written to a temporary name (`<name>.tmp-<pid>`), synced, and
+ * renamed into place: the data file first, then the previous manifest moves
+ * aside (a copy of checkpoint.json), then the new manifest, so the directory
+ * always holds matching pairs. Data files neither manifest names are then
+ * removed, and so are the temporary files of writers that were killed.
  */
 export const CHECKPOINT_FORMAT = 'mup2-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
+export const PREVIOUS_CHECKPOINT_MANIFEST = 'checkpoint-previous.json';
 
 type StoredDtype = 'float32' | 'int32';
 
@@ -64,6 +72,10 @@ export interface CheckpointManifest {
 /** A checkpoint read back and checked, its tensors' values at hand. */
 export interface LoadedCheckpoint {
   readonly manifest: CheckpointManifest;
+  /** The manifest file it was read from: checkpoint.json, or checkpoint-previous.json when the newest was damaged. */
+  readonly file: string;
+  /** Why the newest checkpoint could not be used, when this is the previous one. */
+  readonly newestProblem?: string;
   readonly model: Array<{ readonly entry: StoredTensor; readonly values: Float32Array | Int32Array }>;
   readonly optimizer: Array<{ readonly entry: StoredTensor; readonly values: Float32Array | Int32Array }>;
 }
@@ -80,18 +92,6 @@ export interface CheckpointState {
 
 const dataFileName = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}.bin`;
 const DATA_FILE_PATTERN = /^epoch-\d{4,}\.bin$/;
-
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
-}
 
 /** `@<index>/rest` for a name that begins with the name of model variable `index`; the longest such name wins. */
 function portableName(name: string, variables: readonly tf.Variable[]): string {
@@ -120,9 +120,31 @@ function localName(name: string, variables: readonly tf.Variable[], file: string
   return `${variable.name}${match[2]}`;
 }
 
-/** Writes the model, optimizer state and progress of a run to `dir` (created if needed). */
+/** The epoch and data file of a manifest's text, if it is a manifest at all. */
+function manifestEpoch(text: string | undefined): { epoch: number; file: string } | undefined {
+  try {
+    const value = JSON.parse(text ?? '') as Partial<CheckpointManifest>;
+    return typeof value.epoch === 'number' && typeof value.data?.file === 'string'
+      ? { epoch: value.epoch, file: value.data.file }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the model, optimizer state and progress of a run to `dir` (created if needed), keeping the
+ * checkpoint before it as the previous one. A write that fails (a full disk) leaves no temporary
+ * file and throws a FileWriteError that names the file and the checkpoint still there.
+ */
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw FileWriteError.of(dir, error, 'no checkpoint was written');
+  }
+  // Before writing: what writers killed mid-write left may be what fills the disk.
+  await removeStaleTemporaryFiles(dir);
   const variables = state.model.allVariables;
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -162,10 +184,27 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     model,
     optimizer: { className: state.optimizer.getClassName(), weights: optimizerEntries },
   };
-  await writeAtomically(join(dir, dataFile), data);
-  await writeAtomically(join(dir, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  const newestFile = join(dir, CHECKPOINT_MANIFEST);
+  const newestText = await readFile(newestFile, 'utf8').catch(() => undefined);
+  const newest = manifestEpoch(newestText);
+  const kept =
+    newest !== undefined
+      ? `the checkpoint of epoch ${newest.epoch} in ${dir} is kept`
+      : `no checkpoint of this run is in ${dir} yet`;
+  await writeFileAtomically(join(dir, dataFile), data, kept);
+  // The newest becomes the previous one, unless it is this epoch's (a run resumed from the previous
+  // checkpoint, past a damaged newest one: the previous stays).
+  if (newest !== undefined && newest.epoch < state.epoch) {
+    await writeFileAtomically(join(dir, PREVIOUS_CHECKPOINT_MANIFEST), newestText as string, kept);
+  }
+  await writeFileAtomically(newestFile, `${JSON.stringify(manifest, null, 2)}\n`, kept);
+  const previous = manifestEpoch(
+    await readFile(join(dir, PREVIOUS_CHECKPOINT_MANIFEST), 'utf8').catch(() => undefined),
+  );
   for (const name of await readdir(dir)) {
-    if (name !== dataFile && DATA_FILE_PATTERN.test(name)) await rm(join(dir, name), { force: true });
+    if (name !== dataFile && name !== previous?.file && DATA_FILE_PATTERN.test(name)) {
+      await rm(join(dir, name), { force: true });
+    }
   }
 }
 
@@ -220,12 +259,36 @@ function checkManifest(value: unknown, file: string): CheckpointManifest {
 }
 
 /**
- * Reads the checkpoint in `dir`, checking the manifest, the data file's size
- * and checksum. Undefined when `dir` holds no manifest; a CheckpointError
- * naming the file for anything unreadable, truncated or corrupt.
+ * Reads the newest checkpoint in `dir`, checking the manifest, the data file's size and checksum;
+ * if it is damaged (unreadable, truncated, corrupt), the previous checkpoint, with `newestProblem`
+ * saying why. Undefined when `dir` holds no checkpoint; a CheckpointError naming the newest's file
+ * and fault when neither can be used.
  */
 export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | undefined> {
-  const manifestFile = join(dir, CHECKPOINT_MANIFEST);
+  let newestError: unknown;
+  try {
+    const newest = await readManifestAndData(dir, CHECKPOINT_MANIFEST);
+    if (newest !== undefined) return newest;
+  } catch (error) {
+    if (!CheckpointError.isInstance(error)) throw error;
+    newestError = error;
+  }
+  let previous: LoadedCheckpoint | undefined;
+  try {
+    previous = await readManifestAndData(dir, PREVIOUS_CHECKPOINT_MANIFEST);
+  } catch (error) {
+    if (newestError === undefined) throw error;
+  }
+  if (previous === undefined) {
+    if (newestError !== undefined) throw newestError;
+    return undefined;
+  }
+  if (newestError === undefined) return { ...previous, newestProblem: `${join(dir, CHECKPOINT_MANIFEST)} is missing` };
+  return { ...previous, newestProblem: (newestError as Error).message };
+}
+
+async function readManifestAndData(dir: string, name: string): Promise<LoadedCheckpoint | undefined> {
+  const manifestFile = join(dir, name);
   let text: string;
   try {
     text = await readFile(manifestFile, 'utf8');
@@ -276,6 +339,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   };
   return {
     manifest,
+    file: manifestFile,
     model: manifest.model.map((entry) => ({ entry, values: values(entry) })),
     optimizer: manifest.optimizer.weights.map((entry) => ({ entry, values: values(entry) })),
   };
@@ -286,9 +350,8 @@ export async function restoreCheckpoint(
   checkpoint: LoadedCheckpoint,
   model: ZooModel,
   optimizer: tf.Optimizer,
-  dir: string,
 ): Promise<void> {
-  const file = join(dir, CHECKPOINT_MANIFEST);
+  const file = checkpoint.file;
   const variables = model.allVariables;
   const mismatch = (what: string): never => {
     throw new CheckpointError(`checkpoint ${file} does not fit the model: ${what}.`, { file });

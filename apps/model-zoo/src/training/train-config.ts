@@ -53,6 +53,11 @@ export interface TrainConfig {
   readonly seed: number;
   readonly dataset: DatasetName;
   readonly dataDir?: string;
+  /**
+   * Records each CIFAR-10 batch file must hold (default 10,000, the official batches; null: any).
+   * Says what the files are like, not which run this is: not part of a run's identity, like dataDir.
+   */
+  readonly cifar10BatchRecords?: number | null;
   /** Keep at most this many examples of each split. */
   readonly limit?: number;
   /** Keep at most this many test examples instead (default: `limit`). */
@@ -125,6 +130,7 @@ const CONFIG_KEYS = [
   'seed',
   'dataset',
   'dataDir',
+  'cifar10BatchRecords',
   'limit',
   'testLimit',
   'labelNoise',
@@ -253,6 +259,9 @@ export function resolveTrainConfig(config: TrainConfig, rules?: RuleRegistry): R
   if (!isDatasetName(config.dataset)) oneOf('dataset', config.dataset, DATASET_NAMES);
   if (config.dataDir !== undefined && (typeof config.dataDir !== 'string' || config.dataDir === '')) {
     fail(`dataDir must be a non-empty path, got ${show(config.dataDir)}.`);
+  }
+  if (config.cifar10BatchRecords !== undefined && config.cifar10BatchRecords !== null) {
+    positiveInteger('cifar10BatchRecords', config.cifar10BatchRecords);
   }
   if (config.limit !== undefined) positiveInteger('limit', config.limit);
   if (config.testLimit !== undefined) positiveInteger('testLimit', config.testLimit);

@@ -1,3 +1,4 @@
+import type { MemoryLimit } from './memory-limit.js';
 import type { ResolvedTrainConfig } from './train-config.js';
 
 /** One finished epoch. Accuracies are fractions in [0, 1]. */
@@ -46,6 +47,19 @@ export interface TrainHooks {
   onBatch?(progress: BatchProgress): void;
   /** After each epoch this call trains (not those restored from a checkpoint), its evaluation and checkpoint done. */
   onEpoch?(summary: EpochSummary): void;
+  /** Something to tell the user that does not stop the run: a damaged newest checkpoint passed over for the previous one. */
+  onNotice?(message: string): void;
+}
+
+/** What trainRun takes besides the config: progress hooks, a way to stop it, and its memory limit. */
+export interface TrainRunOptions extends TrainHooks {
+  /**
+   * Stops the run after the step that is running when it aborts (a Ctrl-C): the epoch in progress is
+   * abandoned (a checkpoint keeps the last finished one) and the result says `interruptedInEpoch`.
+   */
+  readonly signal?: AbortSignal;
+  /** Refuse a run whose estimated memory is beyond this (checkTrainingMemory). Default: 75% of the available memory. */
+  readonly memoryLimit?: MemoryLimit;
 }
 
 export interface TrainResult {
@@ -69,6 +83,11 @@ export interface TrainResult {
   readonly diverged: boolean;
   /** The epoch in which it diverged (1-based), if it did. */
   readonly divergedAtEpoch?: number;
+  /**
+   * The epoch (1-based) in which `signal` stopped the run, if it did: that epoch is not in `epochs`,
+   * and the accuracies are those of the last finished epoch (finalTrainAccuracy NaN: not measured).
+   */
+  readonly interruptedInEpoch?: number;
   /** Epochs restored from a checkpoint (0 for a fresh run). */
   readonly resumedFromEpoch: number;
   readonly config: ResolvedTrainConfig;

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { ModelTooLargeError } from './memory-limit.js';
 import type { TrainConfig } from './train-config.js';
 import type { BatchProgress, EpochSummary, TrainStart } from './train-result.js';
 import { trainRun } from './train-run.js';
@@ -115,6 +116,43 @@ describe('trainRun', () => {
       expect(result.finalTestAccuracy).toBe(0);
       expect(result.trainLoss).toBeNaN();
     }
+    expect(Object.keys(tf.engine().registeredVariables)).toEqual([]);
+  });
+
+  it('stops after the running step when its signal aborts: the epoch in progress abandoned, nothing left allocated', async () => {
+    const abort = new AbortController();
+    const batches: BatchProgress[] = [];
+    const tensors = tf.memory().numTensors;
+    const result = await trainRun(
+      { ...small, rule: 'sam', epochs: 3, limit: 256, batch: 32 },
+      {
+        signal: abort.signal,
+        onBatch: (progress) => {
+          batches.push(progress);
+          // Epoch 2, step 3 of 8.
+          if (progress.epoch === 2 && progress.batch === 3) abort.abort();
+        },
+      },
+    );
+    expect(batches.at(-1)).toMatchObject({ epoch: 2, batch: 3 });
+    expect(result.interruptedInEpoch).toBe(2);
+    expect(result.epochs.map((epoch) => epoch.epoch)).toEqual([1]);
+    expect(result.finalTestAccuracy).toBe(result.epochs[0]?.testAccuracy);
+    expect(result.finalTrainAccuracy).toBeNaN();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(Object.keys(tf.engine().registeredVariables)).toEqual([]);
+  });
+
+  it('refuses a model too large for its memory limit before loading anything', async () => {
+    const error = await trainRun(
+      { ...small, widthMult: 1000 },
+      { memoryLimit: { kind: 'bytes', bytes: 2 ** 30 } },
+    ).catch((caught: unknown) => caught);
+    expect(ModelTooLargeError.isInstance(error)).toBe(true);
+    // 64,000 units: 784·n + n² + 10·n + n.
+    expect((error as Error).message).toMatch(
+      /^mlp at width multiplier 1000 on mnist, batch 32: 4,146,880,000 parameters/,
+    );
     expect(Object.keys(tf.engine().registeredVariables)).toEqual([]);
   });
 

@@ -6,19 +6,14 @@ import { withLabelNoise } from '../datasets/label-noise.js';
 import { loadDataset } from '../datasets/load-dataset.js';
 import { createModel } from '../models/create-model.js';
 import { loadRules } from '../rules/load-rules.js';
-import {
-  CHECKPOINT_MANIFEST,
-  type LoadedCheckpoint,
-  readCheckpoint,
-  restoreCheckpoint,
-  saveCheckpoint,
-} from './checkpoint.js';
+import { type LoadedCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { createOptimizer } from './create-optimizer.js';
 import { evaluateAccuracy } from './evaluate-accuracy.js';
 import { scheduledLearningRate, setLearningRate } from './learning-rate-schedule.js';
+import { checkTrainingMemory } from './memory-limit.js';
 import { type ResolvedTrainConfig, RUN_IDENTITY_KEYS, resolveTrainConfig, type TrainConfig } from './train-config.js';
-import type { EpochSummary, TrainHooks, TrainResult } from './train-result.js';
+import type { EpochSummary, TrainResult, TrainRunOptions } from './train-result.js';
 import { type StepOutcome, trainStep } from './train-step.js';
 
 function allFinite(variables: readonly tf.Variable[]): boolean {
@@ -54,12 +49,13 @@ function configDifferences(stored: Record<string, unknown>, current: ResolvedTra
 async function checkpointToResume(
   config: TrainConfig,
   resolved: ResolvedTrainConfig,
+  notice: (message: string) => void,
 ): Promise<LoadedCheckpoint | undefined> {
   if (config.checkpoint === undefined) return undefined;
   const { dir, resume = false } = config.checkpoint;
   const checkpoint = await readCheckpoint(dir);
   if (checkpoint === undefined) return undefined;
-  const file = `${dir}/${CHECKPOINT_MANIFEST}`;
+  const file = checkpoint.file;
   if (!resume) {
     throw new CheckpointError(
       `checkpoint ${file} already exists (epoch ${checkpoint.manifest.epoch}); resume from it or choose another checkpoint directory.`,
@@ -78,6 +74,12 @@ async function checkpointToResume(
     throw new CheckpointError(
       `checkpoint ${file} has ${checkpoint.manifest.epoch} epochs done, more than the ${resolved.epochs} asked for.`,
       { file },
+    );
+  }
+  if (checkpoint.newestProblem !== undefined) {
+    notice(
+      `the newest checkpoint cannot be used (${checkpoint.newestProblem}); resuming from the previous one, ` +
+        `${file} (epoch ${checkpoint.manifest.epoch}).`,
     );
   }
   return checkpoint;
@@ -109,22 +111,28 @@ function summarize(
  * With `checkpoint`, saves the run after every epoch, and with `resume`
  * continues from a checkpoint of the same config: the result is bit-for-bit
  * that of one uninterrupted run on the same backend. A run whose loss turns NaN
- * stops and reports `diverged` instead of throwing.
+ * stops and reports `diverged` instead of throwing; one whose `signal` aborts
+ * stops after the running step and reports `interruptedInEpoch`. A run whose
+ * estimated memory is beyond `memoryLimit` is refused (ModelTooLargeError)
+ * before anything is loaded.
  *
  * The caller chooses the TF.js backend first (initBackend); everything the run
  * allocates is disposed before it returns.
  */
-export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function trainRun(config: TrainConfig, hooks: TrainRunOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const rules = await loadRules({ modules: config.ruleModules });
   const resolved = resolveTrainConfig(config, rules);
-  const checkpoint = await checkpointToResume(config, resolved);
+  // Before the data and the model take any memory.
+  checkTrainingMemory(resolved, hooks.memoryLimit);
+  const checkpoint = await checkpointToResume(config, resolved, (message) => hooks.onNotice?.(message));
   const dataset: ImageDataset = withLabelNoise(
     await loadDataset({
       name: resolved.dataset,
       dataDir: resolved.dataDir ?? undefined,
       limit: resolved.limit ?? undefined,
       testLimit: resolved.testLimit ?? undefined,
+      ...(config.cifar10BatchRecords !== undefined && { cifar10BatchRecords: config.cifar10BatchRecords }),
     }),
     resolved.labelNoise,
     resolved.seed,
@@ -151,7 +159,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
     const history: EpochSummary[] = [];
     let step = 0;
     if (checkpoint !== undefined) {
-      await restoreCheckpoint(checkpoint, model, optimizer, (config.checkpoint as { dir: string }).dir);
+      await restoreCheckpoint(checkpoint, model, optimizer);
       history.push(...checkpoint.manifest.history);
       step = checkpoint.manifest.step;
     }
@@ -166,7 +174,17 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
       testExamples: dataset.test.count,
       parameters: model.trainableVariables.reduce((sum, variable) => sum + variable.size, 0),
     });
+    const interrupted = (epoch: number) =>
+      summarize(history, {
+        seconds: (performance.now() - started) / 1000,
+        backend,
+        diverged: false,
+        interruptedInEpoch: epoch,
+        resumedFromEpoch: startEpoch,
+        config: resolved,
+      });
     for (let epoch = startEpoch + 1; epoch <= resolved.epochs; epoch++) {
+      if (hooks.signal?.aborted) return interrupted(epoch);
       const epochStarted = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -207,6 +225,13 @@ export async function trainRun(config: TrainConfig, hooks: TrainHooks = {}): Pro
           meanLoss: lossSum / batch,
           trainAccuracy: correct / seen,
         });
+        if (hooks.signal !== undefined) {
+          // Each step awaits only promises that are already settled, so without a turn of the event loop
+          // here a signal handler (Ctrl-C) would not run before the training ends.
+          await new Promise((resolve) => setImmediate(resolve));
+          // The epoch's last step finishes the epoch (its evaluation and checkpoint); any other is abandoned with it.
+          if (hooks.signal.aborted && batch < batches) return interrupted(epoch);
+        }
       }
       // A last step with a NaN gradient leaves a finite loss but NaN weights.
       if (diverged || !allFinite(model.trainableVariables)) {

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const MODULE = new URL('./interrupts.ts', import.meta.url).href;
+
+/**
+ * A process that handles its interrupts with handleInterrupts, says when it is ready and when its
+ * first signal aborted it, and (not stopped at once) exits by itself `lingerMs` after the first signal.
+ */
+function startProcess(lingerMs: number) {
+  const script = `
+    import { handleInterrupts } from ${JSON.stringify(MODULE)};
+    const interrupts = handleInterrupts({ first: 'FIRST', again: 'AGAIN' });
+    const keepAlive = setInterval(() => {}, 1000);
+    interrupts.signal.addEventListener('abort', () => {
+      setTimeout(() => {
+        clearInterval(keepAlive);
+        interrupts.dispose();
+        process.stdout.write('DONE\\n');
+        process.exitCode = interrupts.exitCode;
+      }, ${lingerMs});
+    });
+    process.stdout.write('READY\\n');
+  `;
+  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const ready = async () => {
+    while (!stdout.includes('READY')) await sleep(10);
+  };
+  return { child, exited, ready, output: () => ({ stdout, stderr }) };
+}
+
+describe('handleInterrupts', () => {
+  it('takes the copies of one Ctrl-C that launchers pass on (pnpm, tsx: within milliseconds) as one: the command finishes and exits 130', async () => {
+    const run = startProcess(600);
+    await run.ready();
+    // The terminal's SIGINT, pnpm's copy, tsx's copy 30 ms later, and a nested pnpm's SIGTERM.
+    run.child.kill('SIGINT');
+    await sleep(5);
+    run.child.kill('SIGINT');
+    await sleep(30);
+    run.child.kill('SIGINT');
+    run.child.kill('SIGTERM');
+    const { code, signal } = await run.exited;
+    const { stdout, stderr } = run.output();
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(stdout).toContain('DONE');
+    expect(stderr.match(/FIRST/g)).toHaveLength(1);
+    expect(stderr).not.toContain('AGAIN');
+  }, 30_000);
+
+  it('stops at once, with the first signal’s code, at a second signal after the window', async () => {
+    const run = startProcess(60_000);
+    await run.ready();
+    run.child.kill('SIGTERM');
+    await sleep(1300);
+    const before = performance.now();
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    expect(performance.now() - before).toBeLessThan(5000);
+    expect(code).toBe(143);
+    const { stdout, stderr } = run.output();
+    expect(stdout).not.toContain('DONE');
+    expect(stderr).toMatch(/FIRST[\s\S]*AGAIN/);
+  }, 30_000);
+});
