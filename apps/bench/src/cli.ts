@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Mup2Error } from '@mup2/core';
-import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
+import { configureNativeThreads, FileWriteError, loadRules } from '@mup2/model-zoo';
 import { Command } from 'commander';
 import { registerCoordCommand } from './commands/coord.js';
 import { registerFigure1Command } from './commands/figure1.js';
@@ -38,9 +38,17 @@ try {
   registerQueueCommands(program);
   await program.parseAsync(process.argv);
 } catch (error) {
+  // Input the command refuses exits 2; a file it could not write (a full disk), 1, in one line either way.
   if (Mup2Error.isInstance(error)) {
     process.stderr.write(`error: ${error.message}\n`);
-    process.exit(2);
+    process.exit(FileWriteError.isInstance(error) ? 1 : 2);
+  }
+  const { code, path } = error as NodeJS.ErrnoException;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    process.stderr.write(
+      `error: ${(error as Error).message}${path !== undefined && !(error as Error).message.includes(path) ? ` (${path})` : ''}\n`,
+    );
+    process.exit(1);
   }
   throw error;
 }

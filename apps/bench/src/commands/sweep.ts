@@ -3,7 +3,11 @@ import {
   absoluteRuleModules,
   addRuleModuleOption,
   addRulesHelp,
+  DEFAULT_MEMORY_FRACTION,
+  handleInterrupts,
   loadRules,
+  type MemoryLimit,
+  memoryLimitOption,
   progressBar,
   type RuleRegistry,
   ruleOption,
@@ -29,7 +33,19 @@ interface SweepCommandOptions extends SweepGridInput, QueueSweepFlags {
   ruleModule?: string[];
   /** --rule-option rule.name=x, collected as { 'rule.name': x }. */
   ruleOption?: Record<string, number>;
+  memoryLimit?: MemoryLimit;
 }
+
+/** The help of --memory-limit in the sweeping commands. */
+export const MEMORY_LIMIT_HELP =
+  'refuse cells whose estimated memory (parameters, optimizer and SAM state, activations of a batch), times the cells ' +
+  `run at once, is larger: a size (8G, 512M), a share of the available memory (90%), or none (default ${DEFAULT_MEMORY_FRACTION * 100}%)`;
+
+/** What a long sweeping command prints at the first Ctrl-C and at the second. */
+export const SWEEP_INTERRUPT_MESSAGES = {
+  first: 'stopping after the running cells (their rows are kept); Ctrl-C again to quit now',
+  again: 'quitting now: the running cells are abandoned and run again when you rerun the same command',
+} as const;
 
 /** { 'asam.eta': 0.02 } from the flags as the grid's { asam: { eta: 0.02 } }. */
 function ruleOptionsOfFlags(flags: Record<string, number>): Record<string, Record<string, number>> {
@@ -75,9 +91,11 @@ function formatDuration(seconds: number): string {
 /**
  * Cells done, running, failed and an ETA from the mean time per finished cell
  * of this run (cli-progress's own ETA follows the last few updates, which jump
- * when a few cells fail fast).
+ * when a few cells fail fast). With `out`, a rerun first says how many cells
+ * its folder holds already ("resuming …"), or that none is left to run; a
+ * sweep with nothing to run shows no bar.
  */
-export function sweepProgressBar() {
+export function sweepProgressBar(out?: string) {
   const bar = progressBar({
     label: 'sweep',
     format: '{value}/{total} cells | running {running} | failed {failed} | diverged {diverged} | ETA {remaining}',
@@ -88,6 +106,14 @@ export function sweepProgressBar() {
       const toRun = progress.total - progress.skipped;
       const first = started === undefined;
       started ??= performance.now();
+      if (first && out !== undefined && progress.skipped > 0) {
+        process.stderr.write(
+          toRun === 0
+            ? `${out}: all ${progress.total} cells already done, nothing to run\n`
+            : `resuming ${out}: ${progress.skipped} of ${progress.total} cells already done\n`,
+        );
+      }
+      if (toRun === 0) return;
       const elapsed = (performance.now() - started) / 1000;
       const remaining = progress.done === 0 ? '…' : formatDuration((elapsed / progress.done) * (toRun - progress.done));
       const payload = { running: progress.running, failed: progress.failed, diverged: progress.diverged, remaining };
@@ -172,6 +198,7 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
     .option('--workers <n>', 'cells trained at once, each in its own worker thread', positiveInteger, 1)
     .option('--backend <name>', 'TF.js backend of every worker (default: tensorflow if installed, else wasm, else cpu)')
     .option('--out <dir>', 'results folder (default: results/sweep-<first 8 hex digits of the grid hash>)')
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption)
     .option(
       '--bench',
       'measure instead: run the grid with 1 worker and with --workers (default 2) in temporary folders and print cells/s',
@@ -194,14 +221,8 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
           : join(userDirectory(), 'results', `sweep-${hash.slice(0, 8)}`);
       // Hook: --queue sends the cells to remote workers (commands/queue.ts) instead of local threads.
       if (options.queue !== undefined) return runQueuedSweep(grid, out, { ...options, queue: options.queue, dataDir });
-      const abort = new AbortController();
-      const onInterrupt = () => {
-        if (abort.signal.aborted) process.exit(130);
-        abort.abort();
-        process.stderr.write('\nstopping after the running cells (their rows are kept); Ctrl-C again to quit now\n');
-      };
-      process.on('SIGINT', onInterrupt);
-      const bar = sweepProgressBar();
+      const interrupts = handleInterrupts(SWEEP_INTERRUPT_MESSAGES);
+      const bar = sweepProgressBar(out);
       let summary: Awaited<ReturnType<typeof runSweep>>;
       try {
         summary = await runSweep(grid, {
@@ -210,17 +231,13 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
           backend: options.backend,
           dataDir,
           ruleModules,
-          signal: abort.signal,
-          onProgress: (progress) => {
-            if (progress.done === 0 && progress.running === 0 && progress.skipped > 0) {
-              process.stderr.write(`resuming ${out}: ${progress.skipped} of ${progress.total} cells already done\n`);
-            }
-            bar.update(progress);
-          },
+          signal: interrupts.signal,
+          ...(options.memoryLimit !== undefined && { memoryLimit: options.memoryLimit }),
+          onProgress: (progress) => bar.update(progress),
         });
       } finally {
         bar.stop();
-        process.off('SIGINT', onInterrupt);
+        interrupts.dispose();
       }
       const failedRows = summary.rows.filter((row) => row.status === 'failed');
       const left = summary.total - summary.rows.length;
@@ -236,7 +253,7 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
           (failedRows.length > 5 ? `  … and ${failedRows.length - 5} more failed cells (see results.jsonl)\n` : '') +
           `Results: ${join(out, 'results.jsonl')}\n`,
       );
-      if (abort.signal.aborted) process.exitCode = 130;
+      if (interrupts.exitCode !== undefined) process.exitCode = interrupts.exitCode;
     });
   addRuleModuleOption(command);
   addQueueSweepOptions(command);

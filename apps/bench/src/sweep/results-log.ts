@@ -1,5 +1,6 @@
 import { type FileHandle, open, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileWriteError } from '@mup2/model-zoo';
 import type { CellConfig } from './grid.js';
 import { SweepError } from './sweep-error.js';
 
@@ -84,8 +85,10 @@ export async function readResults(dir: string, options: ReadResultsOptions = {})
 /**
  * Appends rows to results.jsonl, each as one write of a complete line followed
  * by an fsync, so a row is either on disk whole or (after a kill mid-write) a
- * partial last line that readResults drops. Appends are queued: callers may
- * fire them concurrently.
+ * partial last line that readResults drops. A write that fails (a full disk)
+ * cuts off what it wrote, so the file ends with the last whole row, and throws
+ * a FileWriteError naming the file and the rows kept. Appends are queued:
+ * callers may fire them concurrently.
  */
 export class ResultsLog {
   private queue: Promise<void> = Promise.resolve();
@@ -93,24 +96,49 @@ export class ResultsLog {
   private constructor(
     private readonly handle: FileHandle,
     readonly file: string,
+    /** Bytes of whole rows in the file. */
+    private size: number,
+    /** Rows in the file. */
+    private rows: number,
   ) {}
 
   /** Opens `dir`/results.jsonl for appending. Read (and so repair) it with readResults first. */
   static async open(dir: string): Promise<ResultsLog> {
     const file = join(dir, RESULTS_FILE);
-    return new ResultsLog(await open(file, 'a'), file);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'a+');
+    } catch (error) {
+      throw FileWriteError.of(file, error, 'the rows there before are kept; no cell has run');
+    }
+    const bytes = await handle.readFile();
+    const rows = bytes.reduce((count, byte) => count + (byte === 0x0a ? 1 : 0), 0);
+    return new ResultsLog(handle, file, bytes.length, rows);
   }
 
   append(row: SweepRow): Promise<void> {
     const line = Buffer.from(`${JSON.stringify(row)}\n`, 'utf8');
     const next = this.queue.then(async () => {
       let written = 0;
-      // One write() of a small buffer is one syscall; the loop only matters if the OS takes part of it.
-      while (written < line.length) {
-        const { bytesWritten } = await this.handle.write(line, written, line.length - written);
-        written += bytesWritten;
+      try {
+        // One write() of a small buffer is one syscall; the loop only matters if the OS takes part of it.
+        while (written < line.length) {
+          const { bytesWritten } = await this.handle.write(line, written, line.length - written);
+          written += bytesWritten;
+        }
+        await this.handle.sync();
+      } catch (error) {
+        // A partial line would be cut off by the next readResults anyway; cutting it now frees its space.
+        if (written > 0) await this.handle.truncate(this.size).catch(() => {});
+        throw FileWriteError.of(
+          this.file,
+          error,
+          `the ${this.rows} row${this.rows === 1 ? '' : 's'} written before ${this.rows === 1 ? 'is' : 'are'} kept; ` +
+            'rerun the same command to run the rest',
+        );
       }
-      await this.handle.sync();
+      this.size += line.length;
+      this.rows += 1;
     });
     this.queue = next.catch(() => {});
     return next;

@@ -1,10 +1,10 @@
 import { initBackend } from '@mup2/core';
-import { configureNativeThreads, loadRules } from '@mup2/model-zoo';
+import { configureNativeThreads, loadRules, type MemoryLimit } from '@mup2/model-zoo';
 import { type CellConfig, expandGrid, gridHash, type SweepCell, type SweepGrid } from './grid.js';
 import type { SweepRow } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
 import { type CellRunner, createSweepPool } from './sweep-pool.js';
-import { checkCellConfig, checkDataset, failedOutcome, rowOfOutcome } from './train-cell.js';
+import { checkCellConfig, checkCellMemory, checkDataset, failedOutcome, rowOfOutcome } from './train-cell.js';
 
 export interface SweepProgress {
   /** Cells of the grid. */
@@ -37,6 +37,14 @@ export interface SweepOptions {
   readonly onProgress?: (progress: SweepProgress) => void;
   /** Stops handing out cells; the running ones finish and are written. */
   readonly signal?: AbortSignal;
+  /**
+   * The most memory the cells running at once may need together, by their estimate (checkTrainingMemory);
+   * every cell is checked against its share before anything runs, and again when it starts. Default: 75% of
+   * the available memory. Local worker threads only: a queue's workers check against their own machines'.
+   */
+  readonly memoryLimit?: MemoryLimit;
+  /** Where one-line notices go (a stale lock taken over). Default stderr. */
+  readonly notice?: (line: string) => void;
   /**
    * Cells of a lower rank are handed out first (default: all 0). Within a rank, seed by seed,
    * widest model first. An experiment whose run may be cut short ranks what it needs most first.
@@ -91,7 +99,13 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
   // Before checkSweep loads the backend in this thread: libtensorflow sizes its pools once per process.
   configureNativeThreads({ workers: options.runner ? 1 : (options.workers ?? 1) });
   const { cells, backend } = await checkSweep(grid, options);
-  const folder = await openSweepFolder(options.out, grid, cells.length);
+  if (options.runner === undefined) {
+    const concurrent = Math.max(1, Math.min(options.workers ?? 1, cells.length));
+    for (const cell of cells) checkCellMemory(cell.config, options.memoryLimit, 1 / concurrent);
+  }
+  const folder = await openSweepFolder(options.out, grid, cells.length, {
+    ...(options.notice !== undefined && { notice: options.notice }),
+  });
   const finished = new Map<string, SweepRow>();
   for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);
   // Handed out by rank, then seed by seed (a folder stopped half-way holds whole grids of its first seeds)
@@ -115,9 +129,10 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
       diverged: counts.diverged,
       row,
     });
+  // A Ctrl-C while the grid was checked: nothing is started.
   const runner =
     options.runner ??
-    (todo.length > 0
+    (todo.length > 0 && !options.signal?.aborted
       ? createSweepPool({ workers: Math.min(options.workers ?? 1, todo.length), backend: options.backend })
       : undefined);
   try {
@@ -139,7 +154,12 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         report();
         const cellStarted = performance.now();
         const outcome = await (runner as CellRunner)
-          .run({ config: cell.config, dataDir: options.dataDir, ruleModules: options.ruleModules })
+          .run({
+            config: cell.config,
+            dataDir: options.dataDir,
+            ruleModules: options.ruleModules,
+            ...(options.memoryLimit !== undefined && { memoryLimit: options.memoryLimit }),
+          })
           .catch((error: unknown) => failedOutcome(error, (performance.now() - cellStarted) / 1000));
         const row = rowOfOutcome(cell, outcome);
         try {

@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileWriteError, removeStaleTemporaryFiles, writeFileAtomically } from '@mup2/model-zoo';
 import { gridHash, type SweepGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
-import { lockSweepFolder } from './sweep-lock.js';
+import { type LockOptions, lockSweepFolder } from './sweep-lock.js';
 
 export const GRID_FILE = 'grid.json';
 
@@ -58,11 +59,22 @@ export interface SweepFolder {
  * refuses one that holds another grid or that another live sweep holds, and
  * returns the rows already there and a log to append to.
  */
-export async function openSweepFolder(dir: string, grid: SweepGrid, cells: number): Promise<SweepFolder> {
-  await mkdir(dir, { recursive: true });
-  // Locked before grid.json is read: two sweeps starting at once must not both claim a new folder.
-  const release = await lockSweepFolder(dir);
+export async function openSweepFolder(
+  dir: string,
+  grid: SweepGrid,
+  cells: number,
+  options: LockOptions = {},
+): Promise<SweepFolder> {
   try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw FileWriteError.of(dir, error, 'nothing was written');
+  }
+  // Locked before grid.json is read: two sweeps starting at once must not both claim a new folder.
+  const release = await lockSweepFolder(dir, options);
+  try {
+    // What a sweep killed while writing grid.json or its lock left.
+    await removeStaleTemporaryFiles(dir);
     return await openLocked(dir, grid, cells, release);
   } catch (error) {
     await release();
@@ -92,9 +104,11 @@ async function openLocked(
     }
     const record: GridRecord = { hash, grid, cells };
     // Write then rename: a kill never leaves a half grid.json that would lock the folder.
-    const temporary = join(dir, `${GRID_FILE}.${process.pid}.tmp`);
-    await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(temporary, join(dir, GRID_FILE));
+    await writeFileAtomically(
+      join(dir, GRID_FILE),
+      `${JSON.stringify(record, null, 2)}\n`,
+      'nothing was written and no cell has run',
+    );
   }
   const rows = await readResults(dir);
   const log = await ResultsLog.open(dir);

@@ -1,7 +1,7 @@
 // A piscina worker thread: one TF.js backend of its own, one cell per task.
 import { workerData } from 'node:worker_threads';
 import { initBackend } from '@mup2/core';
-import { type DatasetName, loadRules } from '@mup2/model-zoo';
+import { type DatasetName, loadRules, type MemoryLimit } from '@mup2/model-zoo';
 import type { CellConfig } from './cell-config.js';
 import { type CellOutcome, checkDataset, failedOutcome, trainCell } from './train-cell.js';
 
@@ -10,6 +10,8 @@ export interface CellTask {
   readonly dataDir?: string;
   /** --rule-module specs (absolute paths or package names) for rules that are not installed. */
   readonly ruleModules?: readonly string[];
+  /** The cell's memory limit (default: trainRun's, 75% of the memory available when it starts). */
+  readonly memoryLimit?: MemoryLimit;
 }
 
 /** Start-up work done before the first cell, so that it does not count against the first cell's time. */
@@ -67,5 +69,5 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
   } catch (error) {
     return failedOutcome(error);
   }
-  return trainCell(task.config, task.dataDir, task.ruleModules);
+  return trainCell(task.config, task.dataDir, task.ruleModules, task.memoryLimit);
 }

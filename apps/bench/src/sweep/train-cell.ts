@@ -1,7 +1,16 @@
 // The one place the sweep touches the zoo's trainer: a cell's config in, a
 // row's numbers out. A distributed runner calls the same function.
 import { Mup2Error } from '@mup2/core';
-import { type DatasetName, loadDataset, type RuleRegistry, resolveTrainConfig, trainRun } from '@mup2/model-zoo';
+import {
+  checkTrainingMemory,
+  type DatasetName,
+  loadDataset,
+  type MemoryLimit,
+  ModelTooLargeError,
+  type RuleRegistry,
+  resolveTrainConfig,
+  trainRun,
+} from '@mup2/model-zoo';
 import type { CellConfig } from './cell-config.js';
 import type { SweepCell } from './grid.js';
 import type { CellStatus, SweepRow } from './results-log.js';
@@ -51,14 +60,18 @@ export async function trainCell(
   config: CellConfig,
   dataDir?: string,
   ruleModules?: readonly string[],
+  memoryLimit?: MemoryLimit,
 ): Promise<CellOutcome> {
   const started = performance.now();
   try {
-    const result = await trainRun({
-      ...config,
-      ...(dataDir !== undefined && { dataDir }),
-      ...(ruleModules !== undefined && ruleModules.length > 0 && { ruleModules }),
-    });
+    const result = await trainRun(
+      {
+        ...config,
+        ...(dataDir !== undefined && { dataDir }),
+        ...(ruleModules !== undefined && ruleModules.length > 0 && { ruleModules }),
+      },
+      memoryLimit !== undefined ? { memoryLimit } : {},
+    );
     return {
       status: result.diverged ? 'diverged' : 'ok',
       finalTestAccuracy: finiteOrNull(result.finalTestAccuracy),
@@ -80,6 +93,19 @@ export function checkCellConfig(config: CellConfig, rules?: RuleRegistry): void 
   } catch (error) {
     if (!Mup2Error.isInstance(error)) throw error;
     throw new SweepError(`grid: the trainer rejects cell ${JSON.stringify(config)}: ${error.message}`);
+  }
+}
+
+/**
+ * Throws a SweepError naming the cell if its estimated memory is beyond its `share` of `limit`
+ * (cells that run at once share it), before anything is written or allocated.
+ */
+export function checkCellMemory(config: CellConfig, limit: MemoryLimit | undefined, share: number): void {
+  try {
+    checkTrainingMemory(resolveTrainConfig(config), limit, share);
+  } catch (error) {
+    if (!ModelTooLargeError.isInstance(error)) throw error;
+    throw new SweepError(`grid: cell ${JSON.stringify(config)} is too large: ${error.message}`);
   }
 }
 
