@@ -4,6 +4,7 @@ import {
   absoluteRuleModules,
   addRuleModuleOption,
   addRulesHelp,
+  handleInterrupts,
   loadRules,
   NO_RULE,
   type RuleRegistry,
@@ -18,8 +19,8 @@ import { experimentLabel } from '../plot/sweep-aggregate.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
 import { expandGrid, parseGrid, type SweepGrid } from '../sweep/grid.js';
-import { runSweep } from '../sweep/run-sweep.js';
-import { sweepProgressBar } from './sweep.js';
+import { runSweep, type SweepSummary } from '../sweep/run-sweep.js';
+import { SWEEP_INTERRUPT_MESSAGES, sweepProgressBar } from './sweep.js';
 
 interface Figure1Options {
   quick: boolean;
@@ -66,8 +67,18 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
     const grid = parseGrid(figure1Grid(options.quick, dataDir, options.rule), registry);
     const name = options.rule === 'sam' ? 'figure1' : `figure1-${options.rule}`;
     const out = await createResultsDir(options.quick ? `${name}-quick` : name, options.out, { stamped: false });
+    // Ctrl-C: the running cells finish and are written, then the command stops (exit 130) without the tables.
+    const interrupts = handleInterrupts(SWEEP_INTERRUPT_MESSAGES);
+    const stopped = (summary: SweepSummary) => {
+      if (interrupts.exitCode === undefined) return false;
+      process.stdout.write(
+        `\nStopped: ${summary.rows.length} of ${summary.total} cells of ${summary.out} have a row; rerun the same command to resume.\n`,
+      );
+      process.exitCode = interrupts.exitCode;
+      return true;
+    };
     const sweep = async (sweepGrid: SweepGrid, folder: string, rank?: typeof figure1Rank) => {
-      const bar = sweepProgressBar();
+      const bar = sweepProgressBar(folder);
       try {
         return await runSweep(sweepGrid, {
           out: folder,
@@ -75,6 +86,7 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
           ...(options.backend !== undefined && { backend: options.backend }),
           ...(dataDir !== undefined && { dataDir }),
           ruleModules,
+          signal: interrupts.signal,
           onProgress: (progress) => bar.update(progress),
           ...(rank !== undefined && { rank }),
         });
@@ -83,6 +95,7 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
       }
     };
     const summary = await sweep(grid, out, figure1Rank);
+    if (stopped(summary)) return;
     const widest = Math.max(...grid.widths);
     process.stdout.write(
       `\nFigure 1 (${experimentLabel(expandGrid(grid)[0]!.config)}; widths ×${grid.widths.join(', ×')} of 64 units, ` +
@@ -101,10 +114,12 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
       );
       for (const panel of sweeps) {
         const extra = await sweep(parseGrid(panel.grid, registry), join(out, RIGHT_PANEL_DIR, panel.name));
+        if (stopped(extra)) return;
         rows = [...rows, ...extra.rows];
       }
       lrs = rightPanelLrs(sweeps);
     }
+    interrupts.dispose();
     process.stdout.write(`${figure1Printout(optima, rows, widest, options.rule, lrs)}\n`);
     const report = await buildReport(out);
     process.stdout.write(`Results: ${out}\nReport: ${report.html}\n`);
