@@ -8,7 +8,10 @@ import {
   addRulesHelp,
   DATASET_NAMES,
   DEFAULT_FASHION_MNIST_DIR,
+  handleInterrupts,
   loadRules,
+  type MemoryLimit,
+  memoryLimitOption,
   NO_RULE,
   RESNET18_BASE_WIDTH_MULT,
   type RuleRegistry,
@@ -28,8 +31,8 @@ import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
 import { parseGrid } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
-import { runSweep } from '../sweep/run-sweep.js';
-import { sweepProgressBar } from './sweep.js';
+import { runSweep, type SweepSummary } from '../sweep/run-sweep.js';
+import { MEMORY_LIMIT_HELP, SWEEP_INTERRUPT_MESSAGES, sweepProgressBar } from './sweep.js';
 
 interface Table2Options extends Table2GridOptions {
   dataset?: string;
@@ -40,6 +43,7 @@ interface Table2Options extends Table2GridOptions {
   workers: number;
   backend?: string;
   out?: string;
+  memoryLimit?: MemoryLimit;
 }
 
 /** `bench table2`; `rules` (the installed ones) are listed in its help. */
@@ -103,7 +107,8 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     )
     .option('--workers <n>', 'worker threads', positiveInteger, Math.max(1, availableParallelism()))
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
-    .option('--out <dir>', 'results folder (default results/table2[-quick])');
+    .option('--out <dir>', 'results folder (default results/table2[-quick])')
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption);
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
   command.action(async (options: Table2Options, command: Command) => {
@@ -147,21 +152,38 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
     const out = await createResultsDir(options.quick ? 'table2-quick' : 'table2', options.out, { stamped: false });
     const rows: SweepRow[] = [];
     let seconds = 0;
+    // Ctrl-C: the running cells finish and are written, then the command stops (exit 130) without the table.
+    const interrupts = handleInterrupts(SWEEP_INTERRUPT_MESSAGES);
     for (const { rule, grid } of grids) {
       process.stderr.write(`table2: ${rule}\n`);
-      const bar = sweepProgressBar();
-      const summary = await runSweep(grid, {
-        out: join(out, rule),
-        workers: options.workers,
-        ...(options.backend !== undefined && { backend: options.backend }),
-        ...(dataDir !== undefined && { dataDir }),
-        ruleModules,
-        onProgress: (progress) => bar.update(progress),
-      });
-      bar.stop();
+      const folder = join(out, rule);
+      const bar = sweepProgressBar(folder);
+      let summary: SweepSummary;
+      try {
+        summary = await runSweep(grid, {
+          out: folder,
+          workers: options.workers,
+          ...(options.backend !== undefined && { backend: options.backend }),
+          ...(dataDir !== undefined && { dataDir }),
+          ...(options.memoryLimit !== undefined && { memoryLimit: options.memoryLimit }),
+          ruleModules,
+          signal: interrupts.signal,
+          onProgress: (progress) => bar.update(progress),
+        });
+      } finally {
+        bar.stop();
+      }
       rows.push(...summary.rows);
       seconds += summary.seconds;
+      if (interrupts.exitCode !== undefined) {
+        process.stdout.write(
+          `\nStopped: ${summary.rows.length} of ${summary.total} cells of ${folder} have a row; rerun the same command to resume.\n`,
+        );
+        process.exitCode = interrupts.exitCode;
+        return;
+      }
     }
+    interrupts.dispose();
     const cells = table2Cells(rows, layout);
     const radii = rules
       .filter(([, rho]) => rho !== undefined)
