@@ -210,3 +210,14 @@ describe('asam() conformance failures name the missing member', () => {
     expect(problems).toEqual([`member 'specificationVersion' is "v2"; expected 'v1'`]);
   });
 });
+
+describe('asam under SamOptimizer without params', () => {
+  it("refuses an explicit 'mup2' or 'global' scaling (plain asam in disguise) and takes the default", () => {
+    for (const scaling of ['mup2', 'global'] as const) {
+      expect(() => new SamOptimizer({ base: tf.train.sgd(0.1), rule: asam({ rho: 0.05, scaling }) })).toThrowError(
+        new RegExp(`scaling '${scaling}'`),
+      );
+    }
+    new SamOptimizer({ base: tf.train.sgd(0.1), rule: asam({ rho: 0.05 }) }).dispose();
+  });
+});

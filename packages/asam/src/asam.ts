@@ -60,6 +60,7 @@ export function asam(options: AsamOptions): PerturbationRule {
     name: 'asam',
     radius: rho,
     scaling,
+    explicitScaling: options?.scaling !== undefined,
     selects: () => true,
     layerScale(_spec: ParamSpec, widthMultiplier: number): LayerScale {
       if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };

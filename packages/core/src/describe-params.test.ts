@@ -113,4 +113,29 @@ describe('describeParams on tfjs-layers models', () => {
     expect(() => describeParams(layer, base)).toThrowError(InvalidOptionError);
     expect(() => describeParams(layer, base)).toThrowError(/no trainable weights.*inputShape/);
   });
+
+  it('rejects the model as its own base, and a base at the same width without a delta: no dimension would grow', () => {
+    withModels(
+      () => [normedMlp(16), normedMlp(16)],
+      (model, sameWidth) => {
+        expect(() => describeParams(model, model)).toThrowError(InvalidOptionError);
+        expect(() => describeParams(model, model)).toThrowError(/base model is the model itself.*readout/);
+        expect(() => describeParams(model, sameWidth)).toThrowError(/no\s+dimension grows.*delta model/);
+        expect(() => describeParams(model, sameWidth, sameWidth)).toThrowError(/delta model is the base model itself/);
+        // At its own base width with a delta at width 32, the roles are found and every multiplier is 1.
+        const delta = normedMlp(32);
+        const specs = describeParams(model, sameWidth, delta);
+        delta.dispose();
+        expect(
+          specs
+            .filter((spec) => spec.role !== 'vector')
+            .map(({ role, fanInMult, fanOutMult }) => [role, fanInMult, fanOutMult]),
+        ).toEqual([
+          ['input', 1, 1],
+          ['hidden', 1, 1],
+          ['output', 1, 1],
+        ]);
+      },
+    );
+  });
 });

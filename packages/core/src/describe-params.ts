@@ -66,6 +66,26 @@ export function describeParams(model: LayerLike, baseModel: LayerLike, deltaMode
         'expected the same architecture at another width.',
     );
   }
+  if (baseModel === model || deltaModel === baseModel) {
+    throw new InvalidOptionError(
+      `describeParams: the ${baseModel === model ? 'base model is the model' : 'delta model is the base model'} itself, ` +
+        'so no dimension can grow and every role would be wrong (the readout would come out as an input weight). ' +
+        'Expected separate copies of the architecture: describeParams(model, build(baseWidth)), and when the model is ' +
+        'at the base width, a delta at another width: describeParams(model, build(baseWidth), build(2 * baseWidth)).',
+    );
+  }
+  const reference = deltaWeights ?? weights;
+  const grows = reference.some((weight, index) =>
+    weight.shape.some((size, axis) => size !== baseWeights[index]?.shape[axis]),
+  );
+  if (!grows) {
+    throw new InvalidOptionError(
+      `describeParams: every weight of the ${deltaWeights ? 'delta ' : ''}model has the shape of its base copy, so no ` +
+        'dimension grows and every role would be wrong (the readout would come out as an input weight). Expected ' +
+        'a base model at another width, or, when the model is at the base width, a delta model at another width: ' +
+        "describeParams(model, build(baseWidth), build(2 * baseWidth)) (as mup's set_base_shapes with delta).",
+    );
+  }
   const norms = new Set<Tensor>();
   normWeights(model, norms);
   return weights.map((weight, index) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MissingParamSpecError } from './errors.js';
+import { InvalidOptionError, MissingParamSpecError } from './errors.js';
 import { muAdam } from './mu-adam.js';
 import { type ParamSpec, paramSpecs } from './param-spec.js';
 
@@ -46,9 +46,15 @@ function applyStep(optimizer: tf.Optimizer, model: Model, step: number): void {
 }
 
 /** torch.optim.AdamW (Adam when decay = 0), float64, with a per-parameter learning rate. */
-function referenceAdam(role: Role, steps: number, lr: number, decay: number): number[] {
+function referenceAdam(
+  role: Role,
+  steps: number,
+  lr: number,
+  decay: number,
+  lrFactor: number = ROLES[role].lrFactor,
+): number[] {
   const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
-  const rate = lr * ROLES[role].lrFactor;
+  const rate = lr * lrFactor;
   let w = initial(role);
   let m = w.map(() => 0);
   let v = w.map(() => 0);
@@ -134,5 +140,43 @@ describe('muAdam', () => {
       tf.dispose(Object.values(gradients));
       for (const disposable of [optimizer, model, stranger]) disposable.dispose();
     });
+  });
+
+  it("with parameterization 'sp' is Adam with one rate η for every role although params are given", () => {
+    expectNoLeak(() => {
+      const model = makeModel();
+      const optimizer = muAdam(0.01, model.specs, { parameterization: 'sp' });
+      for (let step = 0; step < 3; step++) applyStep(optimizer, model, step);
+      for (const role of ROLE_NAMES) {
+        expectClose(model.variables[role].dataSync(), referenceAdam(role, 3, 0.01, 0, 1), role);
+      }
+      optimizer.dispose();
+      model.dispose();
+    });
+  });
+
+  it('refuses state of another model instance (names match none of its params), or with a /m and no /v, changing nothing', async () => {
+    const before = tf.memory().numTensors;
+    const saved = makeModel();
+    const other = makeModel();
+    const first = muAdam(0.01, saved.specs);
+    applyStep(first, saved, 0);
+    const state = await first.getWeights();
+    const second = muAdam(0.01, other.specs);
+    await expect(second.setWeights(state)).rejects.toThrowError(InvalidOptionError);
+    await expect(second.setWeights(state)).rejects.toThrowError(`'${saved.variables.output.name}'`);
+    const halfState = state.filter(({ name }) => name !== `${saved.variables.input.name}/v`);
+    await expect(first.setWeights(halfState)).rejects.toThrowError(
+      `'${saved.variables.input.name}/m' has no matching '${saved.variables.input.name}/v'`,
+    );
+    expect([first.iterations, second.iterations]).toEqual([1, 0]);
+    // first's own state was left as it was: a step continues from it exactly as from a restored copy.
+    const restored = muAdam(0.01, saved.specs);
+    const copies = await first.getWeights();
+    await restored.setWeights(copies);
+    expect(restored.iterations).toBe(1);
+    tf.dispose([state[0]!.tensor, copies[0]!.tensor]);
+    for (const disposable of [first, second, restored, saved, other]) disposable.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { adamMultiplier, type ParamSpec } from './param-spec.js';
-import { PerVariableRates, variableUpdates } from './per-variable-rates.js';
+import { type LearningRateParameterization, PerVariableRates, variableUpdates } from './per-variable-rates.js';
 
 export interface MuAdamOptions {
   readonly beta1?: number;
@@ -10,6 +10,12 @@ export interface MuAdamOptions {
   readonly epsilon?: number;
   /** Decoupled weight decay (AdamW): w ← w − η_p·λ·w. Default 0. */
   readonly weightDecay?: number;
+  /**
+   * 'mup' (default): the µP per-layer rates from `params` (η, or η / fanInMult for hidden and output
+   * weights). 'sp': one rate η for every parameter although `params` are given (every variable still
+   * needs a spec), e.g. for SP learning rates under µP² perturbation scaling (the paper's 'sp-lp').
+   */
+  readonly parameterization?: LearningRateParameterization;
 }
 
 interface Moments {
@@ -48,13 +54,19 @@ export class MuAdamOptimizer extends tf.Optimizer {
       return value;
     };
     check(learningRate, 'learning rate', 0, Number.MAX_VALUE);
-    this.rates = new PerVariableRates('muAdam', params, adamMultiplier);
+    this.rates = new PerVariableRates('muAdam', params, adamMultiplier, options.parameterization);
     this.beta1 = check(options.beta1 ?? 0.9, 'beta1', 0, 0.999999);
     this.beta2 = check(options.beta2 ?? 0.999, 'beta2', 0, 0.999999);
     this.epsilon = check(options.epsilon ?? 1e-8, 'epsilon', 0, Number.MAX_VALUE);
     this.weightDecay = check(options.weightDecay ?? 0, 'weightDecay', 0, Number.MAX_VALUE);
   }
 
+  /** The ParamSpecs it was created with (undefined: plain Adam(W), one rate for every variable). */
+  get params(): readonly ParamSpec[] | undefined {
+    return this.rates.params;
+  }
+
+  /** Changes η from the next step on (a schedule). */
   setLearningRate(learningRate: number): void {
     if (!Number.isFinite(learningRate) || learningRate < 0) {
       throw new InvalidOptionError(`muAdam.setLearningRate: expected a finite number >= 0, got ${learningRate}.`);
@@ -96,11 +108,16 @@ export class MuAdamOptimizer extends tf.Optimizer {
     return state;
   }
 
+  /**
+   * Restores the state getWeights returned (the step count, then '<variable>/m' and '<variable>/v'
+   * per variable), so that training resumes bit for bit. Every name must be a variable it can step
+   * (see the error otherwise); nothing changes when the list is not such a state.
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const rest = await this.extractIterations(weightValues);
+    // The first entry is the step count (tf.Optimizer's convention); the others are moments.
     const firsts = new Map<string, tf.Tensor>();
     const seconds = new Map<string, tf.Tensor>();
-    for (const { name, tensor } of rest) {
+    for (const { name, tensor } of weightValues.slice(1)) {
       if (name.endsWith('/m')) firsts.set(name.slice(0, -2), tensor);
       else if (name.endsWith('/v')) seconds.set(name.slice(0, -2), tensor);
       else
@@ -108,11 +125,18 @@ export class MuAdamOptimizer extends tf.Optimizer {
           `muAdam.setWeights: unexpected weight '${name}'; expected '<variable>/m' or '/v'.`,
         );
     }
+    for (const name of new Set([...firsts.keys(), ...seconds.keys()])) {
+      if (!firsts.has(name) || !seconds.has(name)) {
+        throw new InvalidOptionError(
+          `muAdam.setWeights: '${name}/${firsts.has(name) ? 'm' : 'v'}' has no matching '${name}/${firsts.has(name) ? 'v' : 'm'}'.`,
+        );
+      }
+    }
+    this.rates.assertStateNames([...firsts.keys()], 'muAdam.setWeights');
+    await this.extractIterations(weightValues);
     this.disposeMoments();
     for (const [name, first] of firsts) {
-      const second = seconds.get(name);
-      if (second === undefined)
-        throw new InvalidOptionError(`muAdam.setWeights: '${name}/m' has no matching '${name}/v'.`);
+      const second = seconds.get(name) as tf.Tensor;
       this.moments.set(name, { first: tf.variable(first, false), second: tf.variable(second, false) });
     }
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { MissingParamSpecError } from './errors.js';
+import { InvalidOptionError, MissingParamSpecError } from './errors.js';
 import { muSgd } from './mu-sgd.js';
 import { type ParamSpec, paramSpecs } from './param-spec.js';
 
@@ -159,5 +159,50 @@ describe('muSgd', () => {
       tf.dispose(Object.values(gradients));
       for (const disposable of [optimizer, model, stranger]) disposable.dispose();
     });
+  });
+
+  it("with parameterization 'sp' takes one rate for every role although params are given", () => {
+    expectNoLeak(() => {
+      const model = makeModel();
+      const optimizer = muSgd(0.1, model.specs, { parameterization: 'sp' });
+      applyStep(optimizer, model, 0);
+      for (const role of ROLE_NAMES) {
+        expectClose(
+          model.variables[role].dataSync(),
+          initial(role).map((w, i) => w - 0.1 * gradient(role, 0)[i]!),
+          role,
+        );
+      }
+      expect(() => muSgd(0.1, model.specs, { parameterization: 'SP' as never })).toThrowError(/'mup' or 'sp'.*"SP"/);
+      optimizer.dispose();
+      model.dispose();
+    });
+  });
+
+  it('refuses state whose names match none of its variables (another model instance), changing nothing', async () => {
+    const before = tf.memory().numTensors;
+    const saved = makeModel();
+    const other = makeModel(); // the same architecture, built again: other variable names
+    const first = muSgd(0.05, saved.specs, { momentum: 0.9 });
+    for (let step = 0; step < 2; step++) applyStep(first, saved, step);
+    const state = await first.getWeights();
+    const second = muSgd(0.05, other.specs, { momentum: 0.9 });
+    applyStep(second, other, 0);
+    const own = await second.getWeights();
+    const ownValues = own.map(({ tensor }) => Array.from(tensor.dataSync()));
+    const call = () => second.setWeights(state);
+    await expect(call()).rejects.toThrowError(InvalidOptionError);
+    await expect(call()).rejects.toThrowError(`'${saved.variables.input.name}'`);
+    await expect(call()).rejects.toThrowError(/not exist in its params.*expected names of.*layers a `name`/);
+    expect(second.iterations).toBe(1);
+    const after = await second.getWeights();
+    expect(after.map(({ tensor }) => Array.from(tensor.dataSync()))).toEqual(ownValues);
+    // Without params it checks the variables that exist: a disposed model's names are refused too.
+    const plain = muSgd(0.05, undefined, { momentum: 0.9 });
+    saved.dispose();
+    await expect(plain.setWeights(state)).rejects.toThrowError(`'${saved.variables.hidden.name}'`);
+    tf.dispose([state[0]!.tensor, own[0]!.tensor, after[0]!.tensor]);
+    for (const disposable of [first, second, plain, other]) disposable.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

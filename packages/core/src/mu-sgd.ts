@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { type ParamSpec, sgdMultiplier } from './param-spec.js';
-import { PerVariableRates, variableUpdates } from './per-variable-rates.js';
+import { type LearningRateParameterization, PerVariableRates, variableUpdates } from './per-variable-rates.js';
 
 export interface MuSgdOptions {
   /** Heavy-ball momentum μ (PyTorch convention: buf ← μ·buf + g). Default 0. */
@@ -10,6 +10,12 @@ export interface MuSgdOptions {
   readonly nesterov?: boolean;
   /** L2 penalty added to the gradient (PyTorch SGD's weight_decay). Default 0. */
   readonly weightDecay?: number;
+  /**
+   * 'mup' (default): the µP per-layer rates η·m_p from `params`. 'sp': one rate η for every
+   * parameter although `params` are given (every variable still needs a spec), e.g. for the paper's
+   * 'sp-lp' preset: SP learning rates under µP² perturbation scaling.
+   */
+  readonly parameterization?: LearningRateParameterization;
 }
 
 function checkNonNegative(value: number, name: string, context: string): number {
@@ -42,7 +48,7 @@ export class MuSgdOptimizer extends tf.Optimizer {
   ) {
     super();
     checkNonNegative(learningRate, 'learning rate', 'muSgd');
-    this.rates = new PerVariableRates('muSgd', params, sgdMultiplier);
+    this.rates = new PerVariableRates('muSgd', params, sgdMultiplier, options.parameterization);
     this.momentum = checkNonNegative(options.momentum ?? 0, 'momentum', 'muSgd');
     this.nesterov = options.nesterov ?? false;
     this.weightDecay = checkNonNegative(options.weightDecay ?? 0, 'weightDecay', 'muSgd');
@@ -51,6 +57,12 @@ export class MuSgdOptimizer extends tf.Optimizer {
     }
   }
 
+  /** The ParamSpecs it was created with (undefined: plain SGD, one rate for every variable). */
+  get params(): readonly ParamSpec[] | undefined {
+    return this.rates.params;
+  }
+
+  /** Changes η from the next step on (a schedule). */
   setLearningRate(learningRate: number): void {
     this.learningRate = checkNonNegative(learningRate, 'learning rate', 'muSgd.setLearningRate');
   }
@@ -84,14 +96,26 @@ export class MuSgdOptimizer extends tf.Optimizer {
     return state;
   }
 
+  /**
+   * Restores the state getWeights returned (the step count and one momentum buffer per variable,
+   * named '<variable>/momentum'), so that training resumes bit for bit. Every name must be a variable
+   * it can step (see the error otherwise); nothing changes when one is not.
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    // The first entry is the step count (tf.Optimizer's convention); every other one a buffer.
+    for (const { name } of weightValues.slice(1)) {
+      if (!name.endsWith('/momentum')) {
+        throw new InvalidOptionError(`muSgd.setWeights: unexpected weight '${name}'; expected '<variable>/momentum'.`);
+      }
+    }
+    this.rates.assertStateNames(
+      weightValues.slice(1).map(({ name }) => name.slice(0, -'/momentum'.length)),
+      'muSgd.setWeights',
+    );
     const rest = await this.extractIterations(weightValues);
     for (const buffer of this.buffers.values()) buffer.dispose();
     this.buffers.clear();
     for (const { name, tensor } of rest) {
-      if (!name.endsWith('/momentum')) {
-        throw new InvalidOptionError(`muSgd.setWeights: unexpected weight '${name}'; expected '<variable>/momentum'.`);
-      }
       this.buffers.set(name.slice(0, -'/momentum'.length), tf.variable(tensor, false));
     }
   }

@@ -94,6 +94,28 @@ describe('paramSpecs', () => {
     expect(() => paramSpecs([{ variable: w, role: 'hidden', fanOutMult: Number.NaN }])).toThrowError(/NaN/);
   });
 
+  it('rejects base shapes equal to every shape (no delta): no dimension would grow, so a readout would be an input', () => {
+    const [hidden, readout] = [variable([8, 8], 'flat_hidden'), variable([8, 3], 'flat_readout')];
+    const call = () =>
+      paramSpecs([
+        { variable: hidden, baseShape: [8, 8] },
+        { variable: readout, baseShape: [8, 3] },
+      ]);
+    expect(call).toThrowError(InvalidOptionError);
+    expect(call).toThrowError(/no dimension grows.*deltaShape/);
+    // With a delta at another width the roles come out, at multiplier 1.
+    const specs = paramSpecs([
+      { variable: hidden, baseShape: [8, 8], deltaShape: [16, 16] },
+      { variable: readout, baseShape: [8, 3], deltaShape: [16, 3] },
+    ]);
+    expect(specs.map(({ role, fanInMult, fanOutMult }) => [role, fanInMult, fanOutMult])).toEqual([
+      ['hidden', 1, 1],
+      ['output', 1, 1],
+    ]);
+    hidden.dispose();
+    readout.dispose();
+  });
+
   it('rejects a variable given twice, naming it', () => {
     const w = variable([4], 'twice_w');
     const call = () =>

@@ -127,7 +127,7 @@ export function assertUsableVariable(variable: Variable, context: string): void 
  */
 export function paramSpecs(entries: readonly ParamSpecInput[]): ParamSpec[] {
   const seen = new Set<string>();
-  return entries.map((entry) => {
+  const specs = entries.map((entry): ParamSpec => {
     assertUsableVariable(entry.variable, 'paramSpecs');
     const name = entry.variable.name;
     if (seen.has(name)) {
@@ -155,6 +155,19 @@ export function paramSpecs(entries: readonly ParamSpecInput[]): ParamSpec[] {
       norm,
     };
   });
+  const fromShapes = entries.filter((entry): entry is ParamSpecFromBaseShape => 'baseShape' in entry);
+  const grows = fromShapes.some((entry) =>
+    (entry.deltaShape ?? entry.variable.shape).some((size, axis) => size !== entry.baseShape[axis]),
+  );
+  if (fromShapes.length > 0 && fromShapes.length === entries.length && !grows) {
+    throw new InvalidOptionError(
+      `paramSpecs: every ${entries.some((entry) => 'deltaShape' in entry && entry.deltaShape) ? 'deltaShape' : 'variable'} ` +
+        'has its baseShape, so no dimension grows and every role would be wrong (a readout would come out as an ' +
+        'input weight). Expected baseShape at the base width, and, for variables at the base width themselves, a ' +
+        "deltaShape at another width (as mup's delta), or explicit roles ({ variable, role, fanInMult, fanOutMult }).",
+    );
+  }
+  return specs;
 }
 
 /** m_p = fanOutMult / fanInMult: the factor on the SGD learning rate in µP (input r, hidden 1, output 1/r, vector r). */

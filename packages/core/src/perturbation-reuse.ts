@@ -66,8 +66,12 @@ export class PerturbationReuse {
     return entries;
   }
 
-  /** Takes the kept state from a getWeights list (copies; the list stays the caller's). No entry: nothing kept, ε is due. */
-  async setWeights(entries: readonly NamedTensor[]): Promise<void> {
+  /**
+   * Reads and checks the kept state of a getWeights list, and returns what takes it over (copies; the
+   * list stays the caller's), so that a caller can check everything before changing anything. No
+   * entry: nothing kept, ε is due.
+   */
+  async prepareWeights(entries: readonly NamedTensor[]): Promise<() => void> {
     const stepEntry = entries.find((entry) => entry.name === PERTURBATION_STEP);
     const step = stepEntry === undefined ? -1 : ((await stepEntry.tensor.data())[0] as number);
     if (!Number.isSafeInteger(step) || step < -1) {
@@ -75,14 +79,16 @@ export class PerturbationReuse {
         `SamOptimizer.setWeights: '${PERTURBATION_STEP}' is ${step}; expected an integer >= -1.`,
       );
     }
-    this.release();
-    if (step < 0) return;
-    const unit = new Map<string, tf.Tensor>();
-    for (const { name, tensor } of entries) {
-      if (name.endsWith(PERTURBATION_SUFFIX))
-        unit.set(name.slice(0, -PERTURBATION_SUFFIX.length), tf.keep(tf.clone(tensor)));
-    }
-    this.pending = { step, unit };
+    return () => {
+      this.release();
+      if (step < 0) return;
+      const unit = new Map<string, tf.Tensor>();
+      for (const { name, tensor } of entries) {
+        if (name.endsWith(PERTURBATION_SUFFIX))
+          unit.set(name.slice(0, -PERTURBATION_SUFFIX.length), tf.keep(tf.clone(tensor)));
+      }
+      this.pending = { step, unit };
+    };
   }
 
   /** Disposes every perturbation held: kept, proposed, and restored but not yet adopted. */

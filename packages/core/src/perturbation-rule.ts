@@ -48,6 +48,12 @@ export interface PerturbationRule {
   /** The radius ρ. */
   readonly radius: number;
   readonly scaling: PerturbationScaling;
+  /**
+   * Whether the caller chose `scaling` (true) or the rule took its default. SamOptimizer refuses a
+   * chosen 'mup2' without `params`, and a chosen 'global' without `params` or `widthMultiplier`:
+   * either would silently be plain SAM. Optional: a rule without it is never refused.
+   */
+  readonly explicitScaling?: boolean;
   /** Whether the rule perturbs this parameter (SAM-ON: norm parameters only). */
   selects(spec: ParamSpec): boolean;
   /** a_p and b_p of one selected parameter at width multiplier r. */

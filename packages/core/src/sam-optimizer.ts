@@ -8,6 +8,7 @@ import { computePerturbation } from './perturbation.js';
 import { PerturbationReuse } from './perturbation-reuse.js';
 import { assertPerturbationRule, assertRadius, type PerturbationRule } from './perturbation-rule.js';
 import { gradientsAtPerturbed } from './perturbed-gradients.js';
+import { assertMeaningfulSetup } from './setup-checks.js';
 import { NonTrainableSnapshot } from './state-snapshot.js';
 import { buildStepPlan, type StepPlan } from './step-plan.js';
 
@@ -131,6 +132,7 @@ export class SamOptimizer extends tf.Optimizer {
         this.specsByName.set(spec.variable.name, spec);
       }
     }
+    assertMeaningfulSetup(base, rule, params, options.widthMultiplier);
     const widthMultiplier = options.widthMultiplier ?? (params ? modelWidthMultiplier(params) : 1);
     if (!Number.isFinite(widthMultiplier) || widthMultiplier <= 0) {
       throw new InvalidOptionError(
@@ -294,11 +296,13 @@ export class SamOptimizer extends tf.Optimizer {
     const rho = await read('sam/rho');
     const skipped = await read('sam/skipped');
     assertRadius(rho, 'SamOptimizer.setWeights');
-    await this.reuse?.setWeights(weightValues);
+    const takeReuseState = await this.reuse?.prepareWeights(weightValues);
     // Only our own entries: the base's state may name model variables that start with 'sam/' too.
+    // The base checks its entries before it changes anything; ours change after it, so a refused list changes nothing.
     await this.base.setWeights(
       weightValues.filter((weight) => !OWN_STATE.includes(weight.name) && !PerturbationReuse.owns(weight.name)),
     );
+    takeReuseState?.();
     this.iterations_ = iterations;
     this.rho = rho;
     this.skipped = skipped;

@@ -213,3 +213,14 @@ describe('samOn() conformance failures name the missing member', () => {
     });
   }
 });
+
+describe('samOn under SamOptimizer without params', () => {
+  it("refuses an explicit 'mup2' or 'global' scaling (plain samOn in disguise) and takes the default", () => {
+    for (const scaling of ['mup2', 'global'] as const) {
+      expect(() => new SamOptimizer({ base: tf.train.sgd(0.1), rule: samOn({ rho: 0.05, scaling }) })).toThrowError(
+        new RegExp(`scaling '${scaling}'`),
+      );
+    }
+    new SamOptimizer({ base: tf.train.sgd(0.1), rule: samOn({ rho: 0.05 }) }).dispose();
+  });
+});

@@ -38,6 +38,7 @@ export function samOn(options: SamOnOptions): PerturbationRule {
     name: 'sam-on',
     radius: rho,
     scaling,
+    explicitScaling: options?.scaling !== undefined,
     selects: (spec: ParamSpec) => spec.norm,
     layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
       if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };

@@ -37,6 +37,7 @@ export function sam(options: SamOptions): PerturbationRule {
     name: 'sam',
     radius: rho,
     scaling,
+    explicitScaling: options?.scaling !== undefined,
     selects: () => true,
     layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
       if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };

@@ -13,11 +13,11 @@ import type { ResolvedTrainConfig } from './train-config.js';
  */
 export function createOptimizer(config: ResolvedTrainConfig, model: ZooModel, rules: RuleRegistry): tf.Optimizer {
   const preset = parsePreset(config.preset);
-  const rateSpecs = preset.parameterization === 'mup' ? model.specs : undefined;
+  const { parameterization } = preset;
   const base =
     config.optimizer === 'adam'
-      ? muAdam(config.lr, rateSpecs, { weightDecay: config.weightDecay })
-      : muSgd(config.lr, rateSpecs, { momentum: config.momentum, weightDecay: config.weightDecay });
+      ? muAdam(config.lr, model.specs, { weightDecay: config.weightDecay, parameterization })
+      : muSgd(config.lr, model.specs, { momentum: config.momentum, weightDecay: config.weightDecay, parameterization });
   if (config.rule === NO_RULE) return base;
   const rule = rules.create(config.rule, { rho: config.rho, scaling: preset.scaling, ruleOptions: config.ruleOptions });
   // A NaN or infinite gradient is let through: the run sees the loss turn NaN and stops as diverged.
