@@ -34,8 +34,8 @@ export function assertMeaningfulSetup(
     }
   }
   // Not instanceof: tf.Optimizer's Symbol.hasInstance, which subclasses inherit, is duck-typed (any optimizer passes).
-  const isMuSgd = MuSgdOptimizer.prototype.isPrototypeOf(base);
-  if (params !== undefined && (isMuSgd || MuAdamOptimizer.prototype.isPrototypeOf(base))) {
+  const isMuSgd = Object.prototype.isPrototypeOf.call(MuSgdOptimizer.prototype, base);
+  if (params !== undefined && (isMuSgd || Object.prototype.isPrototypeOf.call(MuAdamOptimizer.prototype, base))) {
     if ((base as MuSgdOptimizer | MuAdamOptimizer).params === undefined) {
       const name = isMuSgd ? 'muSgd' : 'muAdam';
       throw new InvalidOptionError(
