@@ -1,5 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { absoluteRuleModules, addRuleModuleOption, progressBar, progressStream } from '@mup2/model-zoo';
+import {
+  absoluteRuleModules,
+  addRuleModuleOption,
+  handleInterrupts,
+  progressBar,
+  progressStream,
+} from '@mup2/model-zoo';
 import { type Command, InvalidArgumentError } from 'commander';
 import { positiveInteger } from '../cli-options.js';
 import { parseQueueAddress, type QueueAddress } from '../queue/queue-address.js';
@@ -127,14 +133,14 @@ export async function runQueuedSweep(
   if (flags.dataDir !== undefined) {
     process.stderr.write('note: with --queue, each worker reads the data sets from its own --data-dir\n');
   }
-  const abort = new AbortController();
-  const onInterrupt = () => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-    process.stderr.write('\nstopped waiting; the workers go on (bench status to watch, bench collect to collect)\n');
-  };
+  // With --wait, Ctrl-C stops waiting (the rows collected so far are written, the folder released, exit 130).
+  const interrupts = flags.wait
+    ? handleInterrupts({
+        first: 'stopped waiting; the workers go on (bench status to watch, bench collect to collect)',
+        again: 'quitting now',
+      })
+    : undefined;
   const bar = queueProgressBar();
-  if (flags.wait) process.on('SIGINT', onInterrupt);
   let summary: QueuedSweepSummary;
   try {
     summary = await submitSweep(grid, {
@@ -142,13 +148,13 @@ export async function runQueuedSweep(
       out,
       wait: flags.wait ?? false,
       ...(flags.attempts !== undefined && { attempts: flags.attempts }),
-      signal: abort.signal,
+      ...(interrupts !== undefined && { signal: interrupts.signal }),
       onProgress: (progress) => bar.update(progress),
       onRetry: (error) => process.stderr.write(`\ncollecting failed (${error.message}); trying again\n`),
     });
   } finally {
     bar.stop();
-    process.off('SIGINT', onInterrupt);
+    interrupts?.dispose();
   }
   const complete = summary.rows.length === summary.total;
   process.stdout.write(
@@ -162,7 +168,7 @@ export async function runQueuedSweep(
           `Watch:          pnpm bench status --queue ${address.withoutPassword}\n` +
           `Collect:        pnpm bench collect --queue ${address.withoutPassword} ${out}\n`),
   );
-  if (abort.signal.aborted) process.exitCode = 130;
+  if (interrupts?.exitCode !== undefined) process.exitCode = interrupts.exitCode;
   // Waited, yet cells are left: their jobs are gone from the queue.
   else if (flags.wait && !complete) process.exitCode = 1;
 }
@@ -283,23 +289,17 @@ export function registerQueueCommands(program: Command): void {
       stalledIntervalSeconds: flags.stalledInterval,
       onEvent: workerLog(),
     });
-    let stopping = false;
-    const onSignal = () => {
-      if (stopping) {
-        process.stderr.write('stopping now; the running cells go back to the queue when their lock runs out\n');
-        process.exit(130);
-      }
-      stopping = true;
-      process.stderr.write('\nfinishing the running cells, then stopping (again to stop now)\n');
-      void worker.close();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const interrupts = handleInterrupts({
+      first: 'finishing the running cells, then stopping (again to stop now)',
+      again: 'stopping now; the running cells go back to the queue when their lock runs out',
+    });
+    interrupts.signal.addEventListener('abort', () => void worker.close());
     await worker.stopped;
     await worker.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
     process.stderr.write(`[${stamp()}] worker ${worker.id} stopped\n`);
+    // Ctrl-C exits 130 as any interrupted command; SIGTERM, how a service manager stops a worker, is a clean stop (0).
+    if (interrupts.exitCode !== undefined && interrupts.exitCode !== 143) process.exitCode = interrupts.exitCode;
   });
 
   program

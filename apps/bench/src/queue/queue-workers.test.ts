@@ -53,11 +53,13 @@ interface Cli {
 }
 
 /** The bench CLI as its own process (node + tsx's loader, so a SIGKILL reaches the process that holds the job). */
-function startCli(args: readonly string[], cwd: string): Cli {
+function startCli(args: readonly string[], cwd: string, options: { detached?: boolean } = {}): Cli {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd,
     env: { ...process.env, INIT_CWD: cwd, MUP2_BACKEND: backend },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that a Ctrl-C can be sent to the group as a terminal does.
+    detached: options.detached ?? false,
   });
   children.add(child);
   let output = '';
@@ -93,8 +95,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 /** Starts a worker and waits for its 'ready' line (threads up and warm). */
-async function startWorker(queueUrl: string, cwd: string, extra: readonly string[] = []): Promise<Cli> {
-  const worker = startCli(['worker', '--queue', queueUrl, ...FAST_STALLS, ...extra], cwd);
+async function startWorker(
+  queueUrl: string,
+  cwd: string,
+  extra: readonly string[] = [],
+  options: { detached?: boolean } = {},
+): Promise<Cli> {
+  const worker = startCli(['worker', '--queue', queueUrl, ...FAST_STALLS, ...extra], cwd, options);
   await until(
     'a worker to be ready',
     async () => worker.output().includes(' ready: ') || worker.child.exitCode !== null,
@@ -153,6 +160,25 @@ describe('bench sweep --queue with bench worker processes', () => {
     expect(status).toMatchObject({ waiting: 0, active: 0, done: 6, failed: 0, threads: 2, etaSeconds: 0 });
     for (const worker of workers) worker.child.kill('SIGTERM');
     expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0]);
+  }, 90_000);
+
+  it('Ctrl-C to a worker (SIGINT to its process group, and a launcher’s copy) finishes the running cell, then exits 130', async () => {
+    const cwd = await folder();
+    const queueUrl = `${server.url}/interrupt`;
+    const worker = await startWorker(queueUrl, cwd, [], { detached: true });
+    const out = join(cwd, 'out');
+    await submitSweep(SLOW_GRID, { address: parseQueueAddress(queueUrl), out });
+    await until('the cell to start', async () => worker.output().includes(' started'));
+    process.kill(-(worker.child.pid as number), 'SIGINT');
+    await sleep(5);
+    process.kill(-(worker.child.pid as number), 'SIGINT');
+    expect(await worker.exited).toBe(130);
+    const output = worker.output();
+    expect(output.match(/finishing the running cells, then stopping/g)).toHaveLength(1);
+    expect(output).not.toMatch(/stopping now/);
+    expect(output).toMatch(/ ok in [\d.]+ s, test accuracy/);
+    const collected = await collectSweep(out, { address: parseQueueAddress(queueUrl) });
+    expect(collected).toMatchObject({ collected: 1, pending: 0 });
   }, 90_000);
 
   it('a worker SIGKILLed in the middle of a cell: another worker runs it, and it is written once', async () => {
