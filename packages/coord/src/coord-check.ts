@@ -1,6 +1,5 @@
 import {
   InvalidOptionError,
-  muSgd,
   type ParamRole,
   type PerturbationRule,
   type PerturbationScaling,
@@ -13,6 +12,7 @@ import { observeRule } from './observed-rule.js';
 import { fitSlope, type SlopeFit, type SlopeVerdict, slopeVerdict } from './slope-fit.js';
 import {
   assertWidths,
+  defaultOptimizer,
   type LayerSeries,
   nonNegativeInteger,
   positiveInteger,
@@ -53,6 +53,12 @@ export interface LayerSlope extends SlopeFit {
   readonly role: ParamRole;
   readonly quantity: CoordQuantity;
   readonly verdict: SlopeVerdict;
+  /**
+   * The quantity is round-off at every width (below 1e-9 of the largest layer's): nothing reaches
+   * this parameter (an attention key's bias gets no gradient, softmax ignores a shift), so its slope
+   * means nothing. Such layers are left out of the group summaries.
+   */
+  readonly negligible: boolean;
 }
 
 /** The slopes of a group of layers (e.g. every hidden conv): their mean, extremes and count. */
@@ -111,7 +117,7 @@ export async function coordCheck(options: CoordCheckOptions): Promise<CoordCheck
   const steps = nonNegativeInteger(options.steps, 3, 'steps', 'coordCheck');
   const seeds = positiveInteger(options.seeds, 2, 'seeds', 'coordCheck');
   const learningRate = options.learningRate ?? 0.1;
-  const createOptimizer = options.optimizer ?? ((specs) => muSgd(learningRate, specs ? [...specs] : undefined));
+  const createOptimizer = options.optimizer ?? defaultOptimizer(learningRate);
   const ruleName = options.rule('naive').name;
   const total = presets.length * widths.length * seeds;
   let done = 0;
@@ -152,15 +158,36 @@ export function fitSeries(
 ): { rows: CoordRow[]; slopes: LayerSlope[] } {
   const rows: CoordRow[] = [];
   const slopes: LayerSlope[] = [];
-  for (const layer of series) {
+  const layers = [...series];
+  const meanAt = (values: readonly (readonly number[])[], index: number) =>
+    values.reduce((sum, seed) => sum + (seed[index] as number), 0) / values.length;
+  const largest = new Map<CoordQuantity, number[]>(
+    COORD_QUANTITIES.map((quantity) => [
+      quantity,
+      widths.map((_, index) =>
+        Math.max(0, ...layers.map((layer) => (layer.values[quantity] ? meanAt(layer.values[quantity], index) : 0))),
+      ),
+    ]),
+  );
+  for (const layer of layers) {
     const group = layerGroup(layer);
     for (const quantity of COORD_QUANTITIES) {
       const values = layer.values[quantity];
       if (values === undefined) continue;
       widths.forEach((width, index) => {
-        const value = values.reduce((sum, seed) => sum + (seed[index] as number), 0) / values.length;
-        rows.push({ preset, width, layer: layer.label, group, role: layer.role, quantity, value });
+        rows.push({
+          preset,
+          width,
+          layer: layer.label,
+          group,
+          role: layer.role,
+          quantity,
+          value: meanAt(values, index),
+        });
       });
+      const negligible = widths.every(
+        (_, index) => meanAt(values, index) <= 1e-9 * ((largest.get(quantity) ?? [])[index] as number),
+      );
       const fit = fitSlope(widths, values, settleTolerance);
       slopes.push({
         preset,
@@ -169,7 +196,12 @@ export function fitSeries(
         role: layer.role,
         quantity,
         ...fit,
+        ...(negligible && {
+          settled: false,
+          unsettledBecause: 'it is round-off at every width (below 1e-9 of the largest layer’s): nothing reaches it',
+        }),
         verdict: slopeVerdict(fit.slope, tolerance),
+        negligible,
       });
     }
   }
@@ -180,6 +212,7 @@ export function fitSeries(
 export function groupSlopes(slopes: readonly LayerSlope[], tolerance: number): GroupSlope[] {
   const groups = new Map<string, LayerSlope[]>();
   for (const slope of slopes) {
+    if (slope.negligible) continue;
     const key = JSON.stringify([slope.preset, slope.quantity, slope.group]);
     groups.set(key, [...(groups.get(key) ?? []), slope]);
   }

@@ -1,7 +1,6 @@
 import {
   InvalidOptionError,
   type LayerScale,
-  muSgd,
   type ParamRole,
   type ParamSpec,
   type PerturbationRule,
@@ -10,7 +9,7 @@ import {
 import { type CoordRow, fitSeries, type GroupSlope, groupSlopes, type LayerSlope } from './coord-check.js';
 import { type ObservedRule, observeRule } from './observed-rule.js';
 import { compareExponents, type ExponentComparison, type Exponents, ruleExponents } from './scaling-exponents.js';
-import { assertWidths, type BuildModel, type SweepSettings, sweepWidths } from './width-sweep.js';
+import { assertWidths, type BuildModel, defaultOptimizer, type SweepSettings, sweepWidths } from './width-sweep.js';
 
 export interface DeriveScalingOptions extends Omit<SweepSettings, 'model' | 'widths'> {
   /**
@@ -80,7 +79,7 @@ function roleExponent(
   settleTolerance: number,
   what: string,
 ): { value: number; settled: boolean; reasons: string[] } | undefined {
-  const members = slopes.filter((slope) => slope.role === role && Number.isFinite(slope.slope));
+  const members = slopes.filter((slope) => slope.role === role && !slope.negligible && Number.isFinite(slope.slope));
   if (members.length === 0) return undefined;
   const values = members.map((member) => -member.slope);
   const reasons = members
@@ -127,7 +126,7 @@ export async function deriveScaling(
   const settleTolerance = options.settleTolerance ?? 0.3;
   const directionScaling = options.directionScaling ?? 'mup2';
   const learningRate = options.learningRate ?? 0.1;
-  const createOptimizer = options.optimizer ?? ((specs) => muSgd(learningRate, specs ? [...specs] : undefined));
+  const createOptimizer = options.optimizer ?? defaultOptimizer(learningRate);
   const seeds = options.seeds ?? 2;
   const total = 3 * sorted.length * seeds;
   let done = 0;

@@ -34,7 +34,8 @@ export function slopeTable(
         const found = result.slopes.find(
           (slope) => slope.preset === preset && slope.quantity === quantity && slope.layer === column,
         );
-        return found ? `${cell(found.slope)}${found.settled ? '' : '*'}` : '–';
+        if (!found) return '–';
+        return found.negligible ? 'round-off' : `${cell(found.slope)}${found.settled ? '' : '*'}`;
       }
       const found = result.groups.find(
         (group) => group.preset === preset && group.quantity === quantity && group.group === column,

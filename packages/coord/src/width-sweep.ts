@@ -1,4 +1,4 @@
-import { InvalidOptionError, type Parameterization, type ParamRole, type ParamSpec } from '@mup2/core';
+import { InvalidOptionError, muSgd, type Parameterization, type ParamRole, type ParamSpec } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BuildContext, CoordBatch, CoordModel } from './coord-model.js';
 import { fromLayersModel, type LayersLoss, type LayersModelLike } from './layers-model.js';
@@ -20,7 +20,10 @@ export interface SweepSettings {
   readonly seeds?: number;
   /** Learning rate of the default base optimizer, µP-SGD (`muSgd`). Default 0.1. */
   readonly learningRate?: number;
-  /** The base optimizer of each model; `specs` is undefined under the 'sp' parameterization. Default µP-SGD. */
+  /**
+   * The base optimizer of each model; `specs` is undefined under the 'sp' parameterization.
+   * Default: µP-SGD (`muSgd(learningRate, specs)`) under µP, plain SGD under SP.
+   */
   readonly optimizer?: (specs: readonly ParamSpec[] | undefined) => tf.Optimizer;
   /** A tfjs-layers model's base width (default: the smallest width); ParamSpecs come from comparing with it. */
   readonly baseWidth?: number;
@@ -48,6 +51,11 @@ export function assertWidths(widths: readonly number[], context: string): number
     throw new InvalidOptionError(`${context}: widths must differ, got ${JSON.stringify(widths)}.`);
   }
   return sorted;
+}
+
+/** µP-SGD under µP, one learning rate for every layer under SP. */
+export function defaultOptimizer(learningRate: number): (specs: readonly ParamSpec[] | undefined) => tf.Optimizer {
+  return (specs) => (specs ? muSgd(learningRate, [...specs]) : tf.train.sgd(learningRate));
 }
 
 const isCoordModel = (model: CoordModel | LayersModelLike): model is CoordModel =>

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coordCheck } from './coord-check.js';
+import { fromLayersModel } from './layers-model.js';
+
+/** A small CNN of `width` channels: conv → BN → strided conv → dense readout. */
+const cnn = (width: number) =>
+  tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: width, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.batchNormalization(),
+      tf.layers.conv2d({ filters: width, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 4 }),
+    ],
+  });
+
+describe('fromLayersModel on a tfjs-layers CNN', () => {
+  // wasm has no Conv2DBackpropFilter kernel, so tfjs-layers convolutions cannot train there: the wasm run
+  // of this file trains them on cpu.
+  const backend = tf.getBackend();
+  beforeAll(async () => {
+    if (backend === 'wasm') await tf.setBackend('cpu');
+  });
+  afterAll(async () => {
+    await tf.setBackend(backend);
+  });
+
+  it('measures every kernel, gain and offset on the input the layer gets in training mode, and leaves BN as it was', () => {
+    const [model, base, delta] = [cnn(8), cnn(4), cnn(6)];
+    const wrapped = fromLayersModel(model, { base, delta });
+    const x = tf.randomNormal([5, 6, 6, 2], 0, 1, 'float32', 1);
+    const statistics = () => model.nonTrainableWeights.map((weight) => Array.from(weight.read().dataSync()));
+    const before = statistics();
+    const tensors = tf.memory().numTensors;
+    const layers = wrapped.measuredLayers(x);
+    expect(statistics()).toEqual(before);
+    expect(layers.map((layer) => [layer.label, layer.kind])).toEqual([
+      ['conv2d1/kernel', 'conv2d'],
+      ['conv2d1/bias', 'shift'],
+      ['batchnormalization1/gamma', 'scale'],
+      ['batchnormalization1/beta', 'shift'],
+      ['conv2d2/kernel', 'conv2d'],
+      ['conv2d2/bias', 'shift'],
+      ['dense1/kernel', 'matmul'],
+      ['dense1/bias', 'shift'],
+    ]);
+    // The first conv sees the images themselves; the strided conv keeps its geometry.
+    expect(Array.from(layers[0]?.input?.dataSync() ?? [])).toEqual(Array.from(x.dataSync()));
+    expect(layers[4]?.conv).toEqual({ strides: [2, 2], padding: 'same', dilations: [1, 1] });
+    // The gain's input is the batch-normalised conv output: mean 0 and variance ≈ 1 per channel over the batch.
+    const { mean, variance } = tf.moments(layers[2]?.input as tf.Tensor, [0, 1, 2]);
+    for (const value of mean.dataSync()) expect(Math.abs(value)).toBeLessThan(1e-5);
+    for (const value of variance.dataSync()) expect(value).toBeGreaterThan(0.9);
+    tf.dispose([mean, variance]);
+    expect(layers[6]?.input?.shape).toEqual([5, 3 * 3 * 8]);
+    tf.dispose(layers.map((layer) => layer.input ?? []));
+    expect(tf.memory().numTensors).toBe(tensors);
+    // Roles from the base and delta copies: the first conv is µP's input layer, the readout its output.
+    expect(wrapped.specs.map((spec) => spec.role)).toEqual([
+      'input',
+      'vector',
+      'vector',
+      'vector',
+      'hidden',
+      'vector',
+      'output',
+      'vector',
+    ]);
+    wrapped.dispose();
+    tf.dispose([base, delta].flatMap((copy) => copy.weights.map((weight) => weight.read())));
+    x.dispose();
+  });
+
+  it('runs the coordinate check on the CNN: every layer flat under mup2 within ±0.3, input and hidden fading under mup-global', async () => {
+    const x = tf.randomNormal([8, 6, 6, 2], 0, 1, 'float32', 2);
+    const y = tf.tensor1d(
+      Array.from({ length: 8 }, (_, index) => index % 4),
+      'int32',
+    );
+    const { sam } = await import('@mup2/sam');
+    const tensors = tf.memory().numTensors;
+    const result = await coordCheck({
+      model: cnn,
+      // Narrow widths: tfjs-layers convolutions train slowly on the cpu backend.
+      widths: [4, 8, 16],
+      rule: (scaling) => sam({ rho: 0.1, scaling }),
+      data: { x, y },
+    });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const group = (preset: string, name: string) =>
+      result.groups.find(
+        (entry) => entry.preset === preset && entry.group === name && entry.quantity === 'perturbation',
+      );
+    expect(group('mup-global', 'input W')?.mean).toBeLessThan(-1);
+    expect(group('mup-global', 'hidden W')?.mean).toBeLessThan(-0.5);
+    for (const entry of result.groups.filter((item) => item.preset === 'mup2' && item.quantity === 'perturbation')) {
+      expect(Math.abs(entry.mean), `${entry.group}: ${JSON.stringify(entry)}`).toBeLessThan(0.3);
+    }
+    tf.dispose([x, y]);
+  });
+});
