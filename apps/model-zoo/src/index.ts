@@ -5,7 +5,9 @@ export {
   type InterruptOptions,
   type Interrupts,
   REPEATED_SIGNAL_WINDOW_MS,
+  runInterruptibly,
   type StopSignal,
+  stopAtOnceOnInterrupt,
 } from './commands/interrupts.js';
 export { memoryLimitOption } from './commands/option-parsers.js';
 export {

@@ -11,6 +11,8 @@ import {
   MLP_REFERENCE_WIDTH,
   progressBar,
   type RuleRegistry,
+  runInterruptibly,
+  stopAtOnceOnInterrupt,
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
@@ -45,6 +47,8 @@ interface CoordOptions {
   perfWidth: number;
   perfRounds: number;
 }
+
+const STOPPED = 'stopped: bench coord writes its results at the end, so nothing was written';
 
 /** `bench coord`; `rules` (the installed ones) are listed in its help. */
 export function registerCoordCommand(program: Command, rules: RuleRegistry): void {
@@ -83,6 +87,8 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
   command.action(async (options: CoordOptions) => {
+    // Results are written only at the end: a Ctrl-C stops at once (between two models) and leaves nothing.
+    stopAtOnceOnInterrupt(STOPPED);
     if (options.widths && options.widths.length < 2) {
       program.error(`error: --widths needs at least two widths to fit a slope, got ${options.widths.join(',')}`);
     }
@@ -106,7 +112,6 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
       seeds: options.seeds,
       batch: options.batch,
     };
-    const out = await createResultsDir('coord', options.out);
     const bar = progressBar({
       label: 'coord check',
       format: '{value}/{total} runs {label} | ETA {eta_formatted}',
@@ -130,13 +135,17 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     );
     let perf: ReturnType<typeof measureModelPerf> | undefined;
     if (options.perf && config.model === 'mlp') {
-      perf = measureModelPerf(
-        {
-          ...PERF_MODELS.mlp,
-          widthMult: options.perfWidth / MLP_REFERENCE_WIDTH,
-          label: `MLP 784→${options.perfWidth}→${options.perfWidth}→10`,
-        },
-        { rules: [options.rule], registry: available, rounds: options.perfRounds, warmup: 3 },
+      perf = runInterruptibly(
+        () =>
+          measureModelPerf(
+            {
+              ...PERF_MODELS.mlp,
+              widthMult: options.perfWidth / MLP_REFERENCE_WIDTH,
+              label: `MLP 784→${options.perfWidth}→${options.perfWidth}→10`,
+            },
+            { rules: [options.rule], registry: available, rounds: options.perfRounds, warmup: 3 },
+          ),
+        STOPPED,
       );
       const time = (step: string) => perf?.steps.find((entry) => entry.step === step);
       const sgd = time('sgd');
@@ -153,6 +162,9 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
         );
       }
     }
+    // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
+    // no empty results folder behind.
+    const out = await createResultsDir('coord', options.out);
     await writeFile(
       join(out, 'coord.json'),
       `${JSON.stringify({ command: 'coord', config, backend, seconds, ...result, perf }, null, 2)}\n`,

@@ -9,6 +9,8 @@ import {
   MODEL_NAMES,
   progressBar,
   type RuleRegistry,
+  runInterruptibly,
+  stopAtOnceOnInterrupt,
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
@@ -20,6 +22,8 @@ import { PYTHON_PEER_NAMES, type PythonPeerName } from '../perf/python-peers.js'
 import { createResultsDir, userDirectory } from '../results-dir.js';
 
 type PerfModelName = keyof typeof PERF_MODELS;
+
+const STOPPED = 'stopped: bench perf writes its results at the end, so nothing was written';
 const PERF_MODEL_NAMES = Object.keys(PERF_MODELS) as PerfModelName[];
 
 interface PerfOptions {
@@ -106,6 +110,8 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
   addRuleModuleOption(command);
   addRulesHelp(command, rules);
   command.action(async (options: PerfOptions) => {
+    // Results are written only at the end: a Ctrl-C stops at once and leaves nothing.
+    stopAtOnceOnInterrupt(STOPPED);
     const registry = await loadRules({
       modules: absoluteRuleModules(options.ruleModule, userDirectory()),
       cwd: userDirectory(),
@@ -119,8 +125,7 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     const missing = options.models.filter((name) => !available.includes(name));
     if (missing.length > 0)
       process.stderr.write(`perf: models not in this build of the zoo, skipped: ${missing.join(', ')}\n`);
-    const out = await createResultsDir('perf', options.out);
-    const matmul = measureMatmulThroughput();
+    const matmul = runInterruptibly(() => measureMatmulThroughput(), STOPPED);
     process.stdout.write(
       `Backend ${backend}; matMul 128×1024 @ 1024×1024: ${matmul.plain.toFixed(2)} GFLOP/s plain, ` +
         `${matmul.transposeA.toFixed(2)} transposeA, ${matmul.transposeB.toFixed(2)} transposeB\n\n`,
@@ -132,13 +137,17 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
         format: '{value}/{total} rounds | ETA {eta_formatted}',
       });
       bar.start(options.warmup + options.rounds, 0);
-      const result = measureModelPerf(PERF_MODELS[name], {
-        rules: ruleNames,
-        registry,
-        rounds: options.rounds,
-        warmup: options.warmup,
-        onRound: (done) => bar.update(done),
-      });
+      const result = runInterruptibly(
+        () =>
+          measureModelPerf(PERF_MODELS[name], {
+            rules: ruleNames,
+            registry,
+            rounds: options.rounds,
+            warmup: options.warmup,
+            onRound: (done) => bar.update(done),
+          }),
+        STOPPED,
+      );
       bar.stop();
       results.push(result);
       process.stdout.write(`${modelTable(result)}\n\n`);
@@ -148,14 +157,18 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     if (available.includes('mlp') && reuseRule !== undefined && options.perturbationIntervals.length > 0) {
       const bar = progressBar({ label: 'perf ε reuse', format: '{value}/{total} rounds | ETA {eta_formatted}' });
       bar.start(options.warmup + options.rounds, 0);
-      reuse = measurePerturbationReuse(PERF_MODELS.mlp, {
-        rule: reuseRule,
-        registry,
-        intervals: options.perturbationIntervals,
-        rounds: options.rounds,
-        warmup: options.warmup,
-        onRound: (done) => bar.update(done),
-      });
+      reuse = runInterruptibly(
+        () =>
+          measurePerturbationReuse(PERF_MODELS.mlp, {
+            rule: reuseRule,
+            registry,
+            intervals: options.perturbationIntervals,
+            rounds: options.rounds,
+            warmup: options.warmup,
+            onRound: (done) => bar.update(done),
+          }),
+        STOPPED,
+      );
       bar.stop();
       process.stdout.write(`${reuseTable(reuse)}\n\n`);
     }
@@ -188,6 +201,9 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
       ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
     ].join('\n');
+    // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
+    // no empty results folder behind.
+    const out = await createResultsDir('perf', options.out);
     await writeFile(join(out, 'perf.md'), `${markdown}\n`);
     await writeFile(
       join(out, 'perf.json'),

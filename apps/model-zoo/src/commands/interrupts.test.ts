@@ -79,4 +79,37 @@ describe('handleInterrupts', () => {
     expect(stdout).not.toContain('DONE');
     expect(stderr).toMatch(/FIRST[\s\S]*AGAIN/);
   }, 30_000);
+
+  it('stops a long synchronous computation at once on SIGINT (runInterruptibly), exit 130, and ignores the copies', async () => {
+    const script = `
+      import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
+      stopAtOnceOnInterrupt('STOPPED');
+      process.stdout.write('READY\\n');
+      runInterruptibly(() => {
+        const end = Date.now() + 60_000;
+        while (Date.now() < end) {}
+      }, 'STOPPED');
+      process.stdout.write('FINISHED\\n');
+    `;
+    const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], { stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    while (!stdout.includes('READY')) await sleep(10);
+    await sleep(300);
+    const sent = performance.now();
+    child.kill('SIGINT');
+    await sleep(5);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(performance.now() - sent).toBeLessThan(5000);
+    expect(stdout).not.toContain('FINISHED');
+    expect(stderr.match(/STOPPED/g)).toHaveLength(1);
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { runInThisContext } from 'node:vm';
 
 /**
  * Signals that arrive within this many milliseconds of the first are the same request. One Ctrl-C
@@ -56,8 +57,9 @@ export function handleInterrupts(options: InterruptOptions): Interrupts {
     if (exitCode === undefined) {
       firstAt = now;
       exitCode = 128 + constants.signals[signal];
-      abort.abort();
+      // Before aborting: what listens to the abort may exit the process.
       write(`\n${options.first}\n`);
+      abort.abort();
       return;
     }
     if (now - firstAt < windowMs) return;
@@ -75,4 +77,38 @@ export function handleInterrupts(options: InterruptOptions): Interrupts {
       for (const signal of signals) process.off(signal, onSignal);
     },
   };
+}
+
+const WORK = Symbol.for('@mup2/interruptible-work');
+
+/**
+ * Runs `work`, a long synchronous computation (a timing loop, a coordinate check of one model), so
+ * that a Ctrl-C stops it at once: a signal handler runs only when the event loop turns, which a
+ * synchronous loop never lets it do, but V8 can end a script on SIGINT (vm's breakOnSigint, as the
+ * Node REPL does). Then the process writes `message` and exits 130 right away. Process-level SIGINT
+ * handlers are off while `work` runs.
+ */
+export function runInterruptibly<T>(work: () => T, message: string): T {
+  const slot = globalThis as { [WORK]?: () => T };
+  slot[WORK] = work;
+  try {
+    return runInThisContext(`globalThis[Symbol.for('@mup2/interruptible-work')]()`, { breakOnSigint: true }) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw error;
+    process.stderr.write(`\n${message}\n`);
+    process.exit(128 + constants.signals.SIGINT);
+  } finally {
+    delete slot[WORK];
+  }
+}
+
+/**
+ * Ctrl-C for a command that writes its results only at the end (bench coord, perf): it stops at once
+ * with exit code 130, `message` saying that nothing was written. A Ctrl-C during `runInterruptibly`
+ * work does the same. SIGTERM keeps its default (an immediate exit).
+ */
+export function stopAtOnceOnInterrupt(message: string): Interrupts {
+  const interrupts = handleInterrupts({ first: message, signals: ['SIGINT'] });
+  interrupts.signal.addEventListener('abort', () => process.exit(interrupts.exitCode));
+  return interrupts;
 }
