@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
+import { assertOwnBackends } from './tfjs-identity.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
 export interface InitBackendOptions {
@@ -57,6 +58,16 @@ async function tryBackend(name: string, environment: BackendEnvironment): Promis
  * request), or else the first of `environment.preferred` that works, and logs the winner.
  */
 export async function chooseBackend(options: InitBackendOptions, environment: BackendEnvironment): Promise<string> {
+  const previous = tf.getBackend() as string | null | undefined;
+  /** A backend built on another copy of tfjs-core is refused, and the one before it is back. */
+  const assertOwnBackendsOrGoBack = async () => {
+    try {
+      assertOwnBackends('initBackend');
+    } catch (error) {
+      if (previous) await tf.setBackend(previous);
+      throw error;
+    }
+  };
   const log = options.log ?? environment.log;
   const requested = options.backend ?? environment.requested();
   if (requested !== undefined && requested !== '') {
@@ -66,6 +77,7 @@ export async function chooseBackend(options: InitBackendOptions, environment: Ba
         `backend '${requested}' was requested but cannot be used: ${result.reason}. Expected ${environment.expected}.`,
       );
     }
+    await assertOwnBackendsOrGoBack();
     log(`[mup2] backend: ${requested} (requested)${gradientKernelsFor(requested, options)}`);
     return requested;
   }
@@ -73,6 +85,7 @@ export async function chooseBackend(options: InitBackendOptions, environment: Ba
   for (const name of environment.preferred) {
     const result = await tryBackend(name, environment);
     if (result.ok) {
+      await assertOwnBackendsOrGoBack();
       const unavailable = tried.length > 0 ? ` (unavailable: ${tried.join('; ')})` : '';
       log(`[mup2] backend: ${name}${unavailable}${gradientKernelsFor(name, options)}`);
       return name;

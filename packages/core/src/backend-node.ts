@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chooseBackend, type InitBackendOptions } from './backend-choice.js';
+import { assertSingleTfjsCore } from './tfjs-core-copies.js';
 
 /** Packages that register a backend when imported, by the backend's name. */
 const NODE_BACKEND_PACKAGES: Record<string, readonly string[]> = {
@@ -49,9 +50,12 @@ async function importFirst(packages: readonly string[]): Promise<string | undefi
  * @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node can be imported, else 'wasm'
  * (@tensorflow/tfjs-backend-wasm), else 'cpu'. On wasm it registers the convolution
  * gradient kernels wasm lacks (registerWasmGradientKernels). Returns the name and logs
- * it in one line on stderr. See docs/quick-start.md and docs/native-backend.md.
+ * it in one line on stderr. Throws a DuplicateTfjsError, naming the copies and the fix, when the
+ * project resolves more than one copy of @tensorflow/tfjs-core. See docs/quick-start.md and
+ * docs/native-backend.md.
  */
-export function initBackend(options: InitBackendOptions = {}): Promise<string> {
+export async function initBackend(options: InitBackendOptions = {}): Promise<string> {
+  assertSingleTfjsCore(import.meta.url, process.cwd(), 'initBackend');
   return chooseBackend(options, {
     preferred: Object.keys(NODE_BACKEND_PACKAGES),
     register: async (name) => {

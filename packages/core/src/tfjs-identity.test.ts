@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend.js';
 import { DuplicateTfjsError } from './errors.js';
 import { muSgd } from './mu-sgd.js';
 import { paramSpecs } from './param-spec.js';
@@ -93,5 +94,26 @@ describe('a tensor-like object that is not a tfjs-core Tensor', () => {
     const optimizer = new SamOptimizer({ base: tf.train.sgd(0.1), rule: plainRule });
     expect(() => optimizer.minimize(() => tf.scalar(0), false, [lookalike])).toThrowError(DuplicateTfjsError);
     optimizer.dispose();
+  });
+});
+
+describe('a backend registered by a package that uses a second copy of tfjs-core', () => {
+  it('is refused by initBackend with a DuplicateTfjsError naming the backend and the fix, back on the backend before', async () => {
+    const original = tf.getBackend();
+    // What tfjs-backend-cpu of another tfjs version would register: a backend built on its own copy's class.
+    class ForeignBackend extends copy.KernelBackend {
+      override dispose(): void {}
+    }
+    tf.registerBackend('foreign-copy', () => new ForeignBackend() as unknown as tf.KernelBackend);
+    try {
+      await expect(initBackend({ backend: 'foreign-copy', log: () => {} })).rejects.toThrowError(DuplicateTfjsError);
+      await expect(initBackend({ backend: 'foreign-copy', log: () => {} })).rejects.toThrowError(
+        /'foreign-copy' backend was registered by a package that uses a different copy.*npm i @tensorflow\/tfjs@/,
+      );
+      expect(tf.getBackend()).toBe(original); // initBackend went back to it
+    } finally {
+      tf.removeBackend('foreign-copy');
+      await tf.setBackend(original);
+    }
   });
 });
