@@ -1,14 +1,14 @@
 import { type PerturbationScaling, paramSpecs } from '@mup2/core';
 import { seededNormal } from '@mup2/core/testing';
-import { sam } from '@mup2/sam';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { coordCheck } from './coord-check.js';
 import type { CoordBatch, CoordModel } from './coord-model.js';
 import { slopeTable } from './slope-table.js';
-import { gaussianBatches, tinyMlpModel } from './test-fixtures/tiny-mlp-model.js';
+import { samRule } from './test-fixtures/sam-rule.js';
+import { gaussianBatches, tinyMlpCoordModel as tinyMlpModel } from './tiny-mlp-model.js';
 
-const rule = (scaling: PerturbationScaling) => sam({ rho: 0.1, scaling });
+const rule = (scaling: PerturbationScaling) => samRule(0.1, scaling);
 
 // A one-layer model z = x·W, W [inputs, width], softmax cross-entropy over `width` classes: small
 // enough to follow every number by hand in float64.

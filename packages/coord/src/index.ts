@@ -27,4 +27,5 @@ export {
 } from './scaling-exponents.js';
 export { type SlopeFit, type SlopeVerdict, slopeVerdict } from './slope-fit.js';
 export { type SlopeTableOptions, slopeTable } from './slope-table.js';
+export { gaussianBatches, tinyMlpCoordModel } from './tiny-mlp-model.js';
 export type { BuildModel, SweepSettings } from './width-sweep.js';

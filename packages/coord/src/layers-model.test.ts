@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordCheck } from './coord-check.js';
 import { fromLayersModel } from './layers-model.js';
+import { samRule } from './test-fixtures/sam-rule.js';
 
 /** A small CNN of `width` channels: conv → BN → strided conv → dense readout. */
 const cnn = (width: number) =>
@@ -78,13 +79,12 @@ describe('fromLayersModel on a tfjs-layers CNN', () => {
       Array.from({ length: 8 }, (_, index) => index % 4),
       'int32',
     );
-    const { sam } = await import('@mup2/sam');
     const tensors = tf.memory().numTensors;
     const result = await coordCheck({
       model: cnn,
       // Narrow widths: tfjs-layers convolutions train slowly on the cpu backend.
       widths: [4, 8, 16],
-      rule: (scaling) => sam({ rho: 0.1, scaling }),
+      rule: (scaling) => samRule(0.1, scaling),
       data: { x, y },
     });
     expect(tf.memory().numTensors).toBe(tensors);

@@ -1,9 +1,16 @@
 import { createTinyMlp, float64Init, seededNormal, seededRandom } from '@mup2/core/testing';
-import * as tf from '@tensorflow/tfjs';
-import type { BuildContext, CoordBatch, CoordModel } from '../coord-model.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BuildContext, CoordBatch, CoordModel } from './coord-model.js';
 
-/** Test fixture: the core testing kit's tiny MLP inputSize→n→n→3 (norm gain γ after the first layer) as a CoordModel. */
-export function tinyMlpModel(inputSize: number, baseWidth: number) {
+/**
+ * The tiny µP MLP of `@mup2/core/testing` (inputSize→n→n→3, a norm gain γ after the first layer, a
+ * bias b2 on the second) as a CoordModel, with µP initialisation relative to `baseWidth`: the model
+ * on which `deriveScaling` recovers the shipped rules' scalings, for deriving a new rule's.
+ */
+export function tinyMlpCoordModel(
+  inputSize = 32,
+  baseWidth = 64,
+): (width: number, context: BuildContext) => CoordModel {
   return (width: number, context: BuildContext): CoordModel => {
     const shape = { inputSize, width, classes: 3 };
     // µP init (readout std / √(width/base)) for 'mup'; the standard one for 'sp'.
@@ -31,8 +38,8 @@ export function tinyMlpModel(inputSize: number, baseWidth: number) {
   };
 }
 
-/** Test fixture: batch `index` of Gaussian inputs and uniform labels, the same at every width. */
-export function gaussianBatches(inputSize: number, batch = 32, classes = 3) {
+/** Batch `index` of standard normal inputs [batch, inputSize] and uniform labels, the same at every width. */
+export function gaussianBatches(inputSize = 32, batch = 64, classes = 3): (index: number) => CoordBatch {
   return (index: number): CoordBatch => {
     const normal = seededNormal(index + 1);
     const uniform = seededRandom(index + 101);
