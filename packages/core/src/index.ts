@@ -46,8 +46,20 @@ export {
   type PerturbationDirection,
   type PerturbationInput,
   type PerturbationRule,
+  type PerturbationRuleV1,
   type PerturbationScaling,
+  RULE_VERSIONS,
 } from './perturbation-rule.js';
+export type {
+  AscentQuery,
+  DescentInput,
+  DescentOutput,
+  DescentParameter,
+  ParameterState,
+  PerturbationDirectionV2,
+  PerturbationInputV2,
+  PerturbationRuleV2,
+} from './perturbation-rule-v2.js';
 export { type Parameterization, PRESET_NAMES, PRESETS, type Preset, type PresetName, parsePreset } from './presets.js';
 export {
   assertRuleDescriptor,
@@ -58,4 +70,5 @@ export {
   type RuleOptionDescriptor,
 } from './rule-descriptor.js';
 export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
+export type { AscentContext, AscentOptimizerFactory } from './step-context.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';

@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { InvalidOptionError, InvalidRhoError, RuleSpecificationError } from './errors.js';
 import type { ParamSpec } from './param-spec.js';
+import { type PerturbationRuleV2, RULE_V2_HOOKS } from './perturbation-rule-v2.js';
 
 /** How a rule's perturbation scales with width (DESIGN.md §5). */
 export type PerturbationScaling = 'naive' | 'global' | 'mup2';
@@ -41,7 +42,7 @@ export interface PerturbationInput {
  * parameter set, not per step), and D_p, N_p (computed per step).
  * SamOptimizer does the rest: the fused normaliser, the ascent step, its removal.
  */
-export interface PerturbationRule {
+export interface PerturbationRuleV1 {
   readonly specificationVersion: 'v1';
   /** Short name, e.g. 'sam'. */
   readonly name: string;
@@ -62,6 +63,16 @@ export interface PerturbationRule {
   direction(input: PerturbationInput): PerturbationDirection;
 }
 
+/**
+ * A perturbation rule, of either interface version: v1 (a stateless D_p, N_p) or v2 (the same,
+ * with state across steps, its own descent and steps without an ascent: perturbation-rule-v2.ts).
+ * SamOptimizer runs both; `specificationVersion` tells them apart.
+ */
+export type PerturbationRule = PerturbationRuleV1 | PerturbationRuleV2;
+
+/** The interface versions this @mup2/core implements. */
+export const RULE_VERSIONS = ['v1', 'v2'] as const;
+
 const RULE_MEMBERS = {
   name: 'string',
   radius: 'number',
@@ -79,10 +90,10 @@ export function assertPerturbationRule(rule: unknown): asserts rule is Perturbat
     );
   }
   const candidate = rule as Record<string, unknown>;
-  if (candidate.specificationVersion !== 'v1') {
+  if (!RULE_VERSIONS.includes(candidate.specificationVersion as 'v1')) {
     throw new RuleSpecificationError(
       `PerturbationRule '${String(candidate.name)}' has specificationVersion ${JSON.stringify(candidate.specificationVersion)}; ` +
-        "this @mup2/core implements 'v1'.",
+        "this @mup2/core implements 'v1' and 'v2'.",
     );
   }
   for (const [member, type] of Object.entries(RULE_MEMBERS)) {
@@ -90,6 +101,15 @@ export function assertPerturbationRule(rule: unknown): asserts rule is Perturbat
       throw new RuleSpecificationError(
         `PerturbationRule '${String(candidate.name)}' is missing member '${member}' (expected a ${type}, got ${typeof candidate[member]}).`,
       );
+    }
+  }
+  if (candidate.specificationVersion === 'v2') {
+    for (const hook of RULE_V2_HOOKS) {
+      if (candidate[hook] !== undefined && typeof candidate[hook] !== 'function') {
+        throw new RuleSpecificationError(
+          `PerturbationRule '${String(candidate.name)}' has member '${hook}' of type ${typeof candidate[hook]}; expected a function or nothing.`,
+        );
+      }
     }
   }
   assertRadius(candidate.radius as number, String(candidate.name));

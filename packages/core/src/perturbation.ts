@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec } from './param-spec.js';
-import type { LayerScale, PerturbationRule } from './perturbation-rule.js';
+import type { LayerScale, PerturbationDirection, PerturbationRule } from './perturbation-rule.js';
+import type { ParameterState } from './perturbation-rule-v2.js';
+import { assertParameterState, type RuleStateStore } from './rule-state.js';
 
 /** A selected parameter with the rule's constants for it, computed once per parameter set. */
 export interface PlannedParameter {
@@ -13,6 +15,14 @@ export interface Perturbation {
   readonly perturbations: tf.NamedTensorMap;
   /** Σ_q b_q ‖N_q‖², the squared normaliser (NaN or Infinity when a gradient was not finite). */
   readonly normSquared: tf.Scalar;
+  /** A v2 rule's proposed states, by variable name (new tensors, the caller's). */
+  readonly states?: Record<string, ParameterState>;
+}
+
+/** What a v2 rule's direction reads besides the gradient: the step count and the kept states. */
+export interface RuleStateContext {
+  readonly step: number;
+  readonly states: RuleStateStore;
 }
 
 /** Guards ε = 0/0 when every gradient is zero (the SAM anchors use the same 1e-12). */
@@ -28,20 +38,27 @@ export function computePerturbation(
   gradients: tf.NamedTensorMap,
   radius: number,
   widthMultiplier: number,
+  stateContext?: RuleStateContext,
 ): Perturbation {
   return tf.tidy(() => {
     const directions: tf.Tensor[] = [];
     const normTerms: tf.Scalar[] = [];
     const used: PlannedParameter[] = [];
+    const states: Record<string, ParameterState> = {};
     for (const parameter of planned) {
-      const gradient = gradients[parameter.spec.variable.name];
+      const name = parameter.spec.variable.name;
+      const gradient = gradients[name];
       if (gradient === undefined) continue; // the loss does not depend on it: no ascent direction
-      const { direction, normTerm } = rule.direction({
-        gradient,
-        weight: parameter.spec.variable,
-        spec: parameter.spec,
-        widthMultiplier,
-      });
+      const input = { gradient, weight: parameter.spec.variable, spec: parameter.spec, widthMultiplier };
+      let result: PerturbationDirection;
+      if (rule.specificationVersion === 'v2') {
+        const own = rule.direction({ ...input, state: stateContext?.states.get(name), step: stateContext?.step ?? 0 });
+        if (own.state !== undefined) states[name] = ownState(own.state, [gradient, input.weight], rule.name, name);
+        result = own;
+      } else {
+        result = rule.direction(input);
+      }
+      const { direction, normTerm } = result;
       const squared = tf.sum(tf.square(normTerm)) as tf.Scalar;
       normTerms.push(parameter.scale.norm === 1 ? squared : tf.mul(squared, parameter.scale.norm));
       directions.push(direction);
@@ -54,6 +71,24 @@ export function computePerturbation(
       const factor = parameter.scale.perturbation === 1 ? step : tf.mul(step, parameter.scale.perturbation);
       perturbations[parameter.spec.variable.name] = tf.mul(directions[index] as tf.Tensor, factor);
     });
-    return { perturbations, normSquared };
+    return Object.keys(states).length > 0 ? { perturbations, normSquared, states } : { perturbations, normSquared };
   });
+}
+
+/**
+ * A returned state whose tensors the store may keep: a tensor that is one of the step's own
+ * (a gradient, the weight) is copied. The kept state's tensors may be carried over as they are.
+ */
+export function ownState(
+  state: ParameterState,
+  inputs: readonly tf.Tensor[],
+  rule: string,
+  variable: string,
+  hook = 'direction',
+): ParameterState {
+  assertParameterState(state, rule, variable, hook);
+  const foreign = new Set(inputs);
+  const owned: Record<string, tf.Tensor> = {};
+  for (const [key, tensor] of Object.entries(state)) owned[key] = foreign.has(tensor) ? tf.clone(tensor) : tensor;
+  return owned;
 }

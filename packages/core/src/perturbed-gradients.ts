@@ -5,6 +5,73 @@ import { NonTrainableSnapshot } from './state-snapshot.js';
 import type { StepPlan } from './step-plan.js';
 
 /**
+ * The weights of a step while they are away from w: moved by one or more perturbations (the
+ * ascent), and put back exactly by `restore`, because the originals are held by reference, where
+ * w + ε − ε would not be exact.
+ */
+export class PerturbedPoint {
+  private readonly originals = new Map<tf.Variable, tf.Tensor>();
+
+  constructor(private readonly plan: StepPlan) {}
+
+  /** Holds the value of every selected variable not yet held, so that something else (an ascent optimizer) may move them. */
+  holdSelected(): void {
+    for (const variable of this.plan.selectedVariables) this.hold(variable);
+  }
+
+  /** w ← w + δ for each selected variable δ names; the perturbations are disposed. */
+  moveBy(perturbations: tf.NamedTensorMap): void {
+    try {
+      for (const variable of this.plan.selectedVariables) {
+        const delta = perturbations[variable.name];
+        if (delta === undefined) continue;
+        this.hold(variable);
+        const moved = tf.add(variable, delta);
+        variable.assign(moved);
+        moved.dispose();
+      }
+    } finally {
+      tf.dispose(perturbations);
+    }
+  }
+
+  /**
+   * The loss and gradients of `variables` at the current point. Non-trainable state (BatchNorm
+   * statistics) comes back to its value before the pass: statistics come from passes at w only.
+   */
+  gradients(f: () => tf.Scalar, variables: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    const snapshot = new NonTrainableSnapshot();
+    try {
+      return withKeptTensorsReturnedToScope(() => tf.variableGrads(f, variables));
+    } finally {
+      snapshot.restore();
+    }
+  }
+
+  /** The current point minus w for each moved variable (new tensors, the caller's). */
+  displacement(): tf.NamedTensorMap {
+    return tf.tidy(() => {
+      const moved: tf.NamedTensorMap = {};
+      for (const [variable, original] of this.originals) moved[variable.name] = tf.sub(variable, original);
+      return moved;
+    });
+  }
+
+  /** Every variable back to its exact value before the first move. */
+  restore(): void {
+    for (const [variable, original] of this.originals) {
+      variable.assign(original);
+      original.dispose();
+    }
+    this.originals.clear();
+  }
+
+  private hold(variable: tf.Variable): void {
+    if (!this.originals.has(variable)) this.originals.set(variable, tf.keep(shareBuffer(variable)));
+  }
+}
+
+/**
  * The loss and g' = ∇f(w + ε) for every variable of the plan. The weights and the
  * non-trainable state (BatchNorm statistics) are back to their values before the call
  * whatever happens: the originals are held by reference, so the return is exact. The
@@ -15,24 +82,11 @@ export function gradientsAtPerturbed(
   plan: StepPlan,
   perturbations: tf.NamedTensorMap,
 ): { value: tf.Scalar; grads: tf.NamedTensorMap } {
-  const originals: Array<[tf.Variable, tf.Tensor]> = [];
-  const snapshot = new NonTrainableSnapshot();
+  const point = new PerturbedPoint(plan);
   try {
-    for (const variable of plan.selectedVariables) {
-      const epsilon = perturbations[variable.name];
-      if (epsilon === undefined) continue;
-      originals.push([variable, tf.keep(shareBuffer(variable))]);
-      const perturbed = tf.add(variable, epsilon);
-      variable.assign(perturbed);
-      perturbed.dispose();
-    }
-    return withKeptTensorsReturnedToScope(() => tf.variableGrads(f, plan.variables));
+    point.moveBy(perturbations);
+    return point.gradients(f, plan.variables);
   } finally {
-    for (const [variable, original] of originals) {
-      variable.assign(original);
-      original.dispose();
-    }
-    snapshot.restore();
-    tf.dispose(perturbations);
+    point.restore();
   }
 }

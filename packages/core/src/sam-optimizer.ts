@@ -1,65 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ChunkStatistics } from './chunk-statistics.js';
-import { InvalidOptionError, NonFiniteGradientError } from './errors.js';
-import { withKeptTensorsDisposedOnError } from './kept-tensors.js';
+import { batchSize } from './batch-chunks.js';
+import { ChunkedStep, type ChunkedStepHost, weightedMeans } from './chunked-step.js';
+import { applyDescent, nonFiniteError } from './descent.js';
+import { InvalidOptionError } from './errors.js';
 import type { NamedTensor } from './named-tensor.js';
 import { assertUsableVariable, modelWidthMultiplier, type ParamSpec } from './param-spec.js';
-import { computePerturbation } from './perturbation.js';
+import { previewPerturbation } from './perturbation-preview.js';
 import { PerturbationReuse } from './perturbation-reuse.js';
 import { assertPerturbationRule, assertRadius, type PerturbationRule } from './perturbation-rule.js';
-import { gradientsAtPerturbed } from './perturbed-gradients.js';
+import { RuleStateStore, type StateMap } from './rule-state.js';
+import { type ResolvedSamOptions, resolveSamOptions, type SamOptimizerOptions } from './sam-optimizer-options.js';
 import { assertMeaningfulSetup } from './setup-checks.js';
 import { NonTrainableSnapshot } from './state-snapshot.js';
-import { buildStepPlan, type StepPlan } from './step-plan.js';
+import type { PassLoss, PassSettings, RejectedPass, StepContext } from './step-context.js';
+import { takePasses } from './step-passes.js';
+import { type StepPlan, StepPlanCache } from './step-plan.js';
 
-export interface SamOptimizerOptions {
-  /** The optimizer that takes the descent step with the gradient at w + ε (tf.train.sgd, muSgd, muAdam, …). */
-  readonly base: tf.Optimizer;
-  /** The perturbation rule: sam(), asam(), samOn() or your own. */
-  readonly rule: PerturbationRule;
-  /** One ParamSpec per optimized variable. Without them every variable has width multiplier 1 (plain SAM). */
-  readonly params?: readonly ParamSpec[];
-  /** The model's width multiplier r. Default: read from `params` (the fan-in multiplier of the hidden weights). */
-  readonly widthMultiplier?: number;
-  /** A radius per step (0-based step count), e.g. a schedule. Overrides `rule.radius` and `setRho`. */
-  readonly rhoSchedule?: (step: number) => number;
-  /** Clip the descent gradient to this global L2 norm before the base step. */
-  readonly clipNorm?: number;
-  /**
-   * What to do when a gradient is NaN or infinite: 'throw' (default) raises a
-   * NonFiniteGradientError, 'skip' leaves the weights as they were and counts the
-   * step in `skippedSteps`, 'ignore' checks nothing (no device sync; NaNs reach the weights).
-   * 'throw' and 'skip' leave everything as it was before the step: weights, optimizer state
-   * and non-trainable state such as BatchNorm moving statistics, which the pass at w had
-   * already updated. Weights are never left perturbed in any mode.
-   */
-  readonly nonFinite?: 'throw' | 'skip' | 'ignore';
-  /**
-   * m-sharpness (Foret et al. 2021, google-research/sam): in `minimizeOnBatch`, each chunk of
-   * this many examples gets its own ε from its own gradient, and the descent gradient is the
-   * mean of the chunks' gradients at their own perturbed weights (weighted by chunk size when the
-   * last chunk is shorter). Default: the whole batch, exactly `minimize`. Costs one pass pair per
-   * chunk. BatchNorm statistics: each chunk's unperturbed pass starts from the statistics before
-   * the step, and the statistics become the chunk-size-weighted mean of what those passes left
-   * (perturbed passes never change them). A loss closure cannot split a batch, so with it set
-   * `minimize` (and so `model.fit`) refuses to run.
-   */
-  readonly mSharpness?: number;
-  /**
-   * Compute ε every this many steps and reuse it in between (LookSAM-style cheap SAM; Composer's
-   * `interval`). A reuse step takes one forward and backward pass, at w + ε, so it costs about
-   * one SGD step; its returned cost is the loss at w + ε, its only pass, and since BatchNorm
-   * statistics come from unperturbed passes only, a reuse step leaves them as they are. ε is kept
-   * at radius 1 and scaled by each step's radius, so `rhoSchedule` and `setRho` still apply.
-   * Holds one tensor per perturbed variable between steps; getWeights/setWeights carry it, so a
-   * resumed run continues bit for bit. Default 1: every step computes ε (plain SAM).
-   */
-  readonly perturbationInterval?: number;
-}
+export type { SamOptimizerOptions } from './sam-optimizer-options.js';
 
 /** What a `minimizeOnBatch` loss is told about the pass it is called for. */
 export interface BatchPass {
-  /** false for the pass at the weights w (where metrics belong), true for the pass at w + ε. */
+  /** false for the pass at the weights w (where metrics belong), true for passes away from w (at w + ε). */
   readonly perturbed: boolean;
   /** The chunk of the batch (0-based) and how many there are (1 without m-sharpness). */
   readonly chunk: number;
@@ -69,15 +30,6 @@ export interface BatchPass {
 /** The mean loss of the examples in `inputs` (slices along axis 0 of the tensors given to minimizeOnBatch). */
 export type BatchLoss = (inputs: tf.Tensor[], pass: BatchPass) => tf.Scalar;
 
-const NON_FINITE_MODES = ['throw', 'skip', 'ignore'] as const;
-const WHOLE_BATCH: BatchPass = { perturbed: false, chunk: 0, chunks: 1 };
-const WHOLE_BATCH_PERTURBED: BatchPass = { perturbed: true, chunk: 0, chunks: 1 };
-
-function positiveIntegerOption(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
-    throw new InvalidOptionError(`SamOptimizer: ${name} must be a positive integer, got ${String(value)}.`);
-  }
-}
 /** The entries getWeights adds before the base optimizer's state. */
 const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'];
 
@@ -90,7 +42,9 @@ const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'
  * base.applyGradients(g'). The returned cost is the first pass's loss.
  * Non-trainable variables (BatchNorm moving statistics) keep the values of the
  * first pass; a step that is not taken (a non-finite gradient under 'throw' or
- * 'skip', or an error) leaves them, like the weights, as they were.
+ * 'skip', or an error) leaves them, like the weights, as they were. The passes are one
+ * pipeline (step-passes.ts) that every way of stepping runs through: several ascent steps, an
+ * ascent optimizer, a v2 rule's state and descent, m-sharpness and ε reuse.
  */
 export class SamOptimizer extends tf.Optimizer {
   static get className(): string {
@@ -103,11 +57,13 @@ export class SamOptimizer extends tf.Optimizer {
   private readonly specsByName: Map<string, ParamSpec> | undefined;
   private readonly fixedWidthMultiplier: number;
   private readonly rhoSchedule: ((step: number) => number) | undefined;
-  private readonly clipNorm: number | undefined;
-  private readonly nonFinite: 'throw' | 'skip' | 'ignore';
-  private readonly chunkSize: number | undefined;
+  private readonly settings: ResolvedSamOptions;
+  private readonly passes: PassSettings;
   private readonly reuse: PerturbationReuse | undefined;
-  private cachedPlan: { key: string; variables: tf.Variable[]; plan: StepPlan } | undefined;
+  private readonly ruleState = new RuleStateStore();
+  private readonly plans: StepPlanCache;
+  private session: ChunkedStep | undefined;
+  private readonly host: ChunkedStepHost;
   private skipped = 0;
 
   constructor(options: SamOptimizerOptions) {
@@ -140,39 +96,40 @@ export class SamOptimizer extends tf.Optimizer {
       );
     }
     this.fixedWidthMultiplier = widthMultiplier;
-    if (options.clipNorm !== undefined && !(Number.isFinite(options.clipNorm) && options.clipNorm > 0)) {
-      throw new InvalidOptionError(`SamOptimizer: clipNorm must be a positive finite number, got ${options.clipNorm}.`);
-    }
-    this.clipNorm = options.clipNorm;
-    const nonFinite = options.nonFinite ?? 'throw';
-    if (!NON_FINITE_MODES.includes(nonFinite)) {
-      throw new InvalidOptionError(
-        `SamOptimizer: nonFinite must be one of ${NON_FINITE_MODES.join(', ')}, got ${JSON.stringify(nonFinite)}.`,
-      );
-    }
-    this.nonFinite = nonFinite;
+    this.plans = new StepPlanCache(rule, this.specsByName, widthMultiplier);
+    this.settings = resolveSamOptions(options, rule);
     this.rhoSchedule = options.rhoSchedule;
-    positiveIntegerOption('mSharpness', options.mSharpness);
-    positiveIntegerOption('perturbationInterval', options.perturbationInterval);
-    if (options.mSharpness !== undefined && (options.perturbationInterval ?? 1) > 1) {
-      throw new InvalidOptionError(
-        `SamOptimizer: mSharpness ${options.mSharpness} and perturbationInterval ${options.perturbationInterval} ` +
-          'cannot be combined (each chunk has its own ε, and one ε is kept for reuse); choose one.',
-      );
-    }
-    this.chunkSize = options.mSharpness;
-    const interval = options.perturbationInterval ?? 1;
+    const interval = this.settings.perturbationInterval;
     this.reuse = interval > 1 ? new PerturbationReuse(interval) : undefined;
+    this.passes = {
+      rule,
+      nonFinite: this.settings.nonFinite,
+      ascentSteps: this.settings.ascentSteps,
+      ascentOptimizer: this.settings.ascentOptimizer,
+      reuse: this.reuse,
+      ruleState: this.ruleState,
+    };
+    this.host = {
+      ruleState: this.ruleState,
+      planFor: (varList) => this.planFor(varList),
+      context: (plan) => this.context(plan),
+      descend: (gradients, states, plan) => this.descend(gradients, states, plan),
+    };
   }
 
   /** Examples per chunk of m-sharpness (undefined: the whole batch). */
   get mSharpness(): number | undefined {
-    return this.chunkSize;
+    return this.settings.mSharpness;
   }
 
   /** Steps between two computations of ε (1: every step). */
   get perturbationInterval(): number {
-    return this.reuse?.interval ?? 1;
+    return this.settings.perturbationInterval;
+  }
+
+  /** Adversarial updates before each descent (1: SAM). */
+  get ascentSteps(): number {
+    return this.settings.ascentSteps;
   }
 
   /** The radius the next step uses (before any schedule). */
@@ -197,13 +154,15 @@ export class SamOptimizer extends tf.Optimizer {
   }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    if (this.session !== undefined) return this.chunkInSession(this.session, f, returnCost, varList);
     if (this.mSharpness !== undefined) {
       throw new InvalidOptionError(
         `SamOptimizer: mSharpness ${this.mSharpness} splits each batch into chunks, which a loss closure cannot do; ` +
-          'call minimizeOnBatch(loss, [x, y]) instead of minimize (model.fit uses minimize, so it cannot run m-sharpness).',
+          'call minimizeOnBatch(loss, [x, y]) instead of minimize, or for model.fit, fitDataset and trainOnBatch ' +
+          'call enableMSharpness(model) once.',
       );
     }
-    return this.atomically(() => this.step(f, f, returnCost, varList));
+    return this.atomically(() => this.step(() => f, returnCost, varList));
   }
 
   /**
@@ -220,52 +179,59 @@ export class SamOptimizer extends tf.Optimizer {
     returnCost = false,
     varList?: tf.Variable[],
   ): tf.Scalar | null {
-    const size = batchSize(inputs);
+    const size = batchSize(inputs, 'minimizeOnBatch');
     const chunk = this.mSharpness ?? size;
     if (chunk >= size) {
       const all = [...inputs];
-      return this.atomically(() =>
-        this.step(
-          () => loss(all, WHOLE_BATCH),
-          () => loss(all, WHOLE_BATCH_PERTURBED),
-          returnCost,
-          varList,
-        ),
-      );
+      const whole: PassLoss = (perturbed) => () => loss(all, { perturbed, chunk: 0, chunks: 1 });
+      return this.atomically(() => this.step(whole, returnCost, varList));
     }
-    return this.atomically(() => this.chunkedStep(loss, inputs, size, chunk, returnCost, varList));
+    return this.atomically(() => this.chunkedStep(loss, inputs, chunk, returnCost, varList));
+  }
+
+  /**
+   * One m-sharpness step whose chunks the caller runs: `run(chunk)` is called with each chunk of
+   * `inputs` (slices along axis 0, `mSharpness` examples each) and calls `minimize` once on it,
+   * as the train function of a tfjs-layers model does (enableMSharpness hands it here). Each
+   * chunk's `minimize` takes its passes and returns its loss without descending; after the last
+   * chunk the optimizer descends once, along the chunk-size-weighted mean of the chunks'
+   * directions. Returns the chunk-size-weighted mean of each scalar `run` returned (the loss and
+   * metrics of a train function); the chunks' own are disposed.
+   */
+  minimizeInChunks(inputs: readonly tf.Tensor[], run: (chunk: tf.Tensor[]) => tf.Scalar[]): tf.Scalar[] {
+    const size = batchSize(inputs, 'minimizeInChunks');
+    if (this.session !== undefined) {
+      throw new InvalidOptionError('SamOptimizer.minimizeInChunks: a chunked step is already under way.');
+    }
+    return this.atomically(() => {
+      const step = new ChunkedStep(this.host);
+      const outputs: Array<{ weight: number; values: tf.Scalar[] }> = [];
+      this.session = step;
+      try {
+        step.forEachChunk(inputs, this.mSharpness ?? size, (slices) => {
+          outputs.push({ weight: ((slices[0] as tf.Tensor).shape[0] as number) / size, values: run(slices) });
+        });
+      } catch (error) {
+        tf.dispose(outputs.flatMap((output) => output.values));
+        throw error;
+      } finally {
+        this.session = undefined;
+      }
+      const mean = weightedMeans(outputs);
+      const { rejected } = step.end();
+      if (rejected !== undefined) this.rejectStep(rejected, mean, step.rejectedChunk);
+      return mean;
+    });
   }
 
   /**
    * The perturbation ε the next step would apply at the current weights, keyed
    * by variable name, without changing anything. For analysis (the coordinate
-   * check); the caller disposes the returned tensors.
+   * check); the caller disposes the returned tensors. With several ascent steps or an ascent
+   * optimizer it is the displacement of the last ascent point from w (float32 differences).
    */
   computePerturbation(f: () => tf.Scalar, varList?: tf.Variable[]): tf.NamedTensorMap {
-    const plan = this.planFor(varList);
-    // A training-mode pass updates BatchNorm statistics: put them back, as this changes nothing.
-    const state = new NonTrainableSnapshot();
-    let passed: { value: tf.Scalar; grads: tf.NamedTensorMap };
-    try {
-      passed = withKeptTensorsDisposedOnError(() => tf.variableGrads(f, plan.selectedVariables));
-    } finally {
-      state.restore();
-    }
-    const { value, grads } = passed;
-    value.dispose();
-    try {
-      const { perturbations, normSquared } = computePerturbation(
-        this.rule,
-        plan.selected,
-        grads,
-        this.radiusForStep(),
-        plan.widthMultiplier,
-      );
-      normSquared.dispose();
-      return perturbations;
-    } finally {
-      tf.dispose(grads);
-    }
+    return previewPerturbation(this.context(this.planFor(varList)), f);
   }
 
   /** Applies gradients with the base optimizer alone (no perturbation): SAM needs the loss closure, see minimize. */
@@ -279,7 +245,7 @@ export class SamOptimizer extends tf.Optimizer {
       { name: 'sam/rho', tensor: tf.scalar(this.rho, 'float32') },
       { name: 'sam/skipped', tensor: tf.scalar(this.skipped, 'int32') },
     ];
-    return [...own, ...(this.reuse?.weights() ?? []), ...(await this.base.getWeights())];
+    return [...own, ...(this.reuse?.weights() ?? []), ...this.ruleState.weights(), ...(await this.base.getWeights())];
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
@@ -297,12 +263,17 @@ export class SamOptimizer extends tf.Optimizer {
     const skipped = await read('sam/skipped');
     assertRadius(rho, 'SamOptimizer.setWeights');
     const takeReuseState = await this.reuse?.prepareWeights(weightValues);
+    const takeRuleState = this.ruleState.prepareWeights(weightValues);
     // Only our own entries: the base's state may name model variables that start with 'sam/' too.
     // The base checks its entries before it changes anything; ours change after it, so a refused list changes nothing.
     await this.base.setWeights(
-      weightValues.filter((weight) => !OWN_STATE.includes(weight.name) && !PerturbationReuse.owns(weight.name)),
+      weightValues.filter(
+        (weight) =>
+          !OWN_STATE.includes(weight.name) && !PerturbationReuse.owns(weight.name) && !RuleStateStore.owns(weight.name),
+      ),
     );
     takeReuseState?.();
+    takeRuleState();
     this.iterations_ = iterations;
     this.rho = rho;
     this.skipped = skipped;
@@ -317,11 +288,14 @@ export class SamOptimizer extends tf.Optimizer {
       base: this.base.getClassName(),
       ...(this.mSharpness !== undefined && { mSharpness: this.mSharpness }),
       ...(this.reuse !== undefined && { perturbationInterval: this.reuse.interval }),
+      ...(this.ascentSteps !== 1 && { ascentSteps: this.ascentSteps }),
+      ...(this.settings.ascentOptimizer !== undefined && { ascentOptimizer: true }),
     };
   }
 
   override dispose(): void {
     this.reuse?.release();
+    this.ruleState.release();
     this.base.dispose();
     super.dispose();
   }
@@ -330,193 +304,125 @@ export class SamOptimizer extends tf.Optimizer {
    * Runs one step so that a step not taken (rejected for a non-finite gradient, or failed) leaves
    * everything as it found it: the passes at w may have moved non-trainable state (BatchNorm moving
    * statistics), which goes back to its value before the step, and a perturbation computed for
-   * reuse is dropped. A step is taken exactly when it advanced `iterations`.
+   * reuse or a rule state proposed for the next step is dropped. A step is taken exactly when it
+   * advanced `iterations`.
    */
-  private atomically(run: () => tf.Scalar | null): tf.Scalar | null {
+  private atomically<T>(run: () => T): T {
     const state = new NonTrainableSnapshot();
     const iterations = this.iterations;
     let taken = false;
     try {
-      const cost = run();
+      const result = run();
       taken = this.iterations !== iterations;
-      return cost;
+      return result;
     } finally {
       if (taken) {
         state.release();
         this.reuse?.commit();
+        this.ruleState.commit();
       } else {
         state.restore();
         this.reuse?.discard();
+        this.ruleState.discard();
       }
     }
   }
 
-  /** One SAM step with `atWeights` for the pass at w and `atPerturbed` for the pass at w + ε (the same closure for minimize). */
-  private step(
-    atWeights: () => tf.Scalar,
-    atPerturbed: () => tf.Scalar,
-    returnCost: boolean,
-    varList: tf.Variable[] | undefined,
-  ): tf.Scalar | null {
-    const plan = this.planFor(varList);
-    const radius = this.radiusForStep();
-    if (radius === 0) {
-      // ε = 0: the second pass would be the first one again; this is exactly the base step.
-      const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(atWeights, plan.variables));
-      return this.descend(value, grads, plan, returnCost);
-    }
-    const reusable = this.reuse?.reusable(plan, this.iterations);
-    if (reusable !== undefined) {
-      const perturbations = scaledPerturbations(reusable, radius);
-      const { value, grads } = gradientsAtPerturbed(atPerturbed, plan, perturbations);
-      return this.descend(value, grads, plan, returnCost);
-    }
-    const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(atWeights, plan.selectedVariables));
-    let perturbations: tf.NamedTensorMap;
-    try {
-      // With reuse, ε is kept at radius 1 and scaled by each step's radius (see perturbationInterval).
-      const computed = computePerturbation(
-        this.rule,
-        plan.selected,
-        first.grads,
-        this.reuse === undefined ? radius : 1,
-        plan.widthMultiplier,
-      );
-      if (this.nonFinite !== 'ignore' && !Number.isFinite(computed.normSquared.dataSync()[0])) {
-        tf.dispose(computed.perturbations);
-        computed.normSquared.dispose();
-        return this.rejectStep(first.value, first.grads, returnCost, 'first (at w)');
-      }
-      computed.normSquared.dispose();
-      perturbations = computed.perturbations;
-      if (this.reuse !== undefined) {
-        this.reuse.propose(plan, this.iterations, computed.perturbations);
-        perturbations = scaledPerturbations(computed.perturbations, radius);
-      }
-    } catch (error) {
-      first.value.dispose();
-      throw error;
-    } finally {
-      tf.dispose(first.grads);
-    }
-    let descent: tf.NamedTensorMap;
-    try {
-      const perturbed = gradientsAtPerturbed(atPerturbed, plan, perturbations);
-      perturbed.value.dispose();
-      descent = perturbed.grads;
-    } catch (error) {
-      first.value.dispose();
-      throw error;
-    }
-    return this.descend(first.value, descent, plan, returnCost);
-  }
-
-  /** An m-sharpness step: per chunk its own ε and gradient at w + ε, averaged (see the mSharpness option). */
+  /** An m-sharpness step of minimizeOnBatch: per chunk its own passes, the directions averaged. */
   private chunkedStep(
     loss: BatchLoss,
     inputs: readonly tf.Tensor[],
-    size: number,
     chunkSize: number,
     returnCost: boolean,
     varList: tf.Variable[] | undefined,
   ): tf.Scalar | null {
+    const step = new ChunkedStep(this.host);
+    let rejectedCost: tf.Scalar | undefined;
+    step.forEachChunk(inputs, chunkSize, (slices, chunk, chunks) => {
+      rejectedCost = step.chunk((perturbed) => () => loss(slices, { perturbed, chunk, chunks }), varList, true);
+    });
+    const { cost, rejected } = step.end();
+    return this.finish(cost ?? (rejectedCost as tf.Scalar), rejected, returnCost, step.rejectedChunk);
+  }
+
+  /** A chunk of a minimizeInChunks step: its passes, its direction added to the step's; its loss returned. */
+  private chunkInSession(
+    step: ChunkedStep,
+    f: () => tf.Scalar,
+    returnCost: boolean,
+    varList: tf.Variable[] | undefined,
+  ): tf.Scalar | null {
+    const cost = step.chunk(() => f, varList, false) as tf.Scalar;
+    // A rejection is counted once the step ends (minimizeInChunks); under 'throw' the step ends here.
+    if (step.rejected !== undefined && this.settings.nonFinite === 'throw') {
+      cost.dispose();
+      throw nonFiniteError(step.rejected);
+    }
+    return this.finish(cost, undefined, returnCost);
+  }
+
+  /** One step on one batch: its passes, then the descent. */
+  private step(loss: PassLoss, returnCost: boolean, varList: tf.Variable[] | undefined): tf.Scalar | null {
     const plan = this.planFor(varList);
-    const radius = this.radiusForStep();
-    const chunks = Math.ceil(size / chunkSize);
-    const statistics = new ChunkStatistics();
-    let cost: tf.Scalar | undefined;
-    let sum: tf.NamedTensorMap = {};
-    const accumulate = (value: tf.Scalar, grads: tf.NamedTensorMap, weight: number) => {
-      const previous = { cost, sum };
-      [cost, sum] = tf.tidy(() => {
-        const next: tf.NamedTensorMap = { ...previous.sum };
-        for (const [name, gradient] of Object.entries(grads)) {
-          const share = tf.mul(gradient, weight);
-          next[name] = previous.sum[name] === undefined ? share : tf.add(previous.sum[name] as tf.Tensor, share);
-        }
-        const costShare = tf.mul(value, weight) as tf.Scalar;
-        return [previous.cost === undefined ? costShare : (tf.add(previous.cost, costShare) as tf.Scalar), next];
-      });
-      tf.dispose([value, ...Object.values(grads), ...(previous.cost ? [previous.cost] : [])]);
-      tf.dispose(Object.values(previous.sum).filter((tensor) => !Object.values(sum).includes(tensor)));
-    };
-    const discard = () => tf.dispose([...(cost ? [cost] : []), ...Object.values(sum)]);
+    const outcome = takePasses(this.context(plan), loss);
+    if (outcome.kind === 'rejected') return this.finish(outcome.cost, outcome, returnCost);
+    let rejected: RejectedPass | undefined;
     try {
-      for (let chunk = 0; chunk < chunks; chunk++) {
-        const start = chunk * chunkSize;
-        const count = Math.min(chunkSize, size - start);
-        const slices = inputs.map((tensor) => tf.slice(tensor, start, count));
-        const at = (perturbed: boolean) => () => loss(slices, { perturbed, chunk, chunks });
-        try {
-          statistics.reset();
-          if (radius === 0) {
-            const { value, grads } = withKeptTensorsDisposedOnError(() => tf.variableGrads(at(false), plan.variables));
-            statistics.record(count / size);
-            accumulate(value, grads, count / size);
-            continue;
-          }
-          const first = withKeptTensorsDisposedOnError(() => tf.variableGrads(at(false), plan.selectedVariables));
-          statistics.record(count / size);
-          let perturbations: tf.NamedTensorMap;
-          try {
-            const computed = computePerturbation(this.rule, plan.selected, first.grads, radius, plan.widthMultiplier);
-            const finite = this.nonFinite === 'ignore' || Number.isFinite(computed.normSquared.dataSync()[0]);
-            computed.normSquared.dispose();
-            perturbations = computed.perturbations;
-            if (!finite) {
-              tf.dispose(perturbations);
-              statistics.restore();
-              discard();
-              return this.rejectStep(
-                first.value,
-                first.grads,
-                returnCost,
-                `first (at w, chunk ${chunk + 1} of ${chunks})`,
-              );
-            }
-          } catch (error) {
-            first.value.dispose();
-            throw error;
-          } finally {
-            tf.dispose(first.grads);
-          }
-          let perturbed: { value: tf.Scalar; grads: tf.NamedTensorMap };
-          try {
-            perturbed = gradientsAtPerturbed(at(true), plan, perturbations);
-          } catch (error) {
-            first.value.dispose();
-            throw error;
-          }
-          perturbed.value.dispose();
-          accumulate(first.value, perturbed.grads, count / size);
-        } finally {
-          tf.dispose(slices);
-        }
-      }
+      rejected = this.descend(outcome.gradients, outcome.states, plan);
     } catch (error) {
-      statistics.restore();
-      discard();
+      outcome.cost.dispose();
       throw error;
     }
-    statistics.settle();
-    return this.descend(cost as tf.Scalar, sum, plan, returnCost);
+    return this.finish(outcome.cost, rejected, returnCost);
+  }
+
+  /** The cost as `minimize` returns it, after a step that was taken or `rejected`. */
+  private finish(
+    cost: tf.Scalar,
+    rejected: RejectedPass | undefined,
+    returnCost: boolean,
+    chunkNote = '',
+  ): tf.Scalar | null {
+    if (rejected !== undefined) this.rejectStep(rejected, [cost], chunkNote);
+    if (returnCost) return cost;
+    cost.dispose();
+    return null;
+  }
+
+  /** The base step along `gradients` (disposed), the proposed rule states with it; a rejection if not finite. */
+  private descend(
+    gradients: tf.NamedTensorMap,
+    states: StateMap | undefined,
+    plan: StepPlan,
+  ): RejectedPass | undefined {
+    if (states !== undefined) this.ruleState.propose(states);
+    const rejected = applyDescent(
+      { base: this.base, clipNorm: this.settings.clipNorm, nonFinite: this.settings.nonFinite },
+      gradients,
+      plan,
+    );
+    if (rejected === undefined) this.incrementIterations();
+    return rejected;
+  }
+
+  /** A step not taken for a non-finite gradient: counted under 'skip', a NonFiniteGradientError under 'throw'. */
+  private rejectStep(rejected: RejectedPass, dispose?: tf.Tensor[], chunkNote = ''): void {
+    if (this.settings.nonFinite === 'skip') {
+      this.skipped += 1;
+      return;
+    }
+    if (dispose !== undefined) tf.dispose(dispose);
+    throw nonFiniteError(rejected, chunkNote);
+  }
+
+  private context(plan: StepPlan): StepContext {
+    return { ...this.passes, plan, radius: this.radiusForStep(), step: this.iterations };
   }
 
   private planFor(varList: tf.Variable[] | undefined): StepPlan {
-    const variables =
-      varList ?? Object.values(tf.engine().registeredVariables).filter((variable) => variable.trainable);
-    // A layer's `trainable` can change between steps (fine-tuning), so it is part of the key.
-    const key = variables.map((variable) => `${variable.name}:${variable.trainable}`).join('\u0000');
-    const cached = this.cachedPlan;
-    if (cached !== undefined && cached.key === key && cached.variables.every((v, i) => v === variables[i])) {
-      for (const variable of variables) {
-        if (variable.isDisposed) assertUsableVariable(variable, 'SamOptimizer.minimize');
-      }
-      return cached.plan;
-    }
-    const plan = buildStepPlan(this.rule, variables, this.specsByName, this.fixedWidthMultiplier);
-    this.cachedPlan = { key, variables: [...variables], plan };
-    return plan;
+    return this.plans.planFor(varList, () =>
+      Object.values(tf.engine().registeredVariables).filter((variable) => variable.trainable),
+    );
   }
 
   private radiusForStep(): number {
@@ -525,105 +431,4 @@ export class SamOptimizer extends tf.Optimizer {
     assertRadius(rho, `SamOptimizer rhoSchedule at step ${this.iterations}`);
     return rho;
   }
-
-  private descend(cost: tf.Scalar, grads: tf.NamedTensorMap, plan: StepPlan, returnCost: boolean): tf.Scalar | null {
-    let gradients = grads;
-    if ((this.clipNorm !== undefined || this.nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
-      // Without clipping only finiteness matters, and a plain sum is NaN or ±Inf exactly when some entry is
-      // (barring overflow near 1e38): one reduction per tensor instead of a square and a reduction.
-      const norm = tf.tidy(() =>
-        this.clipNorm === undefined
-          ? tf.addN(Object.values(grads).map((g) => tf.sum(g)))
-          : tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))),
-      );
-      const normValue = norm.dataSync()[0] as number;
-      norm.dispose();
-      if (this.nonFinite !== 'ignore' && !Number.isFinite(normValue)) {
-        return this.rejectStep(cost, grads, returnCost, 'second (at w + ε)', true);
-      }
-      if (this.clipNorm !== undefined && normValue > this.clipNorm) {
-        const factor = this.clipNorm / normValue;
-        gradients = tf.tidy(() => {
-          const clipped: tf.NamedTensorMap = {};
-          for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, factor);
-          return clipped;
-        });
-        tf.dispose(grads);
-      }
-    }
-    try {
-      // In varList order, as tf.Optimizer.minimize passes them (stateful bases key their slots by order).
-      const ordered: NamedTensor[] = [];
-      for (const variable of plan.variables) {
-        const tensor = gradients[variable.name];
-        if (tensor !== undefined) ordered.push({ name: variable.name, tensor });
-      }
-      this.base.applyGradients(ordered);
-    } catch (error) {
-      cost.dispose();
-      throw error;
-    } finally {
-      tf.dispose(gradients);
-    }
-    this.incrementIterations();
-    if (returnCost) return cost;
-    cost.dispose();
-    return null;
-  }
-
-  private rejectStep(
-    cost: tf.Scalar,
-    grads: tf.NamedTensorMap,
-    returnCost: boolean,
-    pass: string,
-    disposeGrads = false,
-  ): tf.Scalar | null {
-    const offending = Object.entries(grads)
-      .filter(([, g]) => !tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]))
-      .map(([name]) => name);
-    if (disposeGrads) tf.dispose(grads);
-    if (this.nonFinite === 'skip') {
-      this.skipped += 1;
-      if (returnCost) return cost;
-      cost.dispose();
-      return null;
-    }
-    cost.dispose();
-    throw new NonFiniteGradientError(
-      `SamOptimizer: the ${pass} gradient is not finite for ${offending.length > 0 ? offending.map((n) => `'${n}'`).join(', ') : 'the normaliser'}; ` +
-        'the weights were left unchanged. Expected finite gradients: lower the learning rate or rho, ' +
-        "check the loss for log(0), or pass nonFinite: 'skip' to skip such steps.",
-    );
-  }
-}
-
-/** The number of examples of a minimizeOnBatch batch: the common first dimension of its tensors. */
-function batchSize(inputs: readonly tf.Tensor[]): number {
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new InvalidOptionError('SamOptimizer.minimizeOnBatch: expected a non-empty list of tensors, e.g. [x, y].');
-  }
-  inputs.forEach((tensor, index) => {
-    if (!(tensor instanceof tf.Tensor) || tensor.rank < 1 || tensor.isDisposed) {
-      throw new InvalidOptionError(
-        `SamOptimizer.minimizeOnBatch: input ${index} is not a live tensor of rank >= 1 (batch along axis 0), got ${String(tensor)}.`,
-      );
-    }
-  });
-  const size = inputs[0]?.shape[0] as number;
-  const other = inputs.findIndex((tensor) => tensor.shape[0] !== size);
-  if (other >= 0) {
-    throw new InvalidOptionError(
-      `SamOptimizer.minimizeOnBatch: inputs hold different numbers of examples (${size} in input 0, ` +
-        `${inputs[other]?.shape[0]} in input ${other}); expected one batch along axis 0.`,
-    );
-  }
-  if (size < 1) throw new InvalidOptionError('SamOptimizer.minimizeOnBatch: the batch is empty.');
-  return size;
-}
-
-/** ρ · ε̂ for each kept unit perturbation, as new tensors. */
-function scaledPerturbations(unit: tf.NamedTensorMap, radius: number): tf.NamedTensorMap {
-  return tf.tidy(() =>
-    Object.fromEntries(Object.entries(unit).map(([name, tensor]) => [name, tf.mul(tensor, radius)])),
-  );
 }

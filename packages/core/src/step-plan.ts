@@ -78,3 +78,31 @@ export function buildStepPlan(
     widthMultiplier,
   };
 }
+
+/** The plan of the last variable list, rebuilt only when the list (or a variable's `trainable`) changes. */
+export class StepPlanCache {
+  private cached: { key: string; variables: tf.Variable[]; plan: StepPlan } | undefined;
+
+  constructor(
+    private readonly rule: PerturbationRule,
+    private readonly specsByName: ReadonlyMap<string, ParamSpec> | undefined,
+    private readonly widthMultiplier: number,
+  ) {}
+
+  /** The plan for `varList`, or for every trainable variable registered with the engine. */
+  planFor(varList: tf.Variable[] | undefined, engineVariables: () => tf.Variable[]): StepPlan {
+    const variables = varList ?? engineVariables();
+    // A layer's `trainable` can change between steps (fine-tuning), so it is part of the key.
+    const key = variables.map((variable) => `${variable.name}:${variable.trainable}`).join('\u0000');
+    const cached = this.cached;
+    if (cached !== undefined && cached.key === key && cached.variables.every((v, i) => v === variables[i])) {
+      for (const variable of variables) {
+        if (variable.isDisposed) assertUsableVariable(variable, 'SamOptimizer.minimize');
+      }
+      return cached.plan;
+    }
+    const plan = buildStepPlan(this.rule, variables, this.specsByName, this.widthMultiplier);
+    this.cached = { key, variables: [...variables], plan };
+    return plan;
+  }
+}

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { offendingNames } from './ascent.js';
+import { NonFiniteGradientError } from './errors.js';
+import type { NamedTensor } from './named-tensor.js';
+import type { RejectedPass } from './step-context.js';
+import type { StepPlan } from './step-plan.js';
+
+export interface DescentSettings {
+  readonly base: tf.Optimizer;
+  readonly clipNorm: number | undefined;
+  readonly nonFinite: 'throw' | 'skip' | 'ignore';
+}
+
+/**
+ * base.applyGradients along `grads` (every variable of the plan), after clipping to `clipNorm`
+ * and checking that they are finite. The gradients are disposed. Returns undefined when the step
+ * was applied, else where it found a non-finite gradient (nothing applied).
+ */
+export function applyDescent(
+  settings: DescentSettings,
+  grads: tf.NamedTensorMap,
+  plan: StepPlan,
+): RejectedPass | undefined {
+  const { clipNorm, nonFinite } = settings;
+  let gradients = grads;
+  if ((clipNorm !== undefined || nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
+    // Without clipping only finiteness matters, and a plain sum is NaN or ±Inf exactly when some entry is
+    // (barring overflow near 1e38): one reduction per tensor instead of a square and a reduction.
+    const norm = tf.tidy(() =>
+      clipNorm === undefined
+        ? tf.addN(Object.values(grads).map((g) => tf.sum(g)))
+        : tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))),
+    );
+    const normValue = norm.dataSync()[0] as number;
+    norm.dispose();
+    if (nonFinite !== 'ignore' && !Number.isFinite(normValue)) {
+      const offending = offendingNames(grads);
+      tf.dispose(grads);
+      return { pass: 'second', at: 'w + ε', offending };
+    }
+    if (clipNorm !== undefined && normValue > clipNorm) {
+      const factor = clipNorm / normValue;
+      gradients = tf.tidy(() => {
+        const clipped: tf.NamedTensorMap = {};
+        for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, factor);
+        return clipped;
+      });
+      tf.dispose(grads);
+    }
+  }
+  try {
+    // In varList order, as tf.Optimizer.minimize passes them (stateful bases key their slots by order).
+    const ordered: NamedTensor[] = [];
+    for (const variable of plan.variables) {
+      const tensor = gradients[variable.name];
+      if (tensor !== undefined) ordered.push({ name: variable.name, tensor });
+    }
+    settings.base.applyGradients(ordered);
+  } finally {
+    tf.dispose(gradients);
+  }
+  return undefined;
+}
+
+/** The error of a step rejected for a non-finite gradient ('throw'). */
+export function nonFiniteError(rejected: RejectedPass, chunkNote = ''): NonFiniteGradientError {
+  const { pass, at, offending } = rejected;
+  return new NonFiniteGradientError(
+    `SamOptimizer: the ${pass} (at ${at}${chunkNote}) gradient is not finite for ${offending.length > 0 ? offending.map((n) => `'${n}'`).join(', ') : 'the normaliser'}; ` +
+      'the weights were left unchanged. Expected finite gradients: lower the learning rate or rho, ' +
+      "check the loss for log(0), or pass nonFinite: 'skip' to skip such steps.",
+  );
+}
