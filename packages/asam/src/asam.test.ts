@@ -1,4 +1,11 @@
-import { InvalidOptionError, muSgd, type PerturbationRule, RuleSpecificationError, SamOptimizer } from '@mup2/core';
+import {
+  describeParams,
+  InvalidOptionError,
+  muSgd,
+  type PerturbationRule,
+  RuleSpecificationError,
+  SamOptimizer,
+} from '@mup2/core';
 import {
   checkPerturbationRule,
   createTinyMlp,
@@ -15,7 +22,8 @@ import {
 } from '@mup2/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { asam } from './asam.js';
+import { asam, isBiasOrOffset } from './asam.js';
+import { ruleDescriptor } from './rule-descriptor.js';
 
 const BASE_WIDTH = 4;
 const batch = 8;
@@ -25,7 +33,11 @@ type Scaling = 'naive' | 'global' | 'mup2';
 
 const makeData = (seed: number) => float64Batch(seed, { batch, inputSize, classes });
 
-function runStep(width: number, options: { scaling: Scaling; rho: number; eta?: number }, seed = 1) {
+function runStep(
+  width: number,
+  options: { scaling: Scaling; rho: number; eta?: number; normalizeBias?: boolean },
+  seed = 1,
+) {
   const lr = 0.5;
   const step = runTinyMlpStep({ rule: asam(options), width, baseWidth: BASE_WIDTH, learningRate: lr, seed });
   const reference = float64AsamStep(step.start, step.data, {
@@ -219,5 +231,72 @@ describe('asam under SamOptimizer without params', () => {
       );
     }
     new SamOptimizer({ base: tf.train.sgd(0.1), rule: asam({ rho: 0.05 }) }).dispose();
+  });
+});
+
+describe('asam({ normalizeBias: false }): T on weights only, as SamsungLabs/ASAM', () => {
+  for (const scaling of ['naive', 'mup2'] as const) {
+    it(`matches the float64 step with T = 1 on the bias (scaling '${scaling}', width multiplier 4, eta 0.2)`, () => {
+      const { start, result, reference, leaked } = runStep(16, { scaling, rho: 0.5, eta: 0.2, normalizeBias: false });
+      expectUpdatesClose(start, result, reference);
+      expect(leaked).toBe(0);
+    });
+  }
+
+  it('is a different step from the default (T on the bias too), which the float64 references tell apart', () => {
+    const options = { scaling: 'mup2', rho: 0.5, eta: 0.2 } as const;
+    const weightsOnly = runStep(16, { ...options, normalizeBias: false });
+    const everywhere = runStep(16, options);
+    const gap = Math.max(
+      ...Array.from(weightsOnly.reference.b2, (value, i) => Math.abs(value - (everywhere.reference.b2[i] as number))),
+    );
+    const update = Math.max(
+      ...Array.from(everywhere.reference.b2, (value, i) => Math.abs(value - (everywhere.start.b2[i] as number))),
+    );
+    expect(gap).toBeGreaterThan(0.05 * update);
+    // Each TF.js step follows its own reference, not the other one.
+    expect(Array.from(weightsOnly.result.b2)).not.toEqual(Array.from(everywhere.result.b2));
+  });
+
+  it('leaves T on kernels and norm gains; biases and norm offsets (tfjs-layers gamma / beta) get T = 1', () => {
+    const build = (width: number) =>
+      tf.sequential({
+        layers: [
+          tf.layers.dense({ units: width, inputShape: [4] }),
+          tf.layers.batchNormalization(),
+          tf.layers.dense({ units: 3 }),
+        ],
+      });
+    const [model, base] = [build(8), build(2)];
+    const kinds = describeParams(model, base).map((spec) => [
+      spec.variable.name.split('/').pop(),
+      isBiasOrOffset(spec),
+    ]);
+    expect(kinds).toEqual([
+      ['kernel', false],
+      ['bias', true],
+      ['gamma', false],
+      ['beta', true],
+      ['kernel', false],
+      ['bias', true],
+    ]);
+    model.dispose();
+    base.dispose();
+  });
+
+  it('is the rule option normalizeBias = 0 of the descriptor, and rejects what is not a boolean', () => {
+    const options = { scaling: 'naive', rho: 0.5, eta: 0.2 } as const;
+    const viaDescriptor = runTinyMlpStep({
+      rule: ruleDescriptor.create({ ...options, normalizeBias: 0 }),
+      width: 16,
+      baseWidth: BASE_WIDTH,
+      learningRate: 0.5,
+      seed: 1,
+    });
+    const direct = runStep(16, { ...options, normalizeBias: false });
+    expect(Array.from(viaDescriptor.result.b2)).toEqual(Array.from(direct.result.b2));
+    expect(() => asam({ rho: 0.5, normalizeBias: 'no' as never })).toThrowError(
+      /normalizeBias must be true or false, got no/,
+    );
   });
 });

@@ -24,6 +24,16 @@ export interface AsamOptions {
    * All three are the same at width multiplier 1.
    */
   readonly scaling?: PerturbationScaling;
+  /**
+   * Whether biases and norm offsets get T = |w| + η_T too. true (default): T on every parameter, as
+   * mueller-mp/SAM-ON's ASAM with `--normalize_bias`. false: T on weights only and T = 1 (a plain SAM
+   * direction) on biases and norm offsets, as the ASAM authors' code (SamsungLabs/ASAM, which applies T
+   * to parameters named 'weight'; PyTorch names norm gains 'weight' too). A bias here is a vector
+   * parameter that is not a norm parameter, and a norm offset a norm parameter whose variable name ends
+   * in 'beta', 'bias' or 'offset' (tfjs-layers' BatchNormalization/LayerNormalization call it 'beta').
+   * T = 1 and |w| + η_T are both Θ(1) for a µP vector, so the µP² scaling is the same either way.
+   */
+  readonly normalizeBias?: boolean;
 }
 
 /** ASAM's default η_T (Kwon et al. 2021). */
@@ -40,6 +50,15 @@ export function etaScale(spec: Pick<ParamSpec, 'role' | 'fanInMult'>): number {
   return 1;
 }
 
+const OFFSET_NAME = /^(?:beta|bias|offset)(?:_\d+)?$/;
+
+/** Biases and norm offsets: the parameters `normalizeBias: false` leaves without T (see AsamOptions). */
+export function isBiasOrOffset(spec: Pick<ParamSpec, 'role' | 'norm' | 'variable'>): boolean {
+  if (spec.role !== 'vector') return false;
+  if (!spec.norm) return true;
+  return OFFSET_NAME.test(spec.variable.name.split('/').pop() ?? '');
+}
+
 /**
  * Elementwise ASAM (Kwon et al. 2021) with the µP² scalings of DESIGN.md §5:
  *
@@ -49,12 +68,15 @@ export function etaScale(spec: Pick<ParamSpec, 'role' | 'fanInMult'>): number {
  * global factor makes every layer's perturbation scale like its µP update.
  */
 export function asam(options: AsamOptions): PerturbationRule {
-  const { rho, eta = ASAM_DEFAULT_ETA, scaling = 'mup2' } = options ?? ({} as AsamOptions);
+  const { rho, eta = ASAM_DEFAULT_ETA, scaling = 'mup2', normalizeBias = true } = options ?? ({} as AsamOptions);
   assertRadius(rho, 'asam');
   if (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0) {
     throw new InvalidOptionError(`asam: eta must be a finite number >= 0, got ${String(eta)}.`);
   }
   assertScaling(scaling, 'asam');
+  if (typeof normalizeBias !== 'boolean') {
+    throw new InvalidOptionError(`asam: normalizeBias must be true or false, got ${String(normalizeBias)}.`);
+  }
   return {
     specificationVersion: 'v1',
     name: 'asam',
@@ -68,6 +90,7 @@ export function asam(options: AsamOptions): PerturbationRule {
       return { perturbation: 1, norm: 1 };
     },
     direction({ gradient, weight, spec }) {
+      if (!normalizeBias && isBiasOrOffset(spec)) return { direction: gradient, normTerm: gradient };
       const offset = scaling === 'mup2' ? eta * etaScale(spec) : eta;
       const t = tf.add(tf.abs(weight), offset);
       const normTerm = tf.mul(t, gradient);

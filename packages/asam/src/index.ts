@@ -1,2 +1,2 @@
-export { ASAM_DEFAULT_ETA, type AsamOptions, asam, etaScale } from './asam.js';
+export { ASAM_DEFAULT_ETA, type AsamOptions, asam, etaScale, isBiasOrOffset } from './asam.js';
 export { ruleDescriptor } from './rule-descriptor.js';

@@ -81,19 +81,22 @@ export function float64SamStep(
 
 /**
  * Elementwise ASAM: T_p = |w_p| + η_T, ε_p = ρ·a·T_p²⊙g_p / (‖T⊙g‖ + 1e-12) with b = 1;
- * naive a = 1, global a = r^-1/2, mup2 a = √r and η_T scaled by s_p per layer.
+ * naive a = 1, global a = r^-1/2, mup2 a = √r and η_T scaled by s_p per layer. With
+ * `normalizeBias: false` the MLP's bias b2 gets T = 1 (SamsungLabs/ASAM's weights-only T); γ, a norm
+ * gain, keeps its T.
  */
 export function float64AsamStep(
   params: Float64MlpParams,
   data: Float64StepData,
-  options: Float64RuleStepOptions & { readonly eta: number },
+  options: Float64RuleStepOptions & { readonly eta: number; readonly normalizeBias?: boolean },
 ): Float64MlpParams {
   const r = widthMultiplier(options);
   const s = initStdScales(r);
   const a = options.scaling === 'naive' ? 1 : options.scaling === 'global' ? 1 / Math.sqrt(r) : Math.sqrt(r);
   const etaOf = (name: Float64MlpName) => (options.scaling === 'mup2' ? options.eta * s[name] : options.eta);
   const g = gradientsAt(params, data, options.shape);
-  const t = (name: Float64MlpName, i: number) => Math.abs(params[name][i] as number) + etaOf(name);
+  const t = (name: Float64MlpName, i: number) =>
+    options.normalizeBias === false && name === 'b2' ? 1 : Math.abs(params[name][i] as number) + etaOf(name);
   let normSquared = 0;
   for (const name of FLOAT64_MLP_NAMES) {
     g[name].forEach((gradient, i) => {
