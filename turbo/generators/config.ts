@@ -75,6 +75,7 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         ['src/rule-descriptor.ts', 'src/rule-descriptor.ts'],
         ['src/{{name}}.test.ts', 'src/rule.test.ts'],
         ['src/conformance.test.ts', 'src/conformance.test.ts'],
+        ['src/{{name}}.scaling.test.ts', 'src/scaling.test.ts'],
       ].map(
         ([target, template]): PlopTypes.ActionType => ({
           type: 'add',

@@ -36,7 +36,14 @@ const ROOT_FILES = [
   '.changeset/config.json',
 ];
 // The bench and the zoo, and what the bench depends on in the workspace (its native-backend installer).
-const COPIED_DIRECTORIES = ['packages/core', 'apps/model-zoo', 'apps/bench', 'apps/native', 'turbo/generators'];
+const COPIED_DIRECTORIES = [
+  'packages/core',
+  'packages/coord',
+  'apps/model-zoo',
+  'apps/bench',
+  'apps/native',
+  'turbo/generators',
+];
 const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.turbo', 'results']);
 
 /**
@@ -160,6 +167,7 @@ describe('turbo gen rule', () => {
       'src/rule-descriptor.ts',
       `src/${RULE}.test.ts`,
       'src/conformance.test.ts',
+      `src/${RULE}.scaling.test.ts`,
     ]) {
       expect(existsSync(join(packageDir(), file)), file).toBe(true);
     }
@@ -189,7 +197,9 @@ describe('turbo gen rule', () => {
       await run(join(copy, 'node_modules', '.bin', 'biome'), ['check', `packages/${RULE}`, 'vitest.config.ts'], copy);
       const output = await run(join(copy, 'node_modules', '.bin', 'vitest'), ['run', '--project', RULE], copy);
       expect(output).toContain(`PerturbationRule conformance: ${RULE}`);
-      expect(output).toMatch(/Test Files\s+2 passed \(2\)/);
+      // The options, the conformance suite, and deriveScaling finding the SAM copy's a = b = m_p.
+      expect(output).toMatch(/Test Files\s+3 passed \(3\)/);
+      expect(output).toMatch(/derived µP² scaling input a = r, b = r/);
       expect(output).not.toMatch(/failed/);
     },
     STEP_TIMEOUT_MS,

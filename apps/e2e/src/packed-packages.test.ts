@@ -32,6 +32,12 @@ const installedVersion = (name: string) =>
     }
   ).version;
 const TFJS_VERSION = installedVersion('@tensorflow/tfjs');
+/** The bench's pinned chart libraries, which the docs' chart snippet uses too. */
+const BENCH_DEPENDENCIES = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'apps/bench/package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  }
+).dependencies;
 const VITE_VERSION = installedVersion('vite');
 const PAGE_FIXTURE = new URL('./fixtures/packed-page/', import.meta.url);
 const BROWSER_BACKENDS = ['webgl', 'wasm', 'cpu'] as const;
@@ -66,13 +72,14 @@ const after = tf.tidy(() => loss().dataSync()[0]);
 console.log(JSON.stringify({ losses, after, backend: tf.getBackend() }));
 `;
 
-/** Imports every entry of the four packages, for bundlers to resolve for a browser. */
+/** Imports every entry of the five packages, for bundlers to resolve for a browser. */
 const bundleEntry = `
 export * as core from '@mup2/core';
 export * as testing from '@mup2/core/testing';
 export * as sam from '@mup2/sam';
 export * as asam from '@mup2/asam';
 export * as samOn from '@mup2/sam-on';
+export * as coord from '@mup2/coord';
 `;
 
 const toFloat64 = (params: Record<string, number[]>) =>
@@ -97,6 +104,14 @@ function referenceStep(rule: string, step: RuleCheck['step']): Float64MlpParams 
   throw new Error(`no float64 step for rule '${rule}'`);
 }
 
+/** The js code block after `<!-- snippet: name -->` in docs/<guide>. */
+function docsSnippet(guide: string, name: string): string {
+  const text = readFileSync(join(REPO_ROOT, 'docs', guide), 'utf8');
+  const found = new RegExp(`<!-- snippet: ${name} -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(text);
+  if (!found?.[1]) throw new Error(`docs/${guide} has no js block after <!-- snippet: ${name} -->`);
+  return found[1];
+}
+
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -106,8 +121,15 @@ describe('the packed tarballs, installed with npm outside the workspace', () => 
 
   beforeAll(async () => {
     project = await createPackedProject(
-      ['packages/core', 'packages/sam', 'packages/asam', 'packages/sam-on'],
-      [`@tensorflow/tfjs@${TFJS_VERSION}`, `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`, `vite@${VITE_VERSION}`],
+      ['packages/core', 'packages/sam', 'packages/asam', 'packages/sam-on', 'packages/coord'],
+      [
+        `@tensorflow/tfjs@${TFJS_VERSION}`,
+        `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`,
+        `vite@${VITE_VERSION}`,
+        // What docs/coordinate-check.md has a user install to draw the chart in Node.
+        `vega@${BENCH_DEPENDENCIES.vega}`,
+        `vega-lite@${BENCH_DEPENDENCIES['vega-lite']}`,
+      ],
     );
     projectDir = project.projectDir;
     writeFileSync(join(projectDir, 'train.mjs'), trainScript);
@@ -119,11 +141,12 @@ describe('the packed tarballs, installed with npm outside the workspace', () => 
     it('installs one copy of @mup2/core and of tfjs-core (workspace:^ became a version range)', () => {
       expect([...(project?.tarballs ?? [])].sort()).toEqual([
         expect.stringMatching(/^mup2-asam-.*\.tgz$/),
+        expect.stringMatching(/^mup2-coord-.*\.tgz$/),
         expect.stringMatching(/^mup2-core-.*\.tgz$/),
         expect.stringMatching(/^mup2-sam-.*\.tgz$/),
         expect.stringMatching(/^mup2-sam-on-.*\.tgz$/),
       ]);
-      for (const rule of ['sam', 'asam', 'sam-on']) {
+      for (const rule of ['sam', 'asam', 'sam-on', 'coord']) {
         const installed = JSON.parse(
           readFileSync(join(projectDir, 'node_modules/@mup2', rule, 'package.json'), 'utf8'),
         );
@@ -151,6 +174,25 @@ describe('the packed tarballs, installed with npm outside the workspace', () => 
       expect(losses[2]).toBeLessThan(losses[0] as number);
       expect(after).toBeLessThan(losses[0] as number);
     });
+
+    for (const [guide, name, expected] of [
+      // A user's tfjs-layers CNN: per-layer slopes and an SVG chart.
+      ['coordinate-check.md', 'user-cnn', /^\| mup2 \|( -?\d\.\d\d\*? \|){8}$/m],
+      // deriveScaling on the shipped SAM finds a = b = m_p.
+      [
+        'adding-a-rule.md',
+        'derive-sam',
+        /derived µP² scaling input a = r, b = r; vector a = r, b = r; hidden a = 1, b = 1; output a = r\^-1, b = r\^-1/,
+      ],
+    ] as const) {
+      it(`runs docs/${guide}'s ${name} script as written`, async () => {
+        writeFileSync(join(projectDir, `${name}.mjs`), docsSnippet(guide, name));
+        const { stdout } = await run('node', [`${name}.mjs`], projectDir, 240_000);
+        expect(stdout).toMatch(expected);
+        if (name === 'user-cnn')
+          expect(readFileSync(join(projectDir, 'coord.svg'), 'utf8')).toMatch(/^<svg[\s\S]*conv2d1\/kernel/);
+      }, 300_000);
+    }
 
     it('resolves the @mup2/core/testing entry', async () => {
       // If the testing kit ever imports vitest at its top level, add vitest to the install above:
