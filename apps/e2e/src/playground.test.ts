@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCoordCheck } from '@mup2/bench/coord-check';
-import { loadMnist, loadRules } from '@mup2/model-zoo';
+import { coordCheck } from '@mup2/coord';
+import { createMlp, indexedBatch, loadMnist, loadRules } from '@mup2/model-zoo';
 import { startPlayground } from '@mup2/playground';
 import type { Browser } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
@@ -15,7 +15,9 @@ describe('the playground (`pnpm playground`) in headless Chromium', () => {
   let server: ViteDevServer | undefined;
   let browser: Browser | undefined;
   let watched: WatchedPage;
-  const screenshotDir = mkdtempSync(join(tmpdir(), 'mup2-playground-'));
+  // One fixed folder, overwritten by each run, for a person to look at the page (not a new one per run).
+  const screenshotDir = join(tmpdir(), 'mup2-playground-screenshot');
+  mkdirSync(screenshotDir, { recursive: true });
 
   beforeAll(async () => {
     server = await startPlayground({ port: 0 });
@@ -92,26 +94,25 @@ describe('the playground (`pnpm playground`) in headless Chromium', () => {
     expect(Number(table[1]?.[1])).toBeLessThan(-0.5);
     // The same check in this Node process (wasm, the zoo's own MNIST loader) gives the same slopes: the page's
     // digits, backend and worker change nothing but float32 rounding.
-    const inNode = runCoordCheck(
-      {
-        rule: 'sam',
-        presets: ['mup-global', 'mup2'],
-        widths: [64, 128, 256],
-        baseWidth: 64,
-        steps: 3,
-        learningRate: 0.1,
-        rho: 0.1,
-        seeds: 1,
-        batch: 64,
-      },
-      await loadRules(),
-      await loadMnist(),
-    );
+    const [rules, digits] = [await loadRules(), await loadMnist()];
+    const inNode = await coordCheck({
+      model: (width, { seed, parameterization }) =>
+        createMlp({ inputSize: 784, width, baseWidth: 64, classes: 10, parameterization, seed }),
+      widths: [64, 128, 256],
+      rule: (scaling) => rules.create('sam', { rho: 0.1, scaling }),
+      presets: ['mup-global', 'mup2'],
+      data: (index) => indexedBatch(digits, index, 64),
+      steps: 3,
+      learningRate: 0.1,
+      seeds: 1,
+    });
     const header = table[0] ?? [];
     for (const row of table.slice(1)) {
       for (const [column, cell] of row.slice(1).entries()) {
-        const slope = inNode.slopes.find((entry) => entry.preset === row[0] && entry.layer === header[column + 1]);
-        expect(Number(cell), `${row[0]} ${header[column + 1]}`).toBeCloseTo(slope?.slope ?? Number.NaN, 1);
+        const slope = inNode.groups.find(
+          (entry) => entry.preset === row[0] && entry.group === header[column + 1] && entry.quantity === 'perturbation',
+        );
+        expect(Number(cell), `${row[0]} ${header[column + 1]}`).toBeCloseTo(slope?.mean ?? Number.NaN, 1);
       }
     }
     const screenshot = join(screenshotDir, 'playground.png');

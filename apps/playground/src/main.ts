@@ -175,7 +175,10 @@ const coordRunner = new JobRunner(
 let coordView: Result | undefined;
 
 function slopeTable(result: CoordCheckResult): void {
-  const slopes = result.slopes.filter((slope) => slope.quantity === 'perturbation');
+  // One column per kind of layer (input W, hidden W, output W, norm gain): the MLP has one of each.
+  const slopes = result.groups
+    .filter((group) => group.quantity === 'perturbation')
+    .map((group) => ({ preset: group.preset, layer: group.group, slope: group.mean }));
   const layers = [...new Set(slopes.map((slope) => slope.layer))];
   const presets = result.presets;
   const table = element<HTMLTableElement>('coord-slopes');
@@ -231,7 +234,7 @@ coordForm.addEventListener('submit', (event) => {
       element('coord-slopes').replaceChildren();
       coordView = await embed(
         element('coord-chart'),
-        coordChart(event.result, { title }) as VisualizationSpec,
+        coordChart(event.result, { title, color: 'group' }) as VisualizationSpec,
         EMBED_OPTIONS,
       );
       slopeTable(event.result);
