@@ -15,7 +15,13 @@ export { type Conv2dOptions, type ConvPadding, conv2d, extractPatches } from './
 export { fastBatchMatMul } from './layers/fast-batch-matmul.js';
 export { fastMatMul } from './layers/fast-matmul.js';
 export { gelu } from './layers/gelu.js';
-export { LAYER_FORM_CANDIDATES, type LayerForms, layerForms, withLayerForms } from './layers/layer-forms.js';
+export {
+  LAYER_FORM_CANDIDATES,
+  type LayerForms,
+  layerFormRuns,
+  layerForms,
+  withLayerForms,
+} from './layers/layer-forms.js';
 export { LayerNorm } from './layers/layer-norm.js';
 export { logSoftmax, softmaxCrossEntropy } from './layers/log-softmax.js';
 export { relu } from './layers/relu.js';

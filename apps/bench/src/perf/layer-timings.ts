@@ -9,10 +9,12 @@ import {
   LAYER_FORM_CANDIDATES,
   type LayerForms,
   LayerNorm,
+  layerFormRuns,
   layerForms,
   logSoftmax,
   relu,
   selfAttention,
+  softmaxCrossEntropy,
   withLayerForms,
 } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
@@ -61,8 +63,9 @@ function timeForms<K extends keyof LayerForms>(
   },
 ): LayerCase {
   const steps: Record<string, () => void> = {};
+  const backend = tf.getBackend();
   for (const form of LAYER_FORM_CANDIDATES[layer]) {
-    if (options.available && !options.available(form)) continue;
+    if (!layerFormRuns(layer, form, backend) || (options.available && !options.available(form))) continue;
     const step = reading(run);
     steps[form] = () => withLayerForms({ [layer]: form } as Partial<LayerForms>, step);
   }
@@ -106,7 +109,6 @@ function attentionWeights(width: number): { weights: AttentionWeights; tensors: 
  * the zoo's models use, forward and backward.
  */
 export function measureLayerForms(reps: number): LayerCase[] {
-  const backend = tf.getBackend();
   const cases: LayerCase[] = [];
   const created: tf.Tensor[] = [];
   const normal = (shape: readonly number[]) => {
@@ -135,7 +137,6 @@ export function measureLayerForms(reps: number): LayerCase[] {
         { reps },
       ),
     );
-    const canTrainStockConv = tf.getKernel('Conv2DBackpropFilter', backend) !== undefined;
     for (const convCase of CONV_CASES) {
       const [x, kernel] = [normal(convCase.x), normal(convCase.kernel)];
       cases.push(
@@ -146,7 +147,7 @@ export function measureLayerForms(reps: number): LayerCase[] {
             (input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }),
             [x, kernel],
           ),
-          { reps, available: (form) => form !== 'stock' || canTrainStockConv },
+          { reps },
         ),
       );
     }
@@ -237,6 +238,25 @@ export function measureLayerForms(reps: number): LayerCase[] {
           {
             reps,
           },
+        ),
+      );
+    }
+    for (const shape of [
+      [128, 10],
+      [4096, 100],
+    ] as const) {
+      const logits = normal(shape);
+      const labels = tf.tensor1d(
+        Array.from({ length: shape[0] }, (_, row) => row % shape[1]),
+        'int32',
+      );
+      created.push(labels);
+      cases.push(
+        timeForms(
+          'crossEntropy',
+          `softmax cross-entropy of [${shape.join(', ')}]`,
+          trained((x) => softmaxCrossEntropy(x as tf.Tensor2D, labels as tf.Tensor1D), [logits]),
+          { reps },
         ),
       );
     }
@@ -339,7 +359,13 @@ export interface ModelStepTimes {
 export async function measureModelSteps(
   models: readonly ModelStepName[],
   backends: readonly string[],
-  options: { rounds: number; warmup: number; onRound?: (model: string, round: number) => void },
+  options: {
+    rounds: number;
+    warmup: number;
+    onRound?: (model: string, round: number) => void;
+    /** Also time each non-wasm backend with wasm's layer forms (default true). */
+    wasmForms?: boolean;
+  },
 ): Promise<ModelStepTimes[]> {
   const results: ModelStepTimes[] = [];
   for (const name of models) {
@@ -350,7 +376,7 @@ export async function measureModelSteps(
       const { steps, dispose } = createPerfSteps(perfModel, { rules: [] });
       const sgd = steps.sgd as () => void;
       prepared.push({ backend, kind: 'own', step: sgd, dispose });
-      if (backend !== 'wasm') {
+      if (backend !== 'wasm' && options.wasmForms !== false) {
         const wasmForms = layerForms('wasm');
         prepared.push({ backend, kind: 'wasm-forms', step: () => withLayerForms(wasmForms, sgd), dispose: () => {} });
       }

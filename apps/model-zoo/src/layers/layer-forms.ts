@@ -20,14 +20,26 @@ export interface LayerForms {
   readonly conv2d: 'stride-one-convs' | 'stock';
   /** Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop) or batched matMuls. */
   readonly attention: 'grouped-conv' | 'batched-matmul';
-  /** Sums over the rows of a matrix: a ones-row matMul (wasm reduces leading axes through a transpose) or tf.sum. */
-  readonly columnSums: 'ones-matmul' | 'stock';
+  /**
+   * Sums over the rows of a matrix: a ones-row matMul (wasm reduces leading axes through a transpose),
+   * tf.sum, or TensorFlow's BiasAddGrad kernel (tensorflow only).
+   */
+  readonly columnSums: 'ones-matmul' | 'stock' | 'bias-add-grad';
   /** The tanh-form GELU: x·σ(v) with its gradient written out (saves only x), or the same formula through autodiff. */
   readonly gelu: 'closed-form' | 'autodiff';
   /** log softmax: x − logSumExp(x), or tf.logSoftmax. */
   readonly logSoftmax: 'log-sum-exp' | 'stock';
-  /** ReLU's gradient: tf.relu's own (dy ⊙ tf.step(x)), or dy ⊙ [x > 0] from a comparison. */
-  readonly relu: 'stock' | 'greater-mask';
+  /**
+   * ReLU's gradient: tf.relu's own (dy ⊙ tf.step(x)), dy ⊙ [x > 0] from a comparison, or
+   * TensorFlow's ReluGrad kernel (tensorflow only).
+   */
+  readonly relu: 'stock' | 'greater-mask' | 'relu-grad-kernel';
+  /**
+   * Mean softmax cross-entropy against integer labels: composed from log softmax, one-hot and a
+   * sum, or TensorFlow's SparseSoftmaxCrossEntropyWithLogits, which gives each row's loss and its
+   * gradient in one kernel (tensorflow only).
+   */
+  readonly crossEntropy: 'composed' | 'fused-kernel';
 }
 
 /** The candidates of each layer, for benchmarks. */
@@ -35,11 +47,23 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   matMul: ['plain-products', 'stock'],
   conv2d: ['stride-one-convs', 'stock'],
   attention: ['grouped-conv', 'batched-matmul'],
-  columnSums: ['ones-matmul', 'stock'],
+  columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
   gelu: ['closed-form', 'autodiff'],
   logSoftmax: ['log-sum-exp', 'stock'],
-  relu: ['stock', 'greater-mask'],
+  relu: ['stock', 'greater-mask', 'relu-grad-kernel'],
+  crossEntropy: ['composed', 'fused-kernel'],
 };
+
+/** Forms that call a TensorFlow kernel of tensorflow-kernels.ts, so run on the tensorflow backend only. */
+const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set(['bias-add-grad', 'relu-grad-kernel', 'fused-kernel']);
+
+/** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
+export function layerFormRuns<K extends keyof LayerForms>(layer: K, form: LayerForms[K], backend: string): boolean {
+  if (TENSORFLOW_ONLY_FORMS.has(form)) return backend === 'tensorflow';
+  // wasm has no Conv2DBackpropFilter kernel, which the stock conv2d gradient needs.
+  if (layer === 'conv2d' && form === 'stock') return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined;
+  return true;
+}
 
 /**
  * wasm (tfjs 4.22, SIMD, one thread): the matMul, conv and attention workarounds and the GELU
@@ -54,6 +78,7 @@ const WASM_FORMS: LayerForms = {
   gelu: 'closed-form',
   logSoftmax: 'stock',
   relu: 'stock',
+  crossEntropy: 'composed',
 };
 
 /**
@@ -63,16 +88,19 @@ const WASM_FORMS: LayerForms = {
 const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   wasm: WASM_FORMS,
   // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls, conv gradients and
-  // LogSoftmax; GELU's own autodiff ties or beats the closed form; a ones-row matMul still beats its
-  // column reduction (2× on 3 of 4 shapes).
+  // LogSoftmax; GELU's own autodiff ties or beats the closed form. TensorFlow's own kernels
+  // (tensorflow-kernels.ts) beat every composition: BiasAddGrad sums rows 3–5× faster than a ones-row
+  // matMul, ReluGrad is 3× the comparison mask (and 18–30× tf.step), and the fused cross-entropy takes
+  // 2–6× less time than log softmax, one-hot and a sum.
   tensorflow: {
     matMul: 'stock',
     conv2d: 'stock',
     attention: 'batched-matmul',
-    columnSums: 'ones-matmul',
+    columnSums: 'bias-add-grad',
     gelu: 'autodiff',
     logSoftmax: 'stock',
-    relu: 'greater-mask',
+    relu: 'relu-grad-kernel',
+    crossEntropy: 'fused-kernel',
   },
 };
 const OTHER_BACKENDS: LayerForms = {
@@ -83,6 +111,7 @@ const OTHER_BACKENDS: LayerForms = {
   gelu: 'closed-form',
   logSoftmax: 'log-sum-exp',
   relu: 'stock',
+  crossEntropy: 'composed',
 };
 
 const overrides: Partial<LayerForms>[] = [];

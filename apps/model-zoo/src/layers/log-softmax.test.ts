@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { LAYER_FORM_CANDIDATES, withLayerForms } from './layer-forms.js';
+import { LAYER_FORM_CANDIDATES, layerFormRuns, withLayerForms } from './layer-forms.js';
 import { logSoftmax, softmaxCrossEntropy } from './log-softmax.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
@@ -37,5 +37,48 @@ describe.each(LAYER_FORM_CANDIDATES.logSoftmax)('logSoftmax, %s form', (form) =>
       row.map((logP, j) => (Math.exp(logP) - (j === labels[i] ? 1 : 0)) / 3),
     );
     expect(maxAbsDifference((gradient as number[][]).flat(), expectedGradient)).toBeLessThan(1e-5);
+  });
+});
+
+const crossEntropyForms = LAYER_FORM_CANDIDATES.crossEntropy.filter((form) =>
+  layerFormRuns('crossEntropy', form, tf.getBackend()),
+);
+
+describe.each(crossEntropyForms)('softmaxCrossEntropy, %s form', (form) => {
+  const crossEntropyOf = (x: tf.Tensor2D, labels: tf.Tensor1D) =>
+    withLayerForms({ crossEntropy: form }, () => softmaxCrossEntropy(x, labels));
+  const rows = [testValues(4, 3, 2), testValues(4, 4, 2), [30, -20, 31, 29.5], testValues(4, 5, 2)];
+  const labels = [1, 3, 2, 0];
+
+  it('is the mean of −log p(label) with gradient (softmax − onehot)/batch (float64), with float labels too', () => {
+    for (const dtype of ['int32', 'float32'] as const) {
+      const [loss, gradient] = tf.tidy(() => {
+        const logits = tf.tensor2d(rows);
+        const y = tf.tensor1d(labels, dtype);
+        const value = crossEntropyOf(logits, y);
+        const g = tf.grad((x: tf.Tensor) => tf.mul(crossEntropyOf(x as tf.Tensor2D, y), 3))(logits);
+        return [value.dataSync()[0] as number, Array.from(g.dataSync())];
+      });
+      const logProbabilities = rows.map(logSoftmax64);
+      const expectedLoss = -labels.reduce((sum, label, i) => sum + (logProbabilities[i]?.[label] as number), 0) / 4;
+      expect(Math.abs((loss as number) - expectedLoss)).toBeLessThan(1e-5);
+      // Three times the loss, so the gradient's scaling by the upstream gradient is checked too.
+      const expectedGradient = logProbabilities.flatMap((row, i) =>
+        row.map((logP, j) => (3 * (Math.exp(logP) - (j === labels[i] ? 1 : 0))) / 4),
+      );
+      expect(maxAbsDifference(gradient as number[], expectedGradient)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('leaves no tensors behind', () => {
+    const logits = tf.tensor2d(rows);
+    const y = tf.tensor1d(labels, 'int32');
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 3; step++) {
+      crossEntropyOf(logits, y).dispose();
+      tf.grad((x: tf.Tensor) => crossEntropyOf(x as tf.Tensor2D, y))(logits).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([logits, y]);
   });
 });

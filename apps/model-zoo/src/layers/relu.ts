@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerForms } from './layer-forms.js';
+import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /**
  * max(x, 0) whose gradient is dy ⊙ [x > 0]: one comparison, a cast and a multiply.
@@ -19,7 +20,22 @@ const maskedRelu = tf.customGrad((input, save) => {
   };
 });
 
+/** max(x, 0) whose gradient is TensorFlow's ReluGrad kernel: dy ⊙ [x > 0] in one pass (tensorflow only). */
+const kernelRelu = tf.customGrad((input, save) => {
+  const x = input as tf.Tensor;
+  (save as tf.GradSaveFunc)([x]);
+  return {
+    value: tf.relu(x),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      runTensorflowKernel(TENSORFLOW_KERNELS.reluGrad, { dy, x: saved[0] as tf.Tensor }) as tf.Tensor,
+    ],
+  };
+});
+
 /** ReLU in the backend's fastest gradient form (layerForms().relu). */
 export function relu<T extends tf.Tensor>(x: T): T {
-  return layerForms().relu === 'greater-mask' ? (maskedRelu(x) as T) : tf.relu(x);
+  const form = layerForms().relu;
+  if (form === 'greater-mask') return maskedRelu(x) as T;
+  if (form === 'relu-grad-kernel') return kernelRelu(x) as T;
+  return tf.relu(x);
 }
