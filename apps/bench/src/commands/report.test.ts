@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeExampleResults } from '../../fixtures/example-results.js';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 import { pngSize } from '../report/png-size.js';
 
 const CLI = new URL('../cli.ts', import.meta.url).pathname;
@@ -44,7 +45,7 @@ async function runCli(args: readonly string[], cwd: string) {
 
 describe('bench report (CLI)', () => {
   it('a folder with nothing recognisable: exit 2, naming the folder and what it looked for', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'mup2-report-cli-'));
+    const cwd = await temporaryFolder('mup2-report-cli-');
     await writeFile(join(cwd, 'notes.txt'), '');
     const result = await runCli(['report', '.'], cwd);
     expect(result.code).toBe(2);
@@ -70,6 +71,7 @@ describe('bench report (CLI)', () => {
       reportPath = join(cwd, 'results', 'example', 'report.html');
       pngs = (await readdir(join(cwd, 'results', 'example', 'report-figures'))).filter((file) => file.endsWith('.png'));
     }, 120_000);
+    afterAll(() => rm(cwd, { recursive: true, force: true }));
 
     it('writes the figures and report.html, and prints its path last', () => {
       expect(pngs).toHaveLength(7);

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 
 const CLI = new URL('../cli.ts', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -33,7 +33,7 @@ async function runCli(args: readonly string[], cwd: string) {
   return { code, stdout, stderr };
 }
 
-const folder = () => mkdtemp(join(tmpdir(), 'mup2-sweep-cli-'));
+const folder = () => temporaryFolder('mup2-sweep-cli-');
 const TINY = ['--widths', '0.125', '--rules', 'sgd,sam', '--limit', '256'];
 
 describe('bench sweep: bad input', () => {

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeExampleResults } from '../../fixtures/example-results.js';
 import { type BuiltReport, buildReport } from './build-report.js';
 import { pngSize } from './png-size.js';
@@ -9,6 +9,8 @@ import { pngSize } from './png-size.js';
 let dir: string;
 let report: BuiltReport;
 let html: string;
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mup2-report-'));

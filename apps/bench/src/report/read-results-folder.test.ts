@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 import { readResultsFolder } from './read-results-folder.js';
 import { ReportError } from './report-error.js';
 
-const folder = () => mkdtemp(join(tmpdir(), 'mup2-report-read-'));
+const folder = () => temporaryFolder('mup2-report-read-');
 
 const resultRow = (lr: number) =>
   JSON.stringify({

@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 import { expandGrid, parseGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
 
@@ -20,7 +20,7 @@ const rowFor = (seed: number): SweepRow => {
   };
 };
 
-const folder = () => mkdtemp(join(tmpdir(), 'mup2-results-log-'));
+const folder = () => temporaryFolder('mup2-results-log-');
 
 describe('results.jsonl', () => {
   it('reads back what was appended, one complete line per row', async () => {

@@ -1,13 +1,13 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 import { type CellConfig, expandGrid, parseGrid } from './grid.js';
 import { RESULTS_FILE, readResults, type SweepRow } from './results-log.js';
 import { checkSweep, runSweep, type SweepProgress } from './run-sweep.js';
 import type { CellRunner } from './sweep-pool.js';
 
-const folder = () => mkdtemp(join(tmpdir(), 'mup2-run-sweep-'));
+const folder = () => temporaryFolder('mup2-run-sweep-');
 const backend = process.env.MUP2_BACKEND || 'wasm';
 
 // Seeds from 1: the zoo's initialisers pass seed·1000 + k to tf.randomNormal, and TF.js reads a seed of 0 as "unseeded".

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { temporaryFolder } from '../../fixtures/temporary-folder.js';
 import { gridHash, parseGrid } from './grid.js';
 import { RESULTS_FILE } from './results-log.js';
 import { openSweepFolder } from './sweep-folder.js';
@@ -26,7 +27,7 @@ async function openNoting(dir: string) {
   return { folder, notices };
 }
 
-const folder = () => mkdtemp(join(tmpdir(), 'mup2-sweep-folder-'));
+const folder = () => temporaryFolder('mup2-sweep-folder-');
 
 describe('openSweepFolder', () => {
   it('writes grid.json once and refuses another grid, naming both hashes', async () => {
