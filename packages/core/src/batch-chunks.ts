@@ -1,20 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 
-/** The number of examples of a batch given to SamOptimizer: the common first dimension of its tensors. */
-export function batchSize(inputs: readonly tf.Tensor[], method: string): number {
+/**
+ * The number of examples of a batch given to SamOptimizer: the common first dimension of its
+ * tensors. With `allowNull`, null entries (tfjs-layers' absent sample weights) are passed over.
+ */
+export function batchSize(inputs: readonly (tf.Tensor | null)[], method: string, allowNull = false): number {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new InvalidOptionError(`SamOptimizer.${method}: expected a non-empty list of tensors, e.g. [x, y].`);
   }
   inputs.forEach((tensor, index) => {
+    if (allowNull && tensor == null) return;
     if (!(tensor instanceof tf.Tensor) || tensor.rank < 1 || tensor.isDisposed) {
       throw new InvalidOptionError(
         `SamOptimizer.${method}: input ${index} is not a live tensor of rank >= 1 (batch along axis 0), got ${String(tensor)}.`,
       );
     }
   });
-  const size = inputs[0]?.shape[0] as number;
-  const other = inputs.findIndex((tensor) => tensor.shape[0] !== size);
+  const present = inputs.filter((tensor): tensor is tf.Tensor => tensor != null);
+  if (present.length === 0) {
+    throw new InvalidOptionError(`SamOptimizer.${method}: expected a non-empty list of tensors, e.g. [x, y].`);
+  }
+  const size = present[0]?.shape[0] as number;
+  const other = inputs.findIndex((tensor) => tensor != null && tensor.shape[0] !== size);
   if (other >= 0) {
     throw new InvalidOptionError(
       `SamOptimizer.${method}: inputs hold different numbers of examples (${size} in input 0, ` +

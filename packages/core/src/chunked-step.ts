@@ -26,7 +26,6 @@ export interface ChunkedStepHost {
 export class ChunkedStep {
   private readonly accumulator: ChunkAccumulator;
   private context: StepContext | undefined;
-  /** The share of the batch of the chunk under way. */
   private weight = 0;
   /** The first rejection of a chunk's passes; the step stops there. */
   rejected: RejectedPass | undefined;
@@ -37,26 +36,32 @@ export class ChunkedStep {
     this.accumulator = new ChunkAccumulator(host.ruleState);
   }
 
+  /** The share of the batch of the chunk under way. */
+  get chunkWeight(): number {
+    return this.weight;
+  }
+
   /**
    * Calls `each` with each chunk of `inputs` (slices along axis 0, `chunkSize` examples, disposed
    * after), which calls `chunk` once, until a chunk is rejected. On an error everything is left
    * as before the step.
    */
-  forEachChunk(
-    inputs: readonly tf.Tensor[],
+  forEachChunk<T extends tf.Tensor | null>(
+    inputs: readonly T[],
+    size: number,
     chunkSize: number,
-    each: (slices: tf.Tensor[], chunk: number, chunks: number) => void,
+    each: (slices: T[], chunk: number, chunks: number) => void,
   ): void {
-    const size = inputs[0]?.shape[0] as number;
     const ranges = chunkRanges(size, chunkSize);
     try {
       for (const [chunk, { start, count }] of ranges.entries()) {
-        const slices = inputs.map((tensor) => tf.slice(tensor, start, count));
+        // null entries (absent sample weights) stay null.
+        const slices = inputs.map((tensor) => (tensor === null ? tensor : tf.slice(tensor, start, count))) as T[];
         this.weight = count / size;
         try {
           each(slices, chunk, ranges.length);
         } finally {
-          tf.dispose(slices);
+          tf.dispose(slices.filter((slice): slice is NonNullable<T> => slice !== null));
         }
         if (this.rejected !== undefined) {
           this.rejectedChunk = `, chunk ${chunk + 1} of ${ranges.length}`;

@@ -19,6 +19,7 @@ export {
   RuleSpecificationError,
   ShapeMismatchError,
 } from './errors.js';
+export { enableMSharpness } from './m-sharpness-fit.js';
 export { MuAdamOptimizer, type MuAdamOptions, muAdam } from './mu-adam.js';
 export { type MuInitOptions, muInit } from './mu-init.js';
 export { MuSgdOptimizer, type MuSgdOptions, muSgd } from './mu-sgd.js';

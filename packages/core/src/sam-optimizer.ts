@@ -186,7 +186,7 @@ export class SamOptimizer extends tf.Optimizer {
       const whole: PassLoss = (perturbed) => () => loss(all, { perturbed, chunk: 0, chunks: 1 });
       return this.atomically(() => this.step(whole, returnCost, varList));
     }
-    return this.atomically(() => this.chunkedStep(loss, inputs, chunk, returnCost, varList));
+    return this.atomically(() => this.chunkedStep(loss, inputs, size, chunk, returnCost, varList));
   }
 
   /**
@@ -198,8 +198,11 @@ export class SamOptimizer extends tf.Optimizer {
    * directions. Returns the chunk-size-weighted mean of each scalar `run` returned (the loss and
    * metrics of a train function); the chunks' own are disposed.
    */
-  minimizeInChunks(inputs: readonly tf.Tensor[], run: (chunk: tf.Tensor[]) => tf.Scalar[]): tf.Scalar[] {
-    const size = batchSize(inputs, 'minimizeInChunks');
+  minimizeInChunks<Input extends tf.Tensor | null>(
+    inputs: readonly Input[],
+    run: (chunk: Input[]) => tf.Scalar[],
+  ): tf.Scalar[] {
+    const size = batchSize(inputs, 'minimizeInChunks', true);
     if (this.session !== undefined) {
       throw new InvalidOptionError('SamOptimizer.minimizeInChunks: a chunked step is already under way.');
     }
@@ -208,8 +211,8 @@ export class SamOptimizer extends tf.Optimizer {
       const outputs: Array<{ weight: number; values: tf.Scalar[] }> = [];
       this.session = step;
       try {
-        step.forEachChunk(inputs, this.mSharpness ?? size, (slices) => {
-          outputs.push({ weight: ((slices[0] as tf.Tensor).shape[0] as number) / size, values: run(slices) });
+        step.forEachChunk(inputs, size, this.mSharpness ?? size, (slices) => {
+          outputs.push({ weight: step.chunkWeight, values: run(slices) });
         });
       } catch (error) {
         tf.dispose(outputs.flatMap((output) => output.values));
@@ -332,13 +335,14 @@ export class SamOptimizer extends tf.Optimizer {
   private chunkedStep(
     loss: BatchLoss,
     inputs: readonly tf.Tensor[],
+    size: number,
     chunkSize: number,
     returnCost: boolean,
     varList: tf.Variable[] | undefined,
   ): tf.Scalar | null {
     const step = new ChunkedStep(this.host);
     let rejectedCost: tf.Scalar | undefined;
-    step.forEachChunk(inputs, chunkSize, (slices, chunk, chunks) => {
+    step.forEachChunk(inputs, size, chunkSize, (slices, chunk, chunks) => {
       rejectedCost = step.chunk((perturbed) => () => loss(slices, { perturbed, chunk, chunks }), varList, true);
     });
     const { cost, rejected } = step.end();
