@@ -12,11 +12,22 @@ import {
   runInterruptibly,
   stopAtOnceOnInterrupt,
 } from '@mup2/model-zoo';
+import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
+import { type Figure1Throughput, measureFigure1Throughput } from '../perf/figure1-throughput.js';
+import { type ModelStepName, type ModelStepTimes, measureModelSteps } from '../perf/layer-timings.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
-import { comparePeers, type PeerComparison, peerTables, peerTargetLines } from '../perf/peer-comparison.js';
+import { comparePeers, type PeerComparison, peerTables } from '../perf/peer-comparison.js';
 import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
+import {
+  backendTargets,
+  type PerfTarget,
+  peerTargets,
+  suiteTargets,
+  targetLine,
+  throughputTargets,
+} from '../perf/perf-targets.js';
 import { measurePerturbationReuse, type ReusePerf, reuseTable } from '../perf/perturbation-reuse-perf.js';
 import { PYTHON_PEER_NAMES, type PythonPeerName } from '../perf/python-peers.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
@@ -36,6 +47,10 @@ interface PerfOptions {
   backend?: string;
   peer: PythonPeerName[];
   peerThreads: number[];
+  wasmRatio?: boolean;
+  wasmRounds: number;
+  figure1Throughput?: boolean;
+  throughputRounds: number;
   out?: string;
 }
 
@@ -52,26 +67,32 @@ function modelTable(result: ModelPerf): string {
   return lines.join('\n');
 }
 
-/** The targets of the performance issue, checked on the MLP. */
-function targetLines(mlp: ModelPerf | undefined, rules: readonly string[]): string[] {
-  if (!mlp) return [];
-  const ms = (step: string) => mlp.steps.find((entry) => entry.step === step)?.milliseconds;
-  const lines: string[] = [];
-  const sgd = ms('sgd');
-  const check = (label: string, value: number | undefined, target: number) => {
-    if (value !== undefined)
-      lines.push(`- ${label}: ${value.toFixed(2)} (target ≤ ${target}) ${value <= target ? 'met' : 'NOT met'}`);
-  };
-  if (sgd !== undefined) {
-    check('SAM/SGD (mup2)', (ms('sam mup2') ?? Number.NaN) / sgd, 2.05);
-    check('SAM-ON/SGD (mup2)', ms('sam-on mup2') !== undefined ? (ms('sam-on mup2') as number) / sgd : undefined, 1.75);
-  }
-  for (const rule of rules) {
-    const naive = ms(`${rule} naive`);
-    const mup2 = ms(`${rule} mup2`);
-    if (naive !== undefined && mup2 !== undefined) check(`${rule} mup2/naive`, mup2 / naive, 1.03);
-  }
-  return lines;
+/** wasm's and tensorflow's SGD steps of each model, from one run taking the backends in turn. */
+function backendTable(steps: readonly ModelStepTimes[], rounds: number): string {
+  return [
+    `### SGD step on wasm and on tensorflow (each model's own layer forms; median of ${rounds} rounds, backends in turn)`,
+    '',
+    '| model (batch) | wasm ms | tensorflow ms | wasm / tensorflow |',
+    '|---|---:|---:|---:|',
+    ...steps.map((entry) => {
+      const { wasm, tensorflow } = entry.milliseconds;
+      const speedup = wasm !== undefined && tensorflow !== undefined ? `${(wasm / tensorflow).toFixed(1)}×` : '–';
+      return `| ${entry.label} (${entry.batch}) | ${wasm?.toFixed(1) ?? '–'} | ${tensorflow?.toFixed(1) ?? '–'} | ${speedup} |`;
+    }),
+  ].join('\n');
+}
+
+function throughputTable(runs: readonly Figure1Throughput[]): string {
+  return [
+    `### figure1 cells per hour (${runs[0]?.cells ?? '?'} cells of \`figure1 --quick\`'s grid, each worker count in a fresh process, best of the rounds)`,
+    '',
+    '| workers | cells per hour | s for the cells | cores used |',
+    '|---:|---:|---:|---:|',
+    ...runs.map(
+      (run) =>
+        `| ${run.workers} | ${run.cellsPerHour.toFixed(0)} | ${run.seconds.toFixed(1)} | ${run.coresUsed.toFixed(2)} |`,
+    ),
+  ].join('\n');
 }
 
 /** `bench perf`; `rules` (the installed ones) are listed in its help and timed by default. */
@@ -105,6 +126,23 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       'thread counts of the peers and of our tensorflow backend',
       positiveIntegerList,
       [1, 2],
+    )
+    .option(
+      '--wasm-ratio',
+      "also time each model's SGD step on wasm, in turn with tensorflow (default: on when the backend is tensorflow)",
+    )
+    .option('--no-wasm-ratio', 'do not')
+    .option('--wasm-rounds <n>', 'rounds of the wasm / tensorflow comparison (median; one warm-up)', positiveInteger, 3)
+    .option(
+      '--figure1-throughput',
+      "also measure figure1 --quick's cells per hour with 1 and 2 workers, each in its own process (default: on with tensorflow)",
+    )
+    .option('--no-figure1-throughput', 'do not')
+    .option(
+      '--throughput-rounds <n>',
+      'rounds of 1 and 2 workers, in turn (the best of each counts)',
+      positiveInteger,
+      2,
     )
     .option('--out <dir>', 'results folder (default: results/perf-<time>)');
   addRuleModuleOption(command);
@@ -172,6 +210,34 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       bar.stop();
       process.stdout.write(`${reuseTable(reuse)}\n\n`);
     }
+    let backendSteps: ModelStepTimes[] | undefined;
+    if ((options.wasmRatio ?? backend === 'tensorflow') && backend === 'tensorflow') {
+      const models = available.filter((name): name is ModelStepName => name in PERF_MODELS);
+      const bar = progressBar({ label: 'perf wasm / tensorflow', format: '{value}/{total} rounds | {model}' });
+      bar.start(models.length * (options.wasmRounds + 1), 0, { model: '' });
+      let done = 0;
+      await initBackend({ backend: 'wasm', log: () => {} });
+      backendSteps = await measureModelSteps(models, ['wasm', 'tensorflow'], {
+        rounds: options.wasmRounds,
+        warmup: 1,
+        wasmForms: false,
+        onRound: (model) => bar.update(++done, { model }),
+      });
+      await tf.setBackend('tensorflow');
+      bar.stop();
+      process.stdout.write(`${backendTable(backendSteps, options.wasmRounds)}\n\n`);
+    }
+    let figure1: Figure1Throughput[] | undefined;
+    if ((options.figure1Throughput ?? backend === 'tensorflow') && available.includes('mlp')) {
+      process.stdout.write('figure1 throughput: ');
+      figure1 = await measureFigure1Throughput({
+        workerCounts: [1, 2],
+        rounds: options.throughputRounds,
+        backend,
+        onRun: (workers, round) => process.stdout.write(`${round > 0 || workers > 1 ? ', ' : ''}${workers}w`),
+      });
+      process.stdout.write(`\n${throughputTable(figure1)}\n\n`);
+    }
     let peers: PeerComparison | undefined;
     if (options.peer.length > 0) {
       process.stdout.write(`Peers (${options.peer.join(', ')}):\n`);
@@ -184,22 +250,24 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       });
       process.stdout.write(`\n${peerTables(peers).join('\n')}\n\n`);
     }
-    const targets = [
-      ...targetLines(
-        results.find((result) => result.model === 'mlp'),
-        ruleNames,
-      ),
-      ...(peers ? peerTargetLines(peers) : []),
+    const measured: PerfTarget[] = [
+      ...suiteTargets(results, ruleNames),
+      ...(peers ? peerTargets(peers, options.peerThreads) : []),
+      ...(backendSteps ? backendTargets(backendSteps) : []),
+      ...(figure1 ? throughputTargets(figure1) : []),
     ];
-    if (targets.length > 0) process.stdout.write(`Targets (MLP):\n${targets.join('\n')}\n\n`);
+    const targets = measured.map(targetLine);
+    if (targets.length > 0) process.stdout.write(`Targets:\n${targets.join('\n')}\n\n`);
     const markdown = [
       `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,
       '',
       ...results.map(modelTable),
       '',
       ...(reuse ? [reuseTable(reuse), ''] : []),
+      ...(backendSteps ? [backendTable(backendSteps, options.wasmRounds), ''] : []),
+      ...(figure1 ? [throughputTable(figure1), ''] : []),
       ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
-      ...(targets.length > 0 ? ['Targets (MLP):', ...targets] : []),
+      ...(targets.length > 0 ? ['Targets:', ...targets] : []),
     ].join('\n');
     // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
     // no empty results folder behind.
@@ -207,7 +275,7 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     await writeFile(join(out, 'perf.md'), `${markdown}\n`);
     await writeFile(
       join(out, 'perf.json'),
-      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, peers, options }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, backendSteps, figure1, peers, targets: measured, options }, null, 2)}\n`,
     );
     process.stdout.write(`Results: ${out}\n`);
   });

@@ -128,28 +128,3 @@ export function peerTables(comparison: PeerComparison): string[] {
   }
   return lines;
 }
-
-/** The issue's targets: tensorflow's SAM step ≤ 1.5× PyTorch's and ≤ 2× JAX's at the same thread count. */
-export function peerTargetLines(comparison: PeerComparison): string[] {
-  const timed = comparison.rows.filter((row) => !row.error);
-  const lines: string[] = [];
-  for (const ours of timed.filter((row) => row.label.startsWith('mup2 tensorflow'))) {
-    const threads = ours.description.threads;
-    for (const [framework, target] of [
-      ['PyTorch', 1.5],
-      ['JAX + optax', 2],
-    ] as const) {
-      // The fastest build of the framework at this thread count (pip's, or Debian's PyTorch).
-      const candidates = timed.filter(
-        (row) => row.description.framework === framework && row.description.threads === threads,
-      );
-      const fastest = candidates.sort((a, b) => (a.milliseconds.sam ?? Infinity) - (b.milliseconds.sam ?? Infinity))[0];
-      const value = fastest && (ours.milliseconds.sam ?? Number.NaN) / (fastest.milliseconds.sam ?? Number.NaN);
-      if (value === undefined || !Number.isFinite(value)) continue;
-      lines.push(
-        `- tensorflow SAM step / ${fastest?.label} SAM step: ${value.toFixed(2)} (target ≤ ${target}) ${value <= target ? 'met' : 'NOT met'}`,
-      );
-    }
-  }
-  return lines;
-}

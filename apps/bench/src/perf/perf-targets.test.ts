@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { PeerComparison } from './peer-comparison.js';
+import type { PeerTimes } from './peer-process.js';
+import type { ModelPerf } from './perf-suite.js';
+import { backendTargets, peerTargets, suiteTargets, targetLine, throughputTargets } from './perf-targets.js';
+
+const peer = (label: string, framework: string, threads: number, sgd: number, sam: number): PeerTimes => ({
+  label,
+  description: { framework, threads },
+  milliseconds: { sgd, sam },
+});
+
+describe('bench perf targets', () => {
+  it('compares our tensorflow rows with JAX at each thread count, and our 1-thread SAM with our 2-thread SAM', () => {
+    const comparison: PeerComparison = {
+      rounds: 3,
+      rows: [
+        peer('mup2 wasm (1 thread)', 'mup2 (TF.js)', 1, 70, 140),
+        peer('mup2 tensorflow, 1 thread', 'mup2 (TF.js)', 1, 15, 26),
+        peer('mup2 tensorflow, 2 threads', 'mup2 (TF.js)', 2, 10, 20),
+        peer('JAX + optax, 1 thread', 'JAX + optax', 1, 12, 18),
+        peer('JAX + optax, 2 threads', 'JAX + optax', 2, 7, 16),
+        { label: 'PyTorch, 1 thread', error: 'no torch', description: {}, milliseconds: {} },
+      ],
+    };
+    const lines = peerTargets(comparison, [1, 2]).map(targetLine);
+    expect(lines).toEqual([
+      '- MLP SGD step, tensorflow / JAX + optax (jit), 1 thread: 1.25 (target ≤ 1.3) met',
+      '- MLP SAM step, tensorflow / JAX + optax (jit), 1 thread: 1.44 (target ≤ 1.3) NOT met',
+      '- MLP SGD step, tensorflow / JAX + optax (jit), 2 threads: 1.43 (target ≤ 1.3) NOT met',
+      '- MLP SAM step, tensorflow / JAX + optax (jit), 2 threads: 1.25 (target ≤ 1.3) met',
+      '- MLP SAM step on tensorflow, 1 thread / 2 threads: 1.30 (target ≥ 1.4) NOT met',
+    ]);
+  });
+
+  it('says what was not measured, and why', () => {
+    const comparison: PeerComparison = {
+      rounds: 1,
+      rows: [peer('mup2 tensorflow, 1 thread', 'mup2 (TF.js)', 1, 15, 26)],
+    };
+    expect(targetLine(peerTargets(comparison, [1])[0] as never)).toBe(
+      '- MLP SGD step, tensorflow / JAX + optax (jit), 1 thread: not measured (target ≤ 1.3; the JAX peer did not run (--peer jax))',
+    );
+  });
+
+  it('reads SAM/SGD, µP²/naive and tensor growth from the in-process suite', () => {
+    const mlp: ModelPerf = {
+      model: 'mlp',
+      label: 'MLP',
+      batch: 128,
+      tensorGrowthPerStep: 0,
+      steps: [
+        { step: 'sgd', milliseconds: 10, overSgd: 1 },
+        { step: 'sam naive', milliseconds: 20, overSgd: 2 },
+        { step: 'sam mup2', milliseconds: 20.4, overSgd: 2.04 },
+      ],
+    };
+    const leaky: ModelPerf = { ...mlp, model: 'vit', label: 'ViT', tensorGrowthPerStep: 2 };
+    expect(suiteTargets([mlp, leaky], ['sam']).map(targetLine)).toEqual([
+      '- MLP SAM/SGD (mup2): 2.04 (target ≤ 2.05) met',
+      '- MLP sam mup2/naive: 1.02 (target ≤ 1.03) met',
+      '- MLP: tensors left per step: 0.00 (target ≤ 0) met',
+      '- ViT: tensors left per step: 2.00 (target ≤ 0) NOT met',
+    ]);
+  });
+
+  it('wants ViT and ResNet-18 five times faster on tensorflow than on wasm, and 2 workers 1.6 times 1', () => {
+    const lines = backendTargets([
+      { model: 'mlp', label: 'MLP', batch: 128, milliseconds: { wasm: 70, tensorflow: 10 }, withWasmForms: {} },
+      { model: 'vit', label: 'ViT', batch: 64, milliseconds: { wasm: 800, tensorflow: 200 }, withWasmForms: {} },
+      {
+        model: 'resnet18',
+        label: 'ResNet-18',
+        batch: 32,
+        milliseconds: { wasm: 6000, tensorflow: 1000 },
+        withWasmForms: {},
+      },
+    ]).map(targetLine);
+    expect(lines).toEqual([
+      '- ViT SGD step, wasm / tensorflow: 4.00 (target ≥ 5) NOT met',
+      '- ResNet-18 SGD step, wasm / tensorflow: 6.00 (target ≥ 5) met',
+    ]);
+    const run = { cells: 14, seconds: 1, coresUsed: 1, backend: 'tensorflow' };
+    expect(
+      throughputTargets([
+        { ...run, workers: 1, cellsPerHour: 1000 },
+        { ...run, workers: 2, cellsPerHour: 1700 },
+      ]).map(targetLine),
+    ).toEqual(['- figure1 cells per hour, 2 workers / 1 worker: 1.70 (target ≥ 1.6) met']);
+  });
+});

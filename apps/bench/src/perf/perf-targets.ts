@@ -1,0 +1,153 @@
+import type { Figure1Throughput } from './figure1-throughput.js';
+import type { ModelStepTimes } from './layer-timings.js';
+import type { PeerComparison } from './peer-comparison.js';
+import type { PeerTimes } from './peer-process.js';
+import type { ModelPerf } from './perf-suite.js';
+
+/** One performance target of the project's issues, as measured in one `bench perf` run. */
+export interface PerfTarget {
+  readonly label: string;
+  /** The measured value; undefined when this run did not measure it (then `missing` says why). */
+  readonly value: number | undefined;
+  readonly bound: number;
+  /** 'at-most': met when value ≤ bound; 'at-least': met when value ≥ bound. */
+  readonly kind: 'at-most' | 'at-least';
+  readonly missing?: string;
+}
+
+export const PERF_BOUNDS = {
+  /** Our MLP step over JAX + optax (jit)'s at the same thread count, SGD and SAM. */
+  overJax: 1.3,
+  /** Our SAM step with 1 thread over the same with 2. */
+  twoThreadSpeedup: 1.4,
+  samOverSgd: 2.05,
+  samOnOverSgd: 1.75,
+  mup2OverNaive: 1.03,
+  /** wasm's SGD step over tensorflow's, ViT and ResNet-18. */
+  tensorflowOverWasm: 5,
+  /** figure1 cells per hour with 2 workers over 1 worker's. */
+  twoWorkerSpeedup: 1.6,
+} as const;
+
+export function isMet(target: PerfTarget): boolean | undefined {
+  if (target.value === undefined || !Number.isFinite(target.value)) return undefined;
+  return target.kind === 'at-most' ? target.value <= target.bound : target.value >= target.bound;
+}
+
+/** "- label: 1.21 (target ≤ 1.3) met", or "… not measured (why)". */
+export function targetLine(target: PerfTarget): string {
+  const bound = `${target.kind === 'at-most' ? '≤' : '≥'} ${target.bound}`;
+  const met = isMet(target);
+  if (met === undefined)
+    return `- ${target.label}: not measured (target ${bound}${target.missing ? `; ${target.missing}` : ''})`;
+  return `- ${target.label}: ${(target.value as number).toFixed(2)} (target ${bound}) ${met ? 'met' : 'NOT met'}`;
+}
+
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+
+/** SAM/SGD, SAM-ON/SGD and µP²/naive of every rule on the MLP; tensor growth of every model. */
+export function suiteTargets(results: readonly ModelPerf[], rules: readonly string[]): PerfTarget[] {
+  const targets: PerfTarget[] = [];
+  const mlp = results.find((result) => result.model === 'mlp');
+  if (mlp !== undefined) {
+    const ms = (step: string) => mlp.steps.find((entry) => entry.step === step)?.milliseconds;
+    const sgd = ms('sgd');
+    if (rules.includes('sam')) {
+      targets.push({
+        label: 'MLP SAM/SGD (mup2)',
+        value: ratio(ms('sam mup2'), sgd),
+        bound: PERF_BOUNDS.samOverSgd,
+        kind: 'at-most',
+      });
+    }
+    if (rules.includes('sam-on')) {
+      targets.push({
+        label: 'MLP SAM-ON/SGD (mup2)',
+        value: ratio(ms('sam-on mup2'), sgd),
+        bound: PERF_BOUNDS.samOnOverSgd,
+        kind: 'at-most',
+      });
+    }
+    for (const rule of rules) {
+      const value = ratio(ms(`${rule} mup2`), ms(`${rule} naive`));
+      if (value !== undefined) {
+        targets.push({ label: `MLP ${rule} mup2/naive`, value, bound: PERF_BOUNDS.mup2OverNaive, kind: 'at-most' });
+      }
+    }
+  }
+  for (const result of results) {
+    targets.push({
+      label: `${result.label}: tensors left per step`,
+      value: result.tensorGrowthPerStep,
+      bound: 0,
+      kind: 'at-most',
+    });
+  }
+  return targets;
+}
+
+const threadsOf = (row: PeerTimes) => row.description.threads as number | undefined;
+
+/** Ours on tensorflow against JAX + optax at each thread count, and our SAM step's gain from a second thread. */
+export function peerTargets(comparison: PeerComparison, threadCounts: readonly number[]): PerfTarget[] {
+  const timed = comparison.rows.filter((row) => !row.error);
+  const ours = (threads: number) =>
+    timed.find((row) => row.label.startsWith('mup2 tensorflow') && threadsOf(row) === threads);
+  const jax = (threads: number) =>
+    timed.find((row) => row.description.framework === 'JAX + optax' && threadsOf(row) === threads);
+  const targets: PerfTarget[] = [];
+  for (const threads of threadCounts) {
+    const plural = `${threads} thread${threads > 1 ? 's' : ''}`;
+    const missing =
+      ours(threads) === undefined
+        ? 'our tensorflow row did not run'
+        : jax(threads) === undefined
+          ? 'the JAX peer did not run (--peer jax)'
+          : undefined;
+    for (const step of ['sgd', 'sam'] as const) {
+      targets.push({
+        label: `MLP ${step.toUpperCase()} step, tensorflow / JAX + optax (jit), ${plural}`,
+        value: ratio(ours(threads)?.milliseconds[step], jax(threads)?.milliseconds[step]),
+        bound: PERF_BOUNDS.overJax,
+        kind: 'at-most',
+        ...(missing !== undefined && { missing }),
+      });
+    }
+  }
+  if (threadCounts.includes(1) && threadCounts.includes(2)) {
+    targets.push({
+      label: 'MLP SAM step on tensorflow, 1 thread / 2 threads',
+      value: ratio(ours(1)?.milliseconds.sam, ours(2)?.milliseconds.sam),
+      bound: PERF_BOUNDS.twoThreadSpeedup,
+      kind: 'at-least',
+    });
+  }
+  return targets;
+}
+
+/** wasm's SGD step over tensorflow's for ViT and ResNet-18. */
+export function backendTargets(steps: readonly ModelStepTimes[]): PerfTarget[] {
+  return steps
+    .filter((entry) => entry.model === 'vit' || entry.model === 'resnet18')
+    .map((entry) => ({
+      label: `${entry.label} SGD step, wasm / tensorflow`,
+      value: ratio(entry.milliseconds.wasm, entry.milliseconds.tensorflow),
+      bound: PERF_BOUNDS.tensorflowOverWasm,
+      kind: 'at-least' as const,
+    }));
+}
+
+/** figure1 cells per hour with 2 workers over 1 worker's. */
+export function throughputTargets(runs: readonly Figure1Throughput[]): PerfTarget[] {
+  const one = runs.find((run) => run.workers === 1);
+  const two = runs.find((run) => run.workers === 2);
+  return [
+    {
+      label: 'figure1 cells per hour, 2 workers / 1 worker',
+      value: ratio(two?.cellsPerHour, one?.cellsPerHour),
+      bound: PERF_BOUNDS.twoWorkerSpeedup,
+      kind: 'at-least',
+    },
+  ];
+}
