@@ -1,6 +1,7 @@
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { InvalidOptionError, ShapeMismatchError } from './errors.js';
 import { assertUsableVariable, type ParamSpec, roleFromShapes } from './param-spec.js';
+import { recordGrowth } from './spec-growth.js';
 
 /**
  * What describeParams reads of a tfjs-layers weight (a LayerVariable). Its
@@ -100,10 +101,11 @@ export function describeParams(model: LayerLike, baseModel: LayerLike, deltaMode
         `describeParams: weight '${variable.name}' has an unknown dimension; build the model first.`,
       );
     }
-    return {
+    const spec = {
       variable,
       norm: norms.has(variable),
       ...roleFromShapes(shape as number[], baseShape as number[], variable.name, deltaShape as number[] | undefined),
     };
+    return recordGrowth(spec, shape as number[], baseShape as number[], deltaShape as number[] | undefined);
   });
 }

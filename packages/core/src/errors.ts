@@ -56,6 +56,10 @@ export class RuleSpecificationError extends Mup2Error {
 export class ShapeMismatchError extends Mup2Error {
   static override readonly errorName = 'ShapeMismatchError';
 }
+/** TF.js lacks a gradient or kernel a step needs; the message names the import or call that provides it. */
+export class MissingKernelError extends Mup2Error {
+  static override readonly errorName = 'MissingKernelError';
+}
 /** No TF.js backend could be initialised. */
 export class BackendError extends Mup2Error {
   static override readonly errorName = 'BackendError';

@@ -1,5 +1,14 @@
 export { type InitBackendOptions, initBackend } from './backend.js';
 export {
+  attachBaseShapes,
+  BASE_SHAPES_METADATA_KEY,
+  type BaseShapes,
+  baseShapes,
+  type ModelWithMetadata,
+  paramsFromBaseShapes,
+  type SavedBaseShape,
+} from './base-shapes.js';
+export {
   type ConvGeometry,
   effectivePerturbations,
   type LayerKind,
@@ -13,6 +22,7 @@ export {
   DuplicateTfjsError,
   InvalidOptionError,
   InvalidRhoError,
+  MissingKernelError,
   MissingParamSpecError,
   Mup2Error,
   NonFiniteGradientError,
@@ -37,6 +47,7 @@ export {
   roleFromShapes,
   sgdMultiplier,
 } from './param-spec.js';
+export type { LearningRateParameterization } from './per-variable-rates.js';
 export { computePerturbation, NORM_EPSILON, type Perturbation, type PlannedParameter } from './perturbation.js';
 export {
   assertPerturbationRule,

@@ -1,5 +1,6 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import { DisposedVariableError, InvalidOptionError, ShapeMismatchError } from './errors.js';
+import { recordGrowth } from './spec-growth.js';
 import { assertOwnTfjsCopy } from './tfjs-identity.js';
 
 /**
@@ -136,11 +137,12 @@ export function paramSpecs(entries: readonly ParamSpecInput[]): ParamSpec[] {
     seen.add(name);
     const norm = entry.norm ?? false;
     if ('baseShape' in entry) {
-      return {
+      const spec = {
         variable: entry.variable,
         norm,
         ...roleFromShapes(entry.variable.shape, entry.baseShape, name, entry.deltaShape),
       };
+      return recordGrowth(spec, entry.variable.shape, entry.baseShape, entry.deltaShape);
     }
     if (!PARAM_ROLES.includes(entry.role)) {
       throw new InvalidOptionError(

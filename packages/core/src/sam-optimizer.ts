@@ -15,6 +15,8 @@ import { NonTrainableSnapshot } from './state-snapshot.js';
 import type { PassLoss, PassSettings, RejectedPass, StepContext } from './step-context.js';
 import { takePasses } from './step-passes.js';
 import { type StepPlan, StepPlanCache } from './step-plan.js';
+import { explainTfjsError } from './tfjs-error-hints.js';
+import { assertOwnBackends } from './tfjs-identity.js';
 
 export type { SamOptimizerOptions } from './sam-optimizer-options.js';
 
@@ -34,8 +36,9 @@ export type BatchLoss = (inputs: tf.Tensor[], pass: BatchPass) => tf.Scalar;
 const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'];
 
 /**
- * Sharpness-Aware Minimization as a tf.Optimizer (DESIGN.md §6): works in a
- * hand-written loop (`minimize(f, true, varList)`) and in `model.fit`.
+ * Sharpness-Aware Minimization as a tf.Optimizer: works in a hand-written loop
+ * (`minimize(f, true, varList)`) and in `model.fit` (docs/quick-start.md; the step is
+ * spelled out in docs/mup2-explained.md, "One SamOptimizer step").
  *
  * One step: g ← ∇f(w) for the parameters the rule selects; ε ← rule; w ← w + ε;
  * g' ← ∇f(w + ε) for all parameters; w ← its exact value before the ascent;
@@ -89,6 +92,7 @@ export class SamOptimizer extends tf.Optimizer {
       }
     }
     assertMeaningfulSetup(base, rule, params, options.widthMultiplier);
+    assertOwnBackends('SamOptimizer');
     const widthMultiplier = options.widthMultiplier ?? (params ? modelWidthMultiplier(params) : 1);
     if (!Number.isFinite(widthMultiplier) || widthMultiplier <= 0) {
       throw new InvalidOptionError(
@@ -153,6 +157,14 @@ export class SamOptimizer extends tf.Optimizer {
     return this.skipped;
   }
 
+  /**
+   * One SAM step (what `model.fit` calls per batch): calls the loss closure `f` at w, perturbs the
+   * weights the rule selects by ε, calls `f` again at w + ε, puts the weights back exactly, and lets
+   * the base optimizer step with the second gradient. `varList`: the variables to train (default:
+   * every trainable variable). Returns the loss at w (before the step) when `returnCost`, which the
+   * caller disposes; else null. A step not taken (non-finite gradient, or an error) changes nothing,
+   * BatchNorm statistics included.
+   */
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     if (this.session !== undefined) return this.chunkInSession(this.session, f, returnCost, varList);
     if (this.mSharpness !== undefined) {
@@ -234,7 +246,11 @@ export class SamOptimizer extends tf.Optimizer {
    * optimizer it is the displacement of the last ascent point from w (float32 differences).
    */
   computePerturbation(f: () => tf.Scalar, varList?: tf.Variable[]): tf.NamedTensorMap {
-    return previewPerturbation(this.context(this.planFor(varList)), f);
+    try {
+      return previewPerturbation(this.context(this.planFor(varList)), f);
+    } catch (error) {
+      throw explainTfjsError(error, 'SamOptimizer.computePerturbation');
+    }
   }
 
   /** Applies gradients with the base optimizer alone (no perturbation): SAM needs the loss closure, see minimize. */
@@ -242,6 +258,12 @@ export class SamOptimizer extends tf.Optimizer {
     this.base.applyGradients(variableGradients);
   }
 
+  /**
+   * The optimizer's whole state, for resuming bit for bit with setWeights: its step count, radius and
+   * skipped steps ('sam/…'), a kept ε and rule state if any, then the base optimizer's state (whose
+   * entries are the base's own variables: dispose only the others). Save it with the model; see
+   * docs/quick-start.md, "Save and resume".
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     const own: NamedTensor[] = [
       { name: 'sam/iterations', tensor: tf.scalar(this.iterations, 'int32') },
@@ -251,6 +273,12 @@ export class SamOptimizer extends tf.Optimizer {
     return [...own, ...(this.reuse?.weights() ?? []), ...this.ruleState.weights(), ...(await this.base.getWeights())];
   }
 
+  /**
+   * Restores what getWeights returned (copies; the list stays the caller's). The base optimizer's
+   * entries are keyed by variable name: restore after building the model they were saved with. A list
+   * that is refused (an entry missing, a radius that is not one, state for variables that do not exist)
+   * changes nothing.
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const read = async (name: string): Promise<number> => {
       const entry = weightValues.find((weight) => weight.name === name);
@@ -282,6 +310,7 @@ export class SamOptimizer extends tf.Optimizer {
     this.skipped = skipped;
   }
 
+  /** The rule, scaling, radius, width multiplier, base optimizer and step options, for logs and model.save. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       rule: this.rule.name,
@@ -296,6 +325,7 @@ export class SamOptimizer extends tf.Optimizer {
     };
   }
 
+  /** Releases the kept ε, the rule state and the base optimizer's state. */
   override dispose(): void {
     this.reuse?.release();
     this.ruleState.release();
@@ -318,6 +348,8 @@ export class SamOptimizer extends tf.Optimizer {
       const result = run();
       taken = this.iterations !== iterations;
       return result;
+    } catch (error) {
+      throw explainTfjsError(error, 'SamOptimizer');
     } finally {
       if (taken) {
         state.release();

@@ -98,7 +98,7 @@ describe('a tensor-like object that is not a tfjs-core Tensor', () => {
 });
 
 describe('a backend registered by a package that uses a second copy of tfjs-core', () => {
-  it('is refused by initBackend with a DuplicateTfjsError naming the backend and the fix, back on the backend before', async () => {
+  it('is refused by initBackend (back on the backend before) and by SamOptimizer, with a DuplicateTfjsError naming it and the fix', async () => {
     const original = tf.getBackend();
     // What tfjs-backend-cpu of another tfjs version would register: a backend built on its own copy's class.
     class ForeignBackend extends copy.KernelBackend {
@@ -111,6 +111,10 @@ describe('a backend registered by a package that uses a second copy of tfjs-core
         /'foreign-copy' backend was registered by a package that uses a different copy.*npm i @tensorflow\/tfjs@/,
       );
       expect(tf.getBackend()).toBe(original); // initBackend went back to it
+      // The backend stays registered: SamOptimizer refuses to start beside it.
+      expect(() => new SamOptimizer({ base: tf.train.sgd(0.1), rule: plainRule })).toThrowError(
+        /'foreign-copy' backend/,
+      );
     } finally {
       tf.removeBackend('foreign-copy');
       await tf.setBackend(original);
