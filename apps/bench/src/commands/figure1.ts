@@ -10,6 +10,7 @@ import {
   type RuleRegistry,
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
+import { chooseCommandBackend } from '../backend-line.js';
 import { positiveInteger } from '../cli-options.js';
 import { figure1Grid, figure1Rank, figure1RightPanelSeeds } from '../experiments/figure1-grid.js';
 import { figure1Optima } from '../experiments/figure1-optima.js';
@@ -56,6 +57,8 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
   command.action(async (options: Figure1Options) => {
     if (options.rule === NO_RULE)
       command.error(`error: --rule ${NO_RULE} has no radius to sweep; name a perturbation rule.`);
+    // The first line: the backend every cell trains on (on wasm, why, and what that costs).
+    process.stdout.write(`${(await chooseCommandBackend(options.backend)).line}\n`);
     const ruleModules = absoluteRuleModules(options.ruleModule, userDirectory());
     const registry = await loadRules({ modules: ruleModules, cwd: userDirectory() });
     const dataDir =
