@@ -66,8 +66,8 @@ describe("TF.js's missing gradient or kernel, explained", () => {
   it.runIf(tf.getBackend() === 'wasm')(
     'a convolution on wasm without registerWasmGradientKernels: a hint to call it, and nothing changed',
     () => {
-      const kernel = tf.variable(tf.randomNormal([3, 3, 1, 2], 0, 1, 'float32', 1));
-      const x = tf.randomNormal([2, 5, 5, 1], 0, 1, 'float32', 2);
+      const kernel = tf.variable(tf.randomNormal<tf.Rank.R4>([3, 3, 1, 2], 0, 1, 'float32', 1));
+      const x = tf.randomNormal<tf.Rank.R4>([2, 5, 5, 1], 0, 1, 'float32', 2);
       const before = Array.from(kernel.dataSync());
       const optimizer = new SamOptimizer({ base: tf.train.sgd(0.1), rule: plainRule });
       const step = () => optimizer.minimize(() => tf.sum(tf.square(tf.conv2d(x, kernel, 1, 'same'))), false, [kernel]);
