@@ -40,7 +40,7 @@ export interface AsamOptions {
 export const ASAM_DEFAULT_ETA = 0.01;
 
 /**
- * s_p: how the layer's µP init std changes with width relative to base (DESIGN.md §4):
+ * s_p: how the layer's µP init std changes with width relative to base (docs/mup2-explained.md, "µP itself"):
  * input and vector parameters keep theirs, hidden weights shrink like fanInMult^(-1/2),
  * the readout like fanInMult^(-1). Scaling η_T by it keeps η_T a fixed fraction of |w|.
  */
@@ -60,7 +60,7 @@ export function isBiasOrOffset(spec: Pick<ParamSpec, 'role' | 'norm' | 'variable
 }
 
 /**
- * Elementwise ASAM (Kwon et al. 2021) with the µP² scalings of DESIGN.md §5:
+ * Elementwise ASAM (Kwon et al. 2021) with the µP² scalings of docs/mup2-explained.md ("The fix: a layerwise scaling"):
  *
  *   T_p = |w_p| + η_T,   ε_p = ρ · a_p · T_p² ⊙ g_p / ( sqrt( Σ_q b_q ‖T_q ⊙ g_q‖² ) + 1e-12 )
  *

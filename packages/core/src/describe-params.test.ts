@@ -33,7 +33,7 @@ function withModels<T>(
 }
 
 describe('describeParams on tfjs-layers models', () => {
-  it('finds roles, multipliers and norm flags by comparing width 16 with base width 4 (DESIGN §4)', () => {
+  it('finds roles, multipliers and norm flags by comparing width 16 with base width 4 (docs/mup2-explained.md)', () => {
     withModels(
       () => [normedMlp(16), normedMlp(4)],
       (model, base) => {

@@ -4,7 +4,7 @@ import { InvalidOptionError, MissingParamSpecError } from './errors.js';
 import { muAdam } from './mu-adam.js';
 import { type ParamSpec, paramSpecs } from './param-spec.js';
 
-// One parameter per role. The µP Adam learning rate, by hand (DESIGN §4): η for input and
+// One parameter per role. The µP Adam learning rate, by hand (docs/mup2-explained.md): η for input and
 // vector, η / fanInMult for hidden and output. The hidden weight's fan-out grows by 2 and
 // its fan-in by 4, so using the wrong multiplier shows.
 const ROLES = {

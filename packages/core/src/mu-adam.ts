@@ -24,7 +24,7 @@ interface Moments {
 }
 
 /**
- * Adam(W) with the µP per-layer learning rates of DESIGN.md §4: η for input
+ * Adam(W) with the µP per-layer learning rates (docs/mup2-explained.md, "µP itself"): η for input
  * and vector parameters, η / fanInMult for hidden and output weights. These are
  * real per-parameter learning rates (scaling an Adam gradient would change
  * nothing, since Adam normalises it away). Without params it is plain Adam(W).
@@ -165,7 +165,7 @@ export class MuAdamOptimizer extends tf.Optimizer {
   }
 }
 
-/** Adam(W) with µP per-layer learning rates (DESIGN.md §4). */
+/** Adam(W) with µP per-layer learning rates (docs/mup2-explained.md, "µP itself"). */
 export function muAdam(learningRate: number, params?: readonly ParamSpec[], options?: MuAdamOptions): MuAdamOptimizer {
   return new MuAdamOptimizer(learningRate, params, options);
 }

@@ -5,7 +5,7 @@ import { assertUsableVariable, type ParamSpec } from './param-spec.js';
 export interface MuInitOptions {
   /**
    * How the readout (output-role weights) starts: 'scaled' divides its SP
-   * initial values by √fanInMult (DESIGN.md §4), 'zero' sets it to zero
+   * initial values by √fanInMult (docs/mup2-explained.md, "µP itself"), 'zero' sets it to zero
    * (the paper's ResNets and ViTs). Default 'scaled'.
    */
   readonly readout?: 'scaled' | 'zero';

@@ -26,7 +26,7 @@ function checkNonNegative(value: number, name: string, context: string): number 
 }
 
 /**
- * SGD with the µP per-layer learning rates of DESIGN.md §4: parameter p moves
+ * SGD with the µP per-layer learning rates (docs/mup2-explained.md, "µP itself"): parameter p moves
  * with η·m_p, m_p = fanOutMult / fanInMult (input r, hidden 1, output 1/r,
  * vector r). Without params it is plain SGD.
  */
@@ -136,7 +136,7 @@ export class MuSgdOptimizer extends tf.Optimizer {
   }
 }
 
-/** SGD with µP per-layer learning rates η·m_p (DESIGN.md §4). */
+/** SGD with µP per-layer learning rates η·m_p (docs/mup2-explained.md, "µP itself"). */
 export function muSgd(learningRate: number, params?: readonly ParamSpec[], options?: MuSgdOptions): MuSgdOptimizer {
   return new MuSgdOptimizer(learningRate, params, options);
 }

@@ -4,7 +4,7 @@ import { recordGrowth } from './spec-growth.js';
 import { assertOwnTfjsCopy } from './tfjs-identity.js';
 
 /**
- * How a parameter's dimensions grow with width (DESIGN.md §4), as in
+ * How a parameter's dimensions grow with width (docs/mup2-explained.md, "Roles and width multipliers"), as in
  * microsoft/mup's `set_base_shapes`:
  * - input: fan_in fixed, fan_out grows (first dense, first conv, patch embedding)
  * - hidden: both grow
@@ -184,7 +184,7 @@ export function adamMultiplier(spec: Pick<ParamSpec, 'fanInMult'>): number {
 
 /**
  * The model's width multiplier r: the fan-in multiplier of its hidden weights
- * (DESIGN.md §5); without hidden weights, the largest multiplier of any parameter.
+ * (docs/mup2-explained.md, "Roles and width multipliers"); without hidden weights, the largest multiplier of any parameter.
  */
 export function modelWidthMultiplier(specs: readonly ParamSpec[]): number {
   const hidden = specs.filter((spec) => spec.role === 'hidden').map((spec) => spec.fanInMult);

@@ -3,7 +3,7 @@ import { InvalidOptionError, InvalidRhoError, RuleSpecificationError } from './e
 import type { ParamSpec } from './param-spec.js';
 import { type PerturbationRuleV2, RULE_V2_HOOKS } from './perturbation-rule-v2.js';
 
-/** How a rule's perturbation scales with width (DESIGN.md §5). */
+/** How a rule's perturbation scales with width (docs/mup2-explained.md, "The fix: a layerwise scaling"). */
 export type PerturbationScaling = 'naive' | 'global' | 'mup2';
 export const PERTURBATION_SCALINGS: readonly PerturbationScaling[] = ['naive', 'global', 'mup2'];
 
@@ -33,7 +33,7 @@ export interface PerturbationInput {
 }
 
 /**
- * A perturbation rule of the form of DESIGN.md §5:
+ * A perturbation rule of the form (docs/mup2-explained.md, "The fix: a layerwise scaling"):
  *
  *   ε_p = ρ · a_p · D_p / ( sqrt( Σ_{q∈P} b_q · ‖N_q‖² ) + 1e-12 )
  *

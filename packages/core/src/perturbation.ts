@@ -29,7 +29,7 @@ export interface RuleStateContext {
 export const NORM_EPSILON = 1e-12;
 
 /**
- * ε_p = ρ · a_p · D_p / ( sqrt( Σ_q b_q ‖N_q‖² ) + 1e-12 ), DESIGN.md §5.
+ * ε_p = ρ · a_p · D_p / ( sqrt( Σ_q b_q ‖N_q‖² ) + 1e-12 ), as in docs/mup2-explained.md.
  * All intermediates are disposed; the caller owns the returned tensors.
  */
 export function computePerturbation(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from './errors.js';
 import { PRESET_NAMES, parsePreset } from './presets.js';
 
-// DESIGN.md §5, the presets of the paper's Figure 1, copied from the design's table.
+// The presets of the paper's Figure 1, copied from the table in docs/mup2-explained.md.
 const TABLE = {
   'sp-naive': { parameterization: 'sp', scaling: 'naive' },
   'sp-lp': { parameterization: 'sp', scaling: 'mup2' },

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from './errors.js';
 import type { PerturbationScaling } from './perturbation-rule.js';
 
-/** Initialisation and learning rates: the standard parameterization or µP (DESIGN.md §4). */
+/** Initialisation and learning rates: the standard parameterization or µP (docs/mup2-explained.md, "µP itself"). */
 export type Parameterization = 'sp' | 'mup';
 
 export interface Preset {
@@ -9,7 +9,7 @@ export interface Preset {
   readonly scaling: PerturbationScaling;
 }
 
-/** The parameterizations of the paper's Figure 1 (DESIGN.md §5). */
+/** The parameterizations of the paper's Figure 1 (docs/mup2-explained.md, "µP itself"). */
 export const PRESETS = {
   'sp-naive': { parameterization: 'sp', scaling: 'naive' },
   /** SP with the rule's layerwise perturbation multipliers. */

@@ -21,7 +21,7 @@ export interface SamOnOptions {
 
 /**
  * SAM-ON (Müller et al. 2023): SAM restricted to the normalization layers' gains and
- * offsets (the ParamSpecs with `norm: true`), with the µP² scalings of DESIGN.md §5:
+ * offsets (the ParamSpecs with `norm: true`), with the µP² scalings of docs/mup2-explained.md ("The fix: a layerwise scaling"):
  *
  *   ε_p = ρ · a_p · g_p / ( sqrt( Σ_{q norm} b_q ‖g_q‖² ) + 1e-12 )   for norm parameters p
  *

@@ -35,7 +35,7 @@ function chunkOf(data: Data, start: number, count: number): Data {
 
 /**
  * One m-sharpness SAM step (mup2 scaling) with a µP-SGD base in float64, from the description in
- * google-research/sam and DESIGN.md §5/§6: each chunk of m examples takes ε from its own gradient,
+ * google-research/sam and docs/mup2-explained.md: each chunk of m examples takes ε from its own gradient,
  * the descent gradient is the chunk-size-weighted mean of the chunks' gradients at their own w + ε.
  */
 function referenceStep(params: Float64MlpParams, data: Data, m: number): { next: Float64MlpParams; loss: number } {

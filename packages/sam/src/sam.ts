@@ -20,7 +20,7 @@ export interface SamOptions {
 }
 
 /**
- * SAM (Foret et al. 2021) with the µP² scalings of DESIGN.md §5:
+ * SAM (Foret et al. 2021) with the µP² scalings of docs/mup2-explained.md ("The fix: a layerwise scaling"):
  *
  *   ε_p = ρ · a_p · g_p / ( sqrt( Σ_q b_q ‖g_q‖² ) + 1e-12 )
  *

@@ -44,7 +44,7 @@ export type RuleFactory = (options: RuleFactoryOptions) => PerturbationRule;
 export interface RuleConformanceOptions {
   /** Title of the describe block. Default: the rule's `name`. */
   readonly name?: string;
-  /** The radius of every check. Default 0.1 (the radius of the coordinate check in DESIGN.md §5). */
+  /** The radius of every check. Default 0.1 (the radius of the float64 coordinate check in docs/mup2-explained.md). */
   readonly rho?: number;
   /** The coordinate check of the rule's 'mup2' scaling. */
   readonly coordCheck?: {
@@ -52,7 +52,7 @@ export interface RuleConformanceOptions {
     readonly widths?: readonly number[];
     /** Default [1, 2]. */
     readonly seeds?: readonly number[];
-    /** Largest |slope| accepted for a selected layer. Default 0.3 (DESIGN.md §5: more means a multiplier is wrong). */
+    /** Largest |slope| accepted for a selected layer. Default 0.3 (docs/mup2-explained.md: more means a multiplier is wrong). */
     readonly tolerance?: number;
   };
 }
@@ -162,7 +162,7 @@ function readPerturbations(
 }
 
 /**
- * Registers the conformance suite of DESIGN.md §7 for a perturbation rule with vitest
+ * Registers the conformance suite (docs/adding-a-rule.md) for a perturbation rule with vitest
  * `describe`/`it` blocks: interface, shapes and dtypes, no tensor leaks, ρ = 0 is the base
  * step, r = 1 equals the naive form, zero gradients give a zero perturbation, determinism,
  * and the perturbation coordinate check of the rule's 'mup2' scaling (every selected layer's

@@ -143,7 +143,7 @@ export function seededNormal(seed: number): () => number {
 
 /**
  * SP initialisation (std 1/√fan_in, γ = 1, b2 small) from a seed; with `mup`
- * the readout std is further divided by √(width / baseWidth) (DESIGN.md §4).
+ * the readout std is further divided by √(width / baseWidth) (docs/mup2-explained.md, "µP itself").
  */
 export function float64Init(
   shape: Float64MlpShape,

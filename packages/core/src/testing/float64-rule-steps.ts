@@ -8,7 +8,7 @@ import {
 } from './float64-mlp.js';
 
 // One step of SAM, ASAM and SAM-ON with a µP-SGD descent on the float64 MLP, written from
-// DESIGN.md §4–§6 with every multiplier spelled out by hand for this MLP, independently of
+// docs/mup2-explained.md (µP, the rules' scalings, one SamOptimizer step) with every multiplier spelled out by hand for this MLP, independently of
 // the package code (param-spec.ts, the rules) that a float32 step under test runs.
 
 export interface Float64RuleStepOptions {
@@ -41,7 +41,7 @@ const widthMultiplier = (options: Float64RuleStepOptions) => options.shape.width
 const gradientsAt = (params: Float64MlpParams, data: Float64StepData, shape: Float64MlpShape) =>
   float64LossAndGradients(params, data.x, data.labels, shape).gradients;
 
-/** w − η·m_p·g', with g' the gradient at the perturbed weights (DESIGN.md §6 step 3–4). */
+/** w − η·m_p·g', with g' the gradient at the perturbed weights (docs/mup2-explained.md, "One SamOptimizer step", steps 3–4). */
 function descend(
   params: Float64MlpParams,
   perturbed: Float64MlpParams,

@@ -37,7 +37,7 @@ const KINDS: Record<Float64MlpName, MeasuredLayer['kind']> = {
 };
 
 /**
- * The perturbation coordinate check of DESIGN.md §5 on the tiny MLP
+ * The perturbation coordinate check of docs/mup2-explained.md on the tiny MLP
  * (inputSize→n→n→3 with a norm-like gain after the first layer), µP init and
  * µP-SGD: train a few SAM steps at each width, then measure each layer's
  * effective perturbation and fit its slope against width. Under a rule's µP²
