@@ -1,4 +1,4 @@
-import type { CoordRow } from './coord-check.js';
+import type { CoordRow, LayerSlope } from './coord-check.js';
 import type { CoordQuantity } from './measure-model.js';
 
 /** A vega-lite specification: plain JSON, rendered by vega-embed in a page or by vega + vega-lite in Node. */
@@ -25,14 +25,30 @@ const AXIS_TITLES: Record<CoordQuantity, string> = {
 /**
  * A vega-lite chart of one quantity against width on log-log axes: one panel per preset, one
  * line per layer. The data are inlined, so the spec is self-contained JSON; a flat line is a
- * layer whose quantity does not change with width.
+ * layer whose quantity does not change with width. Layers whose quantity is round-off
+ * (`negligible` in `slopes`) are left out, so they do not stretch the axis.
  */
 export function coordChart(
-  result: { readonly rows: readonly CoordRow[]; readonly presets: readonly string[] },
+  result: {
+    readonly rows: readonly CoordRow[];
+    readonly presets: readonly string[];
+    readonly slopes?: readonly Pick<LayerSlope, 'preset' | 'layer' | 'quantity' | 'negligible'>[];
+  },
   options: CoordChartOptions = {},
 ): VegaLiteSpec {
   const quantity = options.quantity ?? 'perturbation';
-  const rows = result.rows.filter((row) => row.quantity === quantity && Number.isFinite(row.value) && row.value > 0);
+  const negligible = new Set(
+    (result.slopes ?? [])
+      .filter((slope) => slope.quantity === quantity && slope.negligible)
+      .map((slope) => JSON.stringify([slope.preset, slope.layer])),
+  );
+  const rows = result.rows.filter(
+    (row) =>
+      row.quantity === quantity &&
+      Number.isFinite(row.value) &&
+      row.value > 0 &&
+      !negligible.has(JSON.stringify([row.preset, row.layer])),
+  );
   const layers = new Set(rows.map((row) => row.layer));
   const color = options.color ?? (layers.size <= 12 ? 'layer' : 'group');
   return {

@@ -2,6 +2,7 @@ import { type PerturbationScaling, paramSpecs } from '@mup2/core';
 import { seededNormal } from '@mup2/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { coordChart } from './coord-chart.js';
 import { coordCheck } from './coord-check.js';
 import type { CoordBatch, CoordModel } from './coord-model.js';
 import { slopeTable } from './slope-table.js';
@@ -154,6 +155,28 @@ describe('coordCheck', () => {
     const table = slopeTable(result);
     expect(table.split('\n')[0]).toBe('| preset | input W | hidden W | output W | norm gain | bias |');
     expect(table).toMatch(/^\| mup2 \| -?0\.\d\d\*? \|/m);
+  });
+
+  it('charts one line per layer and preset, leaving out a layer whose quantity is round-off', () => {
+    const row = (layer: string, width: number, value: number) => ({
+      preset: 'mup2',
+      width,
+      layer,
+      group: 'bias',
+      role: 'vector' as const,
+      quantity: 'perturbation' as const,
+      value,
+    });
+    const spec = coordChart(
+      {
+        presets: ['mup2'],
+        rows: [row('a', 8, 1), row('a', 16, 1), row('key/bias', 8, 1e-17), row('key/bias', 16, 1e-18)],
+        slopes: [{ preset: 'mup2', layer: 'key/bias', quantity: 'perturbation', negligible: true }],
+      },
+      { title: 't' },
+    ) as { title: string; data: { values: Array<{ layer: string }> } };
+    expect(spec.title).toBe('t');
+    expect(spec.data.values.map((value) => value.layer)).toEqual(['a', 'a']);
   });
 
   it('names a bad argument', async () => {
