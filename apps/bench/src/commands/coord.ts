@@ -81,7 +81,7 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     .option('--batch <n>', 'batch size', positiveInteger, 64)
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
     .option('--out <dir>', 'results folder (default: results/coord-<time>)')
-    .option('--no-perf', 'skip the step-time ratios')
+    .option('--no-perf', 'skip the step-time ratios (measured for --model mlp only)')
     .option('--perf-width <n>', 'MLP width for the step-time ratios', positiveInteger, 1024)
     .option('--perf-rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10);
   addRuleModuleOption(command);
