@@ -91,7 +91,8 @@ export function checkTrainingMemory(
   throw new ModelTooLargeError(
     `${config.model} at width multiplier ${config.widthMult} on ${config.dataset}, batch ${config.batch}: ` +
       `${estimate.parameters.toLocaleString('en-US')} parameters, an estimated ${formatBytes(estimate.totalBytes)} to train ` +
-      `(${formatBytes(estimate.parameterBytes)} for the weights, gradients and optimizer${config.rule === 'sgd' ? '' : ' and SAM'} state, ` +
+      `(${formatBytes(estimate.parameterBytes)} for the weights, their gradients and the optimizer's ` +
+      `${config.rule === 'sgd' ? 'state' : 'and SAM’s buffers'}, ` +
       `${formatBytes(estimate.activationBytes)} for the activations of a batch), more than the limit of ${limitText}; ` +
       'a smaller width or batch fits, or --memory-limit sets another limit (e.g. 90%, 32G, or none).',
     { estimate, limitBytes },
