@@ -43,6 +43,18 @@ describe('bench sweep: bad input', () => {
     ['a value that is not a number', ['--rhos', '0.1,big'], 2, /error: grid: rhos must hold numbers, got 'big'/],
     ['an unknown name', ['--presets', 'mup2,mup3'], 2, /error: grid: unknown presets name 'mup3'/],
     ['a setting that is not a number', ['--limit', 'all'], 2, /error: grid: limit must hold numbers, got 'all'/],
+    [
+      'a cell too large for the memory',
+      ['--widths', '100000'],
+      2,
+      /error: grid: cell \{.*\} is too large: mlp at width multiplier 100000 on mnist, batch 64: [\d,]+ parameters, an estimated .* more than the limit of/,
+    ],
+    [
+      'a memory limit that is not one',
+      ['--memory-limit', 'lots'],
+      1,
+      /--memory-limit <size>' argument 'lots' is invalid/,
+    ],
   ])('%s: a clear error, nothing written', async (_case, args, code, message) => {
     const cwd = await folder();
     const result = await runCli(['sweep', ...TINY, ...args], cwd);

@@ -75,11 +75,18 @@ export interface SweepSummary {
  */
 export async function checkSweep(
   grid: SweepGrid,
-  options: Pick<SweepOptions, 'backend' | 'dataDir' | 'ruleModules'> = {},
+  options: Pick<SweepOptions, 'backend' | 'dataDir' | 'ruleModules' | 'memoryLimit'> & {
+    /** The share of the memory limit a cell gets (1 / the cells run at once); no memory check without it. */
+    readonly memoryShare?: number;
+  } = {},
 ): Promise<{ cells: SweepCell[]; backend: string }> {
   const cells = expandGrid(grid);
   const rules = await loadRules({ modules: options.ruleModules });
   for (const cell of cells) checkCellConfig(cell.config, rules);
+  // Before the data sets load: a grid with a cell too large is refused at once.
+  if (options.memoryShare !== undefined) {
+    for (const cell of cells) checkCellMemory(cell.config, options.memoryLimit, options.memoryShare);
+  }
   for (const dataset of grid.datasets) {
     await checkDataset(dataset, { dataDir: options.dataDir, limit: grid.limit ?? undefined });
   }
@@ -98,11 +105,12 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
   const started = performance.now();
   // Before checkSweep loads the backend in this thread: libtensorflow sizes its pools once per process.
   configureNativeThreads({ workers: options.runner ? 1 : (options.workers ?? 1) });
-  const { cells, backend } = await checkSweep(grid, options);
-  if (options.runner === undefined) {
-    const concurrent = Math.max(1, Math.min(options.workers ?? 1, cells.length));
-    for (const cell of cells) checkCellMemory(cell.config, options.memoryLimit, 1 / concurrent);
-  }
+  // Cells in local threads share this machine's memory; a queue's workers check against their own.
+  const concurrent = Math.max(1, Math.min(options.workers ?? 1, expandGrid(grid).length));
+  const { cells, backend } = await checkSweep(grid, {
+    ...options,
+    ...(options.runner === undefined && { memoryShare: 1 / concurrent }),
+  });
   const folder = await openSweepFolder(options.out, grid, cells.length, {
     ...(options.notice !== undefined && { notice: options.notice }),
   });
