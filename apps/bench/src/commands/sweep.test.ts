@@ -106,6 +106,13 @@ describe('bench sweep: resume', () => {
     const rerun = await runCli(args, cwd);
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toMatch(new RegExp(`16 cells, ${linesAtKill} done before`));
+    expect(rerun.stderr).toContain(`resuming ${join(cwd, 'out')}: ${linesAtKill} of 16 cells already done`);
+    // The killed sweep's lock, taken over in one line.
+    expect(rerun.stderr).toMatch(
+      new RegExp(
+        `sweep\\.lock: taking over the lock of pid ${child.pid}, since .*: that process is no longer running\\.`,
+      ),
+    );
     const lines = (await readFile(results, 'utf8')).split('\n');
     expect(lines.pop()).toBe('');
     const rows = lines.map((line) => JSON.parse(line));
@@ -115,6 +122,9 @@ describe('bench sweep: resume', () => {
 
     const third = await runCli(args, cwd);
     expect(third.stdout).toMatch(/16 cells, 16 done before, 0 ok/);
+    // Nothing to run: one line saying so, and no progress of zero cells.
+    expect(third.stderr).toContain(`${join(cwd, 'out')}: all 16 cells already done, nothing to run`);
+    expect(third.stdout).not.toContain('0/0 cells');
     expect((await readFile(results, 'utf8')).split('\n')).toHaveLength(17);
   }, 180_000);
 
