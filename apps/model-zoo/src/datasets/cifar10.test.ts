@@ -104,7 +104,7 @@ describe('loadCifar10', () => {
       cifarBatchBytes(1, 4, () => 0),
     );
     await expect(loadCifar10({ dataDir: directory, cifar10BatchRecords: 2 })).rejects.toThrow(
-      `${cut}: 1 records, expected 2 per batch file`,
+      `${cut}: 1 record, expected 2 per batch file`,
     );
     await expect(loadCifar10({ dataDir: directory, cifar10BatchRecords: 0 })).rejects.toThrow(
       'cifar10BatchRecords must be a positive integer or null, got 0.',

@@ -47,7 +47,7 @@ function recordCount(bytes: Uint8Array, file: string, expected: number | null): 
   }
   if (expected !== null && count !== expected) {
     throw new DatasetError(
-      `${file}: ${count.toLocaleString('en-US')} records, expected ${expected.toLocaleString('en-US')} per batch file ` +
+      `${file}: ${count.toLocaleString('en-US')} record${count === 1 ? '' : 's'}, expected ${expected.toLocaleString('en-US')} per batch file ` +
         `(cut short at a record boundary, or a subset: give its size as cifar10BatchRecords / --cifar10-batch-records)`,
       { file },
     );
