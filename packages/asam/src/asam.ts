@@ -9,6 +9,7 @@ import {
 } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs-core';
 
+/** Options of asam(). */
 export interface AsamOptions {
   /** The radius ρ (≥ 0), as in the ASAM literature at base width. */
   readonly rho: number;

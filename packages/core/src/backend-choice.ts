@@ -3,6 +3,7 @@ import { BackendError } from './errors.js';
 import { assertOwnBackends } from './tfjs-identity.js';
 import { registerWasmGradientKernels } from './wasm-gradient-kernels.js';
 
+/** Options of initBackend. */
 export interface InitBackendOptions {
   /**
    * A backend to use. In Node it overrides MUP2_BACKEND, and 'tensorflow' needs

@@ -19,6 +19,7 @@ export interface ConvGeometry {
   readonly dilations?: number | readonly [number, number];
 }
 
+/** A layer whose effective perturbation effectivePerturbations measures. */
 export interface MeasuredLayer {
   /** The perturbed variable's name (the key of the perturbation map). */
   readonly variableName: string;

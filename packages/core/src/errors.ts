@@ -6,6 +6,7 @@ const markerFor = (errorName: string) => Symbol.for(`@mup2/error/${errorName}`);
  * TF.js, where two installed copies are a known failure.
  */
 export class Mup2Error extends Error {
+  /** The error's name, also its `name` and the key of its cross-copy marker. */
   static readonly errorName: string = 'Mup2Error';
 
   constructor(message: string, options?: { cause?: unknown }) {
@@ -19,6 +20,7 @@ export class Mup2Error extends Error {
     }
   }
 
+  /** Whether `error` is this error class or a subclass, also when it comes from another copy of the package. */
   static isInstance<T extends typeof Mup2Error>(this: T, error: unknown): error is InstanceType<T> {
     return typeof error === 'object' && error !== null && markerFor(this.errorName) in error;
   }
@@ -26,41 +28,51 @@ export class Mup2Error extends Error {
 
 /** A radius ρ that is negative, NaN or infinite. */
 export class InvalidRhoError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'InvalidRhoError';
 }
 /** An option value outside what the function accepts (unknown scaling, preset, role, …). */
 export class InvalidOptionError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'InvalidOptionError';
 }
 /** A variable that is optimized but has no ParamSpec although specs were given. */
 export class MissingParamSpecError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'MissingParamSpecError';
 }
 /** A ParamSpec or variable that was disposed before use. */
 export class DisposedVariableError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'DisposedVariableError';
 }
 /** A gradient with NaN or ±Infinity entries. */
 export class NonFiniteGradientError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'NonFiniteGradientError';
 }
 /** Tensors from a second copy of @tensorflow/tfjs-core at run time. */
 export class DuplicateTfjsError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'DuplicateTfjsError';
 }
 /** A PerturbationRule or RuleDescriptor built for another version of its interface, or missing or wrong members. */
 export class RuleSpecificationError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'RuleSpecificationError';
 }
 /** Shapes that do not agree (a base model that does not match its model, a wrong base shape). */
 export class ShapeMismatchError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'ShapeMismatchError';
 }
 /** TF.js lacks a gradient or kernel a step needs; the message names the import or call that provides it. */
 export class MissingKernelError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'MissingKernelError';
 }
 /** No TF.js backend could be initialised. */
 export class BackendError extends Mup2Error {
+  /** See Mup2Error.errorName. */
   static override readonly errorName = 'BackendError';
 }

@@ -30,6 +30,7 @@ interface Moments {
  * nothing, since Adam normalises it away). Without params it is plain Adam(W).
  */
 export class MuAdamOptimizer extends tf.Optimizer {
+  /** The name tfjs-layers' serialization registry knows this class by. */
   static get className(): string {
     return 'MuAdam';
   }
@@ -74,6 +75,11 @@ export class MuAdamOptimizer extends tf.Optimizer {
     this.learningRate = learningRate;
   }
 
+  /**
+   * One step with the given gradients (by variable name, as tf.Optimizer takes them), each variable at
+   * its µP learning rate; a gradient of a variable without a spec (when params were given) fails the
+   * step before any weight moves.
+   */
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const step = this.iterations + 1;
     const correction1 = 1 - this.beta1 ** step;
@@ -100,6 +106,7 @@ export class MuAdamOptimizer extends tf.Optimizer {
     this.incrementIterations();
   }
 
+  /** The step count and the per-variable state (the optimizer's own variables: dispose only the first entry), for setWeights. */
   override async getWeights(): Promise<NamedTensor[]> {
     const state: NamedTensor[] = [await this.saveIterations()];
     for (const [name, { first, second }] of this.moments) {
@@ -141,6 +148,7 @@ export class MuAdamOptimizer extends tf.Optimizer {
     }
   }
 
+  /** The hyperparameters, for logs and model.save. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       learningRate: this.learningRate,
@@ -151,6 +159,7 @@ export class MuAdamOptimizer extends tf.Optimizer {
     };
   }
 
+  /** Releases the per-variable state. */
   override dispose(): void {
     this.disposeMoments();
     super.dispose();

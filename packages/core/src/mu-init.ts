@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
 import { assertUsableVariable, type ParamSpec } from './param-spec.js';
 
+/** How muInit initialises the readout. */
 export interface MuInitOptions {
   /**
    * How the readout (output-role weights) starts: 'scaled' divides its SP

@@ -31,6 +31,7 @@ function checkNonNegative(value: number, name: string, context: string): number 
  * vector r). Without params it is plain SGD.
  */
 export class MuSgdOptimizer extends tf.Optimizer {
+  /** The name tfjs-layers' serialization registry knows this class by. */
   static get className(): string {
     return 'MuSgd';
   }
@@ -67,6 +68,11 @@ export class MuSgdOptimizer extends tf.Optimizer {
     this.learningRate = checkNonNegative(learningRate, 'learning rate', 'muSgd.setLearningRate');
   }
 
+  /**
+   * One step with the given gradients (by variable name, as tf.Optimizer takes them), each variable at
+   * its µP learning rate; a gradient of a variable without a spec (when params were given) fails the
+   * step before any weight moves.
+   */
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     for (const { name, variable, gradient, rate } of variableUpdates(variableGradients, this.rates)) {
       const stepSize = this.learningRate * rate;
@@ -90,6 +96,7 @@ export class MuSgdOptimizer extends tf.Optimizer {
     this.incrementIterations();
   }
 
+  /** The step count and the per-variable state (the optimizer's own variables: dispose only the first entry), for setWeights. */
   override async getWeights(): Promise<NamedTensor[]> {
     const state: NamedTensor[] = [await this.saveIterations()];
     for (const [name, buffer] of this.buffers) state.push({ name: `${name}/momentum`, tensor: buffer });
@@ -120,6 +127,7 @@ export class MuSgdOptimizer extends tf.Optimizer {
     }
   }
 
+  /** The hyperparameters, for logs and model.save. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       learningRate: this.learningRate,
@@ -129,6 +137,7 @@ export class MuSgdOptimizer extends tf.Optimizer {
     };
   }
 
+  /** Releases the per-variable state. */
   override dispose(): void {
     for (const buffer of this.buffers.values()) buffer.dispose();
     this.buffers.clear();

@@ -14,6 +14,7 @@ import { assertOwnTfjsCopy } from './tfjs-identity.js';
 export type ParamRole = 'input' | 'hidden' | 'output' | 'vector';
 export const PARAM_ROLES: readonly ParamRole[] = ['input', 'hidden', 'output', 'vector'];
 
+/** A trainable variable with its µP role and width multipliers (docs/mup2-explained.md, "Roles and width multipliers"). */
 export interface ParamSpec {
   readonly variable: Variable;
   readonly role: ParamRole;

@@ -10,6 +10,7 @@ export interface PlannedParameter {
   readonly scale: LayerScale;
 }
 
+/** The perturbation of one step, as computePerturbation returns it. */
 export interface Perturbation {
   /** ε_p for each selected parameter, keyed by variable name. */
   readonly perturbations: tf.NamedTensorMap;

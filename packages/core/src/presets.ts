@@ -4,6 +4,7 @@ import type { PerturbationScaling } from './perturbation-rule.js';
 /** Initialisation and learning rates: the standard parameterization or µP (docs/mup2-explained.md, "µP itself"). */
 export type Parameterization = 'sp' | 'mup';
 
+/** A preset of the paper's Figure 1: how weights are initialised and stepped, and how ε scales. */
 export interface Preset {
   readonly parameterization: Parameterization;
   readonly scaling: PerturbationScaling;

@@ -4,6 +4,7 @@ import type { ParamSpec } from './param-spec.js';
 import type { PerturbationRule } from './perturbation-rule.js';
 import type { AscentOptimizerFactory } from './step-context.js';
 
+/** Options of new SamOptimizer(…): `base` and `rule` are required. */
 export interface SamOptimizerOptions {
   /** The optimizer that takes the descent step with the gradient at w + ε (tf.train.sgd, muSgd, muAdam, …). */
   readonly base: tf.Optimizer;

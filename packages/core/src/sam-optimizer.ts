@@ -50,11 +50,14 @@ const OWN_STATE: readonly string[] = ['sam/iterations', 'sam/rho', 'sam/skipped'
  * ascent optimizer, a v2 rule's state and descent, m-sharpness and ε reuse.
  */
 export class SamOptimizer extends tf.Optimizer {
+  /** The name tfjs-layers' serialization registry knows this class by. */
   static get className(): string {
     return 'SamOptimizer';
   }
 
+  /** The optimizer that takes the descent step (the `base` option). */
   readonly base: tf.Optimizer;
+  /** The perturbation rule (the `rule` option). */
   readonly rule: PerturbationRule;
   private rho: number;
   private readonly specsByName: Map<string, ParamSpec> | undefined;

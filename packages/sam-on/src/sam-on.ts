@@ -8,6 +8,7 @@ import {
   sgdMultiplier,
 } from '@mup2/core';
 
+/** Options of samOn(). */
 export interface SamOnOptions {
   /** The radius ρ (≥ 0), as in the SAM-ON literature at base width. */
   readonly rho: number;

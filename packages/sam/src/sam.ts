@@ -8,6 +8,7 @@ import {
   sgdMultiplier,
 } from '@mup2/core';
 
+/** Options of sam(). */
 export interface SamOptions {
   /** The radius ρ (≥ 0), as in the SAM literature at base width. */
   readonly rho: number;

@@ -19,12 +19,14 @@ export interface Float64MlpParams {
 export type Float64MlpName = keyof Float64MlpParams;
 export const FLOAT64_MLP_NAMES: readonly Float64MlpName[] = ['W1', 'gamma', 'W2', 'b2', 'W3'];
 
+/** The float64 MLP's sizes: inputs → width → width → classes. */
 export interface Float64MlpShape {
   readonly inputSize: number;
   readonly width: number;
   readonly classes: number;
 }
 
+/** The shape of each of the MLP's parameters at this size. */
 export function float64Shapes(shape: Float64MlpShape): Record<Float64MlpName, number[]> {
   const { inputSize, width, classes } = shape;
   return { W1: [inputSize, width], gamma: [width], W2: [width, width], b2: [width], W3: [width, classes] };
@@ -65,6 +67,7 @@ function matmulTransB(a: Float64Array, b: Float64Array, n: number, m: number, k:
   return out;
 }
 
+/** The float64 forward pass: every layer's activations and the loss. */
 export interface Float64Forward {
   loss: number;
   /** Each layer's input, for effective-perturbation measurements: x, z1, a1, a2. */

@@ -11,6 +11,7 @@ import {
 // docs/mup2-explained.md (µP, the rules' scalings, one SamOptimizer step) with every multiplier spelled out by hand for this MLP, independently of
 // the package code (param-spec.ts, the rules) that a float32 step under test runs.
 
+/** What a float64 rule step needs besides the weights and the batch. */
 export interface Float64RuleStepOptions {
   readonly shape: Float64MlpShape;
   /** The width at which µP equals SP: the width multiplier is r = shape.width / baseWidth. */
@@ -21,6 +22,7 @@ export interface Float64RuleStepOptions {
   readonly learningRate: number;
 }
 
+/** The batch of a float64 step: inputs row by row, and labels. */
 export interface Float64StepData {
   readonly x: Float64Array;
   readonly labels: readonly number[];

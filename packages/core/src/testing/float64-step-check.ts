@@ -11,6 +11,7 @@ export function float64Batch(
   return { x, labels };
 }
 
+/** How far a float32 step is from the float64 one, for one parameter. */
 export interface UpdateError {
   /** The largest |expected update| of the parameter (0: the reference does not move it). */
   readonly scale: number;

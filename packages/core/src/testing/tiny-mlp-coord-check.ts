@@ -6,6 +6,7 @@ import { SamOptimizer } from '../sam-optimizer.js';
 import { type Float64MlpName, float64Init, seededNormal, seededRandom } from './float64-mlp.js';
 import { createTinyMlp } from './tiny-mlp.js';
 
+/** Options of tinyMlpCoordCheck. */
 export interface TinyMlpCoordCheckOptions {
   /** Builds the rule under test for a scaling. */
   readonly rule: (scaling: PerturbationScaling) => PerturbationRule;
@@ -20,6 +21,7 @@ export interface TinyMlpCoordCheckOptions {
   readonly batch?: number;
 }
 
+/** What tinyMlpCoordCheck measured: the slopes per layer, and the widths. */
 export interface TinyMlpCoordCheck {
   readonly widths: readonly number[];
   /** Mean effective perturbation per layer (W1, gamma, W2, b2, W3) at each width. */

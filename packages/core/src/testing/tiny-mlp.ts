@@ -25,6 +25,7 @@ export interface TinyMlp {
 
 let instance = 0;
 
+/** The TF.js twin of the float64 MLP with these weights, at this width, with its ParamSpecs against `baseWidth`. */
 export function createTinyMlp(params: Float64MlpParams, shape: Float64MlpShape, baseWidth: number): TinyMlp {
   const shapes = float64Shapes(shape);
   const baseShapes = float64Shapes({ ...shape, width: baseWidth });
