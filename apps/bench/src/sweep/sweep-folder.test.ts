@@ -95,7 +95,7 @@ describe('openSweepFolder', () => {
       await open.close();
       expect(notices).toEqual([
         `${join(dir, LOCK_FILE)}: taking over the lock of pid ${process.pid}, since 2026-01-01T00:00:00.000Z: ` +
-          'that pid now belongs to another process, started later.',
+          'that pid now belongs to another process, started at another time.',
       ]);
     },
   );

@@ -162,7 +162,7 @@ function staleReason(state: LockState): string {
     case 'gone':
       return 'that process is no longer running';
     case 'reused':
-      return 'that pid now belongs to another process, started later';
+      return 'that pid now belongs to another process, started at another time';
     default:
       return `the lock is ${state.text.trim() === '' ? 'empty' : 'not a sweep lock'} and ${Math.round(state.ageSeconds)} s old`;
   }
