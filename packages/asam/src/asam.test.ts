@@ -282,6 +282,20 @@ describe('asam({ normalizeBias: false }): T on weights only, as SamsungLabs/ASAM
     ]);
     model.dispose();
     base.dispose();
+    // Without ParamSpecs (every variable a 'hidden' spec, not norm) the name decides, as tfjs-layers names them.
+    const named = (shape: number[], name: string, norm = false) => ({
+      variable: tf.variable(tf.ones(shape), true, name),
+      norm,
+    });
+    const specs = [
+      named([3], 'no_params/ln/gamma'),
+      named([3], 'no_params/ln/beta'),
+      named([3], 'no_params/b2'),
+      named([3], 'no_params/scale_of_my_norm', true),
+      named([3, 3], 'no_params/bias'),
+    ];
+    expect(specs.map(isBiasOrOffset)).toEqual([false, true, true, false, false]);
+    tf.dispose(specs.map((spec) => spec.variable));
   });
 
   it('is the rule option normalizeBias = 0 of the descriptor, and rejects what is not a boolean', () => {

@@ -29,9 +29,8 @@ export interface AsamOptions {
    * Whether biases and norm offsets get T = |w| + η_T too. true (default): T on every parameter, as
    * mueller-mp/SAM-ON's ASAM with `--normalize_bias`. false: T on weights only and T = 1 (a plain SAM
    * direction) on biases and norm offsets, as the ASAM authors' code (SamsungLabs/ASAM, which applies T
-   * to parameters named 'weight'; PyTorch names norm gains 'weight' too). A bias here is a vector
-   * parameter that is not a norm parameter, and a norm offset a norm parameter whose variable name ends
-   * in 'beta', 'bias' or 'offset' (tfjs-layers' BatchNormalization/LayerNormalization call it 'beta').
+   * to parameters named 'weight'; PyTorch names norm gains 'weight' too). Which parameters are biases
+   * and offsets: see isBiasOrOffset (by the variable's rank and name, as tfjs-layers names them).
    * T = 1 and |w| + η_T are both Θ(1) for a µP vector, so the µP² scaling is the same either way.
    */
   readonly normalizeBias?: boolean;
@@ -52,12 +51,20 @@ export function etaScale(spec: Pick<ParamSpec, 'role' | 'fanInMult'>): number {
 }
 
 const OFFSET_NAME = /^(?:beta|bias|offset)(?:_\d+)?$/;
+const GAIN_NAME = /^(?:gamma|gain|scale|weight)(?:_\d+)?$/;
 
-/** Biases and norm offsets: the parameters `normalizeBias: false` leaves without T (see AsamOptions). */
-export function isBiasOrOffset(spec: Pick<ParamSpec, 'role' | 'norm' | 'variable'>): boolean {
-  if (spec.role !== 'vector') return false;
-  if (!spec.norm) return true;
-  return OFFSET_NAME.test(spec.variable.name.split('/').pop() ?? '');
+/**
+ * Biases and norm offsets: the parameters `normalizeBias: false` leaves without T (see AsamOptions).
+ * A parameter of rank 2 or more is a weight. A vector is told by the last part of its variable's name
+ * (tfjs-layers: 'bias' and 'beta' are offsets, 'gamma' a gain), else by its spec: a norm parameter
+ * counts as a gain, any other vector as a bias. Without ParamSpecs the name decides.
+ */
+export function isBiasOrOffset(spec: Pick<ParamSpec, 'norm' | 'variable'>): boolean {
+  if (spec.variable.rank > 1) return false;
+  const kind = spec.variable.name.split('/').pop() ?? '';
+  if (OFFSET_NAME.test(kind)) return true;
+  if (GAIN_NAME.test(kind)) return false;
+  return !spec.norm;
 }
 
 /**
