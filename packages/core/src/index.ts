@@ -84,3 +84,4 @@ export {
 export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
 export type { AscentContext, AscentOptimizerFactory } from './step-context.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';
+export { type WeightedPair, weightedInnerProduct } from './weighted-inner-product.js';

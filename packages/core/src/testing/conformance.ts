@@ -3,9 +3,10 @@ import { InvalidOptionError, InvalidRhoError } from '../errors.js';
 import { muSgd } from '../mu-sgd.js';
 import { PERTURBATION_SCALINGS, type PerturbationRule, type PerturbationScaling } from '../perturbation-rule.js';
 import { assertRuleDescriptor, type RuleDescriptor } from '../rule-descriptor.js';
-import { SamOptimizer } from '../sam-optimizer.js';
-import { FLOAT64_MLP_NAMES, type Float64MlpName, float64Init, seededNormal, seededRandom } from './float64-mlp.js';
-import { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
+import { checkPerturbationRule } from './check-rule.js';
+import { BASE_WIDTH, fixture, readPerturbations, samOptimizer, selectedNames, WIDE } from './conformance-fixture.js';
+import { registerStateChecks } from './conformance-state.js';
+import { FLOAT64_MLP_NAMES, type Float64MlpName } from './float64-mlp.js';
 import { tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
 
 /** What `fn` throws, or undefined when it returns. */
@@ -57,110 +58,6 @@ export interface RuleConformanceOptions {
   };
 }
 
-const MEMBERS = {
-  name: 'string',
-  radius: 'number',
-  scaling: 'string',
-  selects: 'function',
-  layerScale: 'function',
-  direction: 'function',
-} as const;
-
-/**
- * Everything that is wrong with a rule object's shape, one sentence each naming the
- * member; empty when it has every member of the v1 PerturbationRule interface.
- * Unlike core's assertPerturbationRule it reports all problems, not the first.
- */
-export function checkPerturbationRule(rule: unknown): string[] {
-  if (typeof rule !== 'object' || rule === null) {
-    return [`expected a PerturbationRule object, got ${rule === null ? 'null' : typeof rule}`];
-  }
-  const candidate = rule as Record<string, unknown>;
-  const problems: string[] = [];
-  if (candidate.specificationVersion !== 'v1') {
-    problems.push(`member 'specificationVersion' is ${JSON.stringify(candidate.specificationVersion)}; expected 'v1'`);
-  }
-  for (const [member, type] of Object.entries(MEMBERS)) {
-    const actual = typeof candidate[member];
-    if (actual === 'undefined') problems.push(`missing member '${member}' (expected a ${type})`);
-    else if (actual !== type) problems.push(`member '${member}' is a ${actual}; expected a ${type}`);
-  }
-  if (typeof candidate.name === 'string' && candidate.name.length === 0) {
-    problems.push("member 'name' is empty; expected a short name such as 'sam'");
-  }
-  if (typeof candidate.radius === 'number' && !(Number.isFinite(candidate.radius) && candidate.radius >= 0)) {
-    problems.push(`member 'radius' is ${candidate.radius}; expected a finite number >= 0`);
-  }
-  if (
-    typeof candidate.scaling === 'string' &&
-    !PERTURBATION_SCALINGS.includes(candidate.scaling as PerturbationScaling)
-  ) {
-    problems.push(
-      `member 'scaling' is '${candidate.scaling}'; expected one of ${PERTURBATION_SCALINGS.map((s) => `'${s}'`).join(', ')}`,
-    );
-  }
-  return problems;
-}
-
-// The tiny MLP of @mup2/core/testing at 4× its base width, so every µP² multiplier differs from 1.
-const BASE_WIDTH = 4;
-const WIDE = 16;
-const INPUT_SIZE = 6;
-const CLASSES = 3;
-const BATCH = 8;
-
-interface Fixture {
-  readonly mlp: TinyMlp;
-  readonly variables: tf.Variable[];
-  readonly loss: () => tf.Scalar;
-  dispose(): void;
-}
-
-function fixture(width: number, seed = 1): Fixture {
-  const shape = { inputSize: INPUT_SIZE, width, classes: CLASSES };
-  const mlp = createTinyMlp(float64Init(shape, seed, { baseWidth: BASE_WIDTH }), shape, BASE_WIDTH);
-  const normal = seededNormal(seed + 100);
-  const uniform = seededRandom(seed + 200);
-  const x = tf.tensor2d(Float32Array.from({ length: BATCH * INPUT_SIZE }, normal), [BATCH, INPUT_SIZE]);
-  const y = tf.tensor1d(
-    Array.from({ length: BATCH }, () => Math.floor(uniform() * CLASSES)),
-    'int32',
-  );
-  return {
-    mlp,
-    variables: Object.values(mlp.variables),
-    loss: () => mlp.loss(x, y),
-    dispose: () => {
-      tf.dispose([x, y]);
-      mlp.dispose();
-    },
-  };
-}
-
-function samOptimizer(rule: PerturbationRule, mlp: TinyMlp): SamOptimizer {
-  return new SamOptimizer({ base: muSgd(0.5, mlp.specs), rule, params: mlp.specs });
-}
-
-/** The tiny MLP's parameter names (W1, gamma, W2, b2, W3) that the rule perturbs. */
-function selectedNames(rule: PerturbationRule, mlp: TinyMlp): Float64MlpName[] {
-  return FLOAT64_MLP_NAMES.filter((name) => {
-    const spec = mlp.specs.find((candidate) => candidate.variable === mlp.variables[name]);
-    return spec !== undefined && rule.selects(spec);
-  });
-}
-
-function readPerturbations(
-  perturbations: tf.NamedTensorMap,
-  mlp: TinyMlp,
-): Partial<Record<Float64MlpName, Float32Array>> {
-  const values: Partial<Record<Float64MlpName, Float32Array>> = {};
-  for (const name of FLOAT64_MLP_NAMES) {
-    const epsilon = perturbations[mlp.variables[name].name];
-    if (epsilon !== undefined) values[name] = Float32Array.from(epsilon.dataSync());
-  }
-  return values;
-}
-
 /**
  * Registers the conformance suite (docs/adding-a-rule.md) for a perturbation rule with vitest
  * `describe`/`it` blocks: interface, shapes and dtypes, no tensor leaks, ρ = 0 is the base
@@ -187,7 +84,10 @@ export function runRuleConformance(rule: RuleFactory | RuleDescriptor, options: 
   const widths = options.coordCheck?.widths ?? [64, 128, 256, 512, 1024];
   const seeds = options.coordCheck?.seeds ?? [1, 2];
   const tolerance = options.coordCheck?.tolerance ?? 0.3;
-  const title = options.name ?? createRule({ rho, scaling: 'naive' }).name;
+  const probe = createRule({ rho, scaling: 'naive' });
+  const title = options.name ?? probe.name;
+  // A v2 rule is checked against v2 (and its state below); anything else against v1, which names what is wrong.
+  const version = probe.specificationVersion === 'v2' ? 'v2' : 'v1';
 
   describe(`PerturbationRule conformance: ${title}`, () => {
     if (descriptor !== undefined) {
@@ -196,11 +96,11 @@ export function runRuleConformance(rule: RuleFactory | RuleDescriptor, options: 
       });
     }
 
-    it("has every member of the v1 interface and specificationVersion 'v1', for every scaling", () => {
+    it(`has every member of the ${version} interface and specificationVersion '${version}', for every scaling`, () => {
       for (const scaling of PERTURBATION_SCALINGS) {
         const rule = createRule({ rho, scaling });
-        expect(checkPerturbationRule(rule), `rule built with scaling '${scaling}'`).toEqual([]);
-        expect(rule.specificationVersion).toBe('v1');
+        expect(checkPerturbationRule(rule, version), `rule built with scaling '${scaling}'`).toEqual([]);
+        expect(rule.specificationVersion).toBe(version);
         expect(rule.scaling, 'the scaling it was asked for').toBe(scaling);
         expect(rule.radius, 'the radius it was asked for').toBe(rho);
       }
@@ -373,6 +273,8 @@ export function runRuleConformance(rule: RuleFactory | RuleDescriptor, options: 
         }
       }
     });
+
+    if (version === 'v2') registerStateChecks({ it, expect }, () => createRule({ rho, scaling: 'mup2' }));
 
     it(`keeps every selected layer's effective perturbation width-independent under 'mup2' (coordinate check, widths ${widths.join(', ')})`, () => {
       const start = tf.memory().numTensors;

@@ -1,5 +1,5 @@
+export { checkPerturbationRule } from './check-rule.js';
 export {
-  checkPerturbationRule,
   type RuleConformanceOptions,
   type RuleFactory,
   type RuleFactoryOptions,
@@ -27,4 +27,11 @@ export {
 export { float64Batch, type UpdateError, updateErrors } from './float64-step-check.js';
 export { createTinyMlp, type TinyMlp } from './tiny-mlp.js';
 export { type TinyMlpCoordCheck, type TinyMlpCoordCheckOptions, tinyMlpCoordCheck } from './tiny-mlp-coord-check.js';
-export { runTinyMlpStep, type TinyMlpStep, type TinyMlpStepOptions } from './tiny-mlp-step.js';
+export {
+  runTinyMlpStep,
+  runTinyMlpSteps,
+  type TinyMlpStep,
+  type TinyMlpStepOptions,
+  type TinyMlpSteps,
+  type TinyMlpStepsOptions,
+} from './tiny-mlp-step.js';

@@ -62,3 +62,55 @@ export function runTinyMlpStep(options: TinyMlpStepOptions): TinyMlpStep {
   optimizer.dispose();
   return { shape, data, start, result, loss, leakedTensors };
 }
+
+export interface TinyMlpStepsOptions extends TinyMlpStepOptions {
+  /** How many steps, each on its own batch (seeds seed + 100, seed + 101, …). */
+  readonly steps: number;
+}
+
+export interface TinyMlpSteps {
+  readonly shape: Float64MlpShape;
+  /** The batch of each step. */
+  readonly data: Array<{ x: Float64Array; labels: number[] }>;
+  /** The float32-rounded starting weights, as float64. */
+  readonly start: Float64MlpParams;
+  /** The weights after each step. */
+  readonly results: Float64MlpParams[];
+  /** Tensors the optimizer held after the last step, beyond what it held after the first (0 when nothing grows). */
+  readonly tensorGrowth: number;
+}
+
+/**
+ * Several SAM steps of `rule` with a µP-SGD base on the tiny MLP, a new batch each step: for a
+ * rule with state across steps (a v2 rule), compared step by step with a float64 reference run
+ * from `start` on `data`. Everything it creates is disposed.
+ */
+export function runTinyMlpSteps(options: TinyMlpStepsOptions): TinyMlpSteps {
+  const seed = options.seed ?? 1;
+  const batch = options.batch ?? 8;
+  const shape = { inputSize: options.inputSize ?? 6, width: options.width, classes: options.classes ?? 3 };
+  const mlp = createTinyMlp(float64Init(shape, seed, { baseWidth: options.baseWidth }), shape, options.baseWidth);
+  const start = mlp.read();
+  const optimizer = new SamOptimizer({
+    base: muSgd(options.learningRate, mlp.specs),
+    rule: options.rule,
+    params: mlp.specs,
+  });
+  const data: Array<{ x: Float64Array; labels: number[] }> = [];
+  const results: Float64MlpParams[] = [];
+  let afterFirst = 0;
+  for (let step = 0; step < options.steps; step++) {
+    const batchData = float64Batch(seed + 100 + step, { batch, inputSize: shape.inputSize, classes: shape.classes });
+    data.push(batchData);
+    const x = tf.tensor2d(Float32Array.from(batchData.x), [batch, shape.inputSize]);
+    const y = tf.tensor1d(batchData.labels, 'int32');
+    optimizer.minimize(() => mlp.loss(x, y), false, Object.values(mlp.variables));
+    tf.dispose([x, y]);
+    if (step === 0) afterFirst = tf.memory().numTensors;
+    results.push(mlp.read());
+  }
+  const tensorGrowth = tf.memory().numTensors - afterFirst;
+  mlp.dispose();
+  optimizer.dispose();
+  return { shape, data, start, results, tensorGrowth };
+}
