@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coordChart, slopeTable } from '@mup2/coord';
 import { initBackend, PRESET_NAMES, type PresetName } from '@mup2/core';
@@ -13,6 +12,7 @@ import {
   type RuleRegistry,
   runInterruptibly,
   stopAtOnceOnInterrupt,
+  writeFileAtomically,
 } from '@mup2/model-zoo';
 import type { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
@@ -165,11 +165,16 @@ export function registerCoordCommand(program: Command, rules: RuleRegistry): voi
     // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
     // no empty results folder behind.
     const out = await createResultsDir('coord', options.out);
-    await writeFile(
+    await writeFileAtomically(
       join(out, 'coord.json'),
       `${JSON.stringify({ command: 'coord', config, backend, seconds, ...result, perf }, null, 2)}\n`,
+      'the measurements printed above are all there is; nothing was written',
     );
-    await writeFile(join(out, 'coord-slopes.md'), `${table}\n\nBy layer:\n\n${slopeTable(result, { by: 'layer' })}\n`);
+    await writeFileAtomically(
+      join(out, 'coord-slopes.md'),
+      `${table}\n\nBy layer:\n\n${slopeTable(result, { by: 'layer' })}\n`,
+      'coord.json is written',
+    );
     const chart = await renderChart(
       coordChart(result, {
         title: `Effective perturbation of ${config.rule.toUpperCase()} against width (MNIST, ${config.model})`,

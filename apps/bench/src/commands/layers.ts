@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '@mup2/core';
-import { type LayerForms, layerForms } from '@mup2/model-zoo';
+import { type LayerForms, layerForms, writeFileAtomically } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { nameList, positiveInteger } from '../cli-options.js';
@@ -141,10 +140,15 @@ export function registerLayersCommand(program: Command): void {
       const table = ['#### SGD step (momentum 0.9), µP, one fixed batch', '', ...modelTable(backends, models)];
       process.stdout.write(`${table.join('\n')}\n\n`);
       lines.push(...table);
-      await writeFile(join(out, 'layers.md'), `${lines.join('\n')}\n`);
-      await writeFile(
+      await writeFileAtomically(
+        join(out, 'layers.md'),
+        `${lines.join('\n')}\n`,
+        'the measurements printed above are all there is; nothing was written',
+      );
+      await writeFileAtomically(
         join(out, 'layers.json'),
         `${JSON.stringify({ command: 'layers', backends, forms, models, options }, null, 2)}\n`,
+        'layers.md is written',
       );
       process.stdout.write(`Results: ${out}\n`);
     });

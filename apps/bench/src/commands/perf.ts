@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '@mup2/core';
 import {
@@ -11,6 +10,7 @@ import {
   type RuleRegistry,
   runInterruptibly,
   stopAtOnceOnInterrupt,
+  writeFileAtomically,
 } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
@@ -272,10 +272,15 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
     // no empty results folder behind.
     const out = await createResultsDir('perf', options.out);
-    await writeFile(join(out, 'perf.md'), `${markdown}\n`);
-    await writeFile(
+    await writeFileAtomically(
+      join(out, 'perf.md'),
+      `${markdown}\n`,
+      'the measurements printed above are all there is; nothing was written',
+    );
+    await writeFileAtomically(
       join(out, 'perf.json'),
       `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, backendSteps, figure1, peers, targets: measured, options }, null, 2)}\n`,
+      'perf.md is written',
     );
     process.stdout.write(`Results: ${out}\n`);
   });

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
@@ -16,6 +15,7 @@ import {
   RESNET18_BASE_WIDTH_MULT,
   type RuleRegistry,
   ruleOption,
+  writeFileAtomically,
 } from '@mup2/model-zoo';
 import { type Command, Option } from 'commander';
 import { commaList, nonNegativeNumber, positiveInteger } from '../cli-options.js';
@@ -194,10 +194,13 @@ export function registerTable2Command(program: Command, rules: RuleRegistry): vo
       `(momentum 0.9, weight decay 5e-4), ρ: ${radii}; ` +
       `SP = sp-naive, µP² = mup2 (base width multiplier 0.5, zero readout). Test accuracy, mean ± std over seeds.\n\n` +
       table2Markdown(cells, layout);
-    await writeFile(join(out, 'table2.md'), `${markdown}\n`);
-    await writeFile(
+    // The rows stay in each rule's folder: a rerun of the same command writes the table without training again.
+    const kept = 'every cell’s row is kept; rerun the same command to write the table (no cell runs again)';
+    await writeFileAtomically(join(out, 'table2.md'), `${markdown}\n`, kept);
+    await writeFileAtomically(
       join(out, 'table2.json'),
       `${JSON.stringify({ command: 'table2', config: { ...base, rules }, seconds, cells }, null, 2)}\n`,
+      kept,
     );
     process.stdout.write(`\n${markdown}\n\n`);
     const report = await buildReport(out);

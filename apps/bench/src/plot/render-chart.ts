@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { writeFileAtomically } from '@mup2/model-zoo';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -23,7 +23,7 @@ export async function renderChart(spec: TopLevelSpec, basePath: string): Promise
     .asPng();
   const svgPath = `${basePath}.svg`;
   const pngPath = `${basePath}.png`;
-  await writeFile(svgPath, svg);
-  await writeFile(pngPath, png);
+  await writeFileAtomically(svgPath, svg, 'the results it draws are unchanged; rerun once there is room');
+  await writeFileAtomically(pngPath, png, 'the results it draws are unchanged; rerun once there is room');
   return { svg: svgPath, png: pngPath };
 }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { writeFileAtomically } from '@mup2/model-zoo';
 import { renderChart } from '../plot/render-chart.js';
 import { coordSection } from './coord-section.js';
 import { escapeHtml } from './html-escape.js';
@@ -91,6 +92,10 @@ export async function buildReport(dir: string, onFigure?: (figure: RenderedFigur
     htmlSections.push({ id: section.id, title: section.title, html: parts.join('\n') });
   }
   const html = join(dir, REPORT_FILE);
-  await writeFile(html, reportPage({ folder: dir, generated: new Date(), sections: htmlSections }));
+  await writeFileAtomically(
+    html,
+    reportPage({ folder: dir, generated: new Date(), sections: htmlSections }),
+    'the results it reports on are unchanged; rerun once there is room',
+  );
   return { html, figures, folder };
 }
