@@ -8,8 +8,16 @@ describe('figure1Grid', () => {
       const grid = parseGrid(figure1Grid(quick, '/nonexistent'));
       expect(Math.min(...grid.widths)).toBe(1);
       expect(grid.seeds.length).toBeGreaterThanOrEqual(3);
-      expect(grid.presets).toEqual(['sp-naive', 'sp-lp', 'mup-naive', 'mup-global', 'mup2']);
+      expect(grid.labelNoise).toBe(0.4);
     }
+    expect(parseGrid(figure1Grid(false, '/nonexistent')).presets).toEqual([
+      'sp-naive',
+      'sp-lp',
+      'mup-naive',
+      'mup-global',
+      'mup2',
+    ]);
+    expect(parseGrid(figure1Grid(true)).presets).toEqual(['sp-naive', 'mup-global', 'mup2']);
     expect(parseGrid(figure1Grid(true)).widths).toEqual([1, 8]);
     expect(parseGrid(figure1Grid(false, '/nonexistent')).widths).toEqual([1, 2, 4, 8, 16]);
   });
