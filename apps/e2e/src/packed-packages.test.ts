@@ -303,6 +303,15 @@ describe('the packed tarballs, installed with npm outside the workspace', () => 
           backend === 'wasm' ? ` + convolution gradients from @mup2/core (${WASM_GRADIENT_KERNELS.join(', ')})` : '';
         expect(result.log).toEqual([`[mup2] backend: ${backend} (requested)${kernels}`]);
         expect(Object.keys(result.rules)).toEqual(['sam', 'asam', 'sam-on']);
+        // Stock tf.layers convolutions with BatchNorm train (on wasm with the kernels initBackend registered).
+        const convolution = result.convolution;
+        for (const loss of convolution?.losses ?? [Number.NaN]) expect(Number.isFinite(loss), `CNN losses`).toBe(true);
+        expect(convolution?.losses.at(-1) as number, `CNN losses ${convolution?.losses}`).toBeLessThan(
+          0.8 * (convolution?.losses[0] as number),
+        );
+        expect(convolution?.leakedTensors, 'CNN training leaks beyond what the base alone leaves').toBe(
+          convolution?.leakedTensorsWithoutSam,
+        );
         const times: string[] = [];
         for (const [rule, check] of Object.entries(result.rules)) {
           const reference = referenceStep(rule, check.step);
