@@ -62,7 +62,7 @@ describe('checkTrainingMemory', () => {
         return caught;
       }
     })();
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(ModelTooLargeError.isInstance(error)).toBe(true);
     // 6.4 million units: 784·n + n² + 10·n + n parameters.
