@@ -308,15 +308,19 @@ function normTimes(reps: number, normal: (shape: readonly number[]) => tf.Tensor
   }
 }
 
+/** LayerNorm in each of its forms, against autodiff of the stock composition. */
 function layerNormTimes(reps: number, normal: (shape: readonly number[]) => tf.Tensor): LayerCase {
   const rows = normal([2048, 64]);
   const norm = new LayerNorm('layer_timings_ln', 64);
   try {
-    const times = timeInterleaved(
+    return timeForms(
+      'layerNorm',
+      'LayerNorm of [2048, 64]',
+      trained((x) => tf.square(norm.apply(x as tf.Tensor2D)), [rows]),
       {
-        'closed form': reading(trained((x) => tf.square(norm.apply(x as tf.Tensor2D)), [rows])),
-        'stock autodiff': reading(
-          trained(
+        reps,
+        reference: {
+          'stock autodiff': trained(
             (x) => {
               const { mean, variance } = tf.moments(x as tf.Tensor, [1], true);
               return tf.square(
@@ -328,11 +332,9 @@ function layerNormTimes(reps: number, normal: (shape: readonly number[]) => tf.T
             },
             [rows],
           ),
-        ),
+        },
       },
-      { warmup: 1, rounds: reps },
     );
-    return { layer: 'layer-norm', label: 'LayerNorm of [2048, 64]', milliseconds: times };
   } finally {
     norm.dispose();
   }

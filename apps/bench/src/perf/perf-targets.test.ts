@@ -49,11 +49,12 @@ describe('bench perf targets', () => {
       label: 'MLP',
       batch: 128,
       tensorGrowthPerStep: 0,
+      // Only the fields the targets read (the suite may add more).
       steps: [
         { step: 'sgd', milliseconds: 10, overSgd: 1 },
         { step: 'sam naive', milliseconds: 20, overSgd: 2 },
         { step: 'sam mup2', milliseconds: 20.4, overSgd: 2.04 },
-      ],
+      ] as ModelPerf['steps'],
     };
     const leaky: ModelPerf = { ...mlp, model: 'vit', label: 'ViT', tensorGrowthPerStep: 2 };
     expect(suiteTargets([mlp, leaky], ['sam']).map(targetLine)).toEqual([

@@ -40,6 +40,11 @@ export interface LayerForms {
    * gradient in one kernel (tensorflow only).
    */
   readonly crossEntropy: 'composed' | 'fused-kernel';
+  /**
+   * LayerNorm: its closed-form gradient, or TensorFlow's FusedBatchNormV3 and its gradient on the
+   * rows as channels (tensorflow only).
+   */
+  readonly layerNorm: 'closed-form' | 'fused-batch-norm';
 }
 
 /** The candidates of each layer, for benchmarks. */
@@ -52,10 +57,16 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   logSoftmax: ['log-sum-exp', 'stock'],
   relu: ['stock', 'greater-mask', 'relu-grad-kernel'],
   crossEntropy: ['composed', 'fused-kernel'],
+  layerNorm: ['closed-form', 'fused-batch-norm'],
 };
 
 /** Forms that call a TensorFlow kernel of tensorflow-kernels.ts, so run on the tensorflow backend only. */
-const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set(['bias-add-grad', 'relu-grad-kernel', 'fused-kernel']);
+const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
+  'bias-add-grad',
+  'relu-grad-kernel',
+  'fused-kernel',
+  'fused-batch-norm',
+]);
 
 /** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
 export function layerFormRuns<K extends keyof LayerForms>(layer: K, form: LayerForms[K], backend: string): boolean {
@@ -79,6 +90,7 @@ const WASM_FORMS: LayerForms = {
   logSoftmax: 'stock',
   relu: 'stock',
   crossEntropy: 'composed',
+  layerNorm: 'closed-form',
 };
 
 /**
@@ -101,6 +113,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
     logSoftmax: 'stock',
     relu: 'relu-grad-kernel',
     crossEntropy: 'fused-kernel',
+    layerNorm: 'closed-form',
   },
 };
 const OTHER_BACKENDS: LayerForms = {
@@ -112,6 +125,7 @@ const OTHER_BACKENDS: LayerForms = {
   logSoftmax: 'log-sum-exp',
   relu: 'stock',
   crossEntropy: 'composed',
+  layerNorm: 'closed-form',
 };
 
 const overrides: Partial<LayerForms>[] = [];

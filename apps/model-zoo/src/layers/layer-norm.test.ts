@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LAYER_FORM_CANDIDATES, layerFormRuns, withLayerForms } from './layer-forms.js';
 import { LayerNorm } from './layer-norm.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
@@ -8,7 +9,9 @@ afterEach(async () => {
   await tf.setBackend(testBackend);
 });
 
-describe('LayerNorm', () => {
+const forms = LAYER_FORM_CANDIDATES.layerNorm.filter((form) => layerFormRuns('layerNorm', form, testBackend));
+
+describe.each(forms)('LayerNorm, %s form', (form) => {
   const rows = 5;
   const features = 6;
   const gamma = [1, 2, 0.5, -1, 1.5, 0.25];
@@ -19,7 +22,9 @@ describe('LayerNorm', () => {
     norm.gamma.assign(tf.tensor1d(gamma));
     norm.beta.assign(tf.tensor1d(beta));
     const values = testValues(rows * features, 1, 3);
-    const actual = tf.tidy(() => Array.from(norm.apply(tf.tensor2d(values, [rows, features])).dataSync()));
+    const actual = withLayerForms({ layerNorm: form }, () =>
+      tf.tidy(() => Array.from(norm.apply(tf.tensor2d(values, [rows, features])).dataSync())),
+    );
     const expected: number[] = [];
     for (let r = 0; r < rows; r++) {
       const row = values.slice(r * features, (r + 1) * features);
@@ -45,7 +50,7 @@ describe('LayerNorm', () => {
         const x = tf.variable(tf.tensor3d(values, shape), true, `ln_grad_x_${useLayer}`);
         const dy = tf.tensor3d(upstream, shape);
         const forward = () => {
-          if (useLayer) return norm.apply(x);
+          if (useLayer) return withLayerForms({ layerNorm: form }, () => norm.apply(x));
           const { mean, variance } = tf.moments(x, [2], true);
           return tf.add(
             tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, norm.epsilon))), norm.gamma),
@@ -66,5 +71,21 @@ describe('LayerNorm', () => {
     const actual = run(true);
     for (let i = 0; i < 3; i++)
       expect(maxAbsDifference(actual[i] as number[], expected[i] as number[])).toBeLessThan(1e-4);
+  });
+
+  it('leaves no tensors behind in forward and backward passes', () => {
+    const norm = new LayerNorm(`ln_leak_${form}`, features);
+    const x = tf.tensor2d(testValues(rows * features, 4), [rows, features]);
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 3; step++) {
+      withLayerForms({ layerNorm: form }, () => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(norm.apply(x))) as tf.Scalar, norm.variables);
+        value.dispose();
+        tf.dispose(grads);
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(x);
+    norm.dispose();
   });
 });

@@ -14,12 +14,20 @@ export const TENSORFLOW_KERNELS = {
   columnSums: 'Mup2ColumnSums',
   /** SparseSoftmaxCrossEntropyWithLogits: each row's loss and its gradient in one pass. */
   sparseSoftmaxCrossEntropy: 'Mup2SparseSoftmaxCrossEntropy',
+  /**
+   * FusedBatchNormV3 in training mode on NCHW data: each channel normalised by its own mean and
+   * (biased) variance over the other axes; outputs [y, reserve 1, reserve 2, reserve 3] (what its
+   * gradient needs). With the rows of a matrix as channels, that is layer normalisation.
+   */
+  channelNorm: 'Mup2ChannelNorm',
+  /** FusedBatchNormGradV3 of the above: the input's gradient from the output's, given its reserves. */
+  channelNormGrad: 'Mup2ChannelNormGrad',
 } as const;
 
 interface NativeAttribute {
   readonly name: string;
   readonly type: number;
-  readonly value: number | string;
+  readonly value: number | string | boolean;
 }
 
 /** What these kernels use of tfjs-node's NodeJSKernelBackend. */
@@ -27,6 +35,8 @@ interface NativeBackend {
   readonly binding: {
     readonly TF_ATTR_TYPE: number;
     readonly TF_ATTR_STRING: number;
+    readonly TF_ATTR_FLOAT: number;
+    readonly TF_ATTR_BOOL: number;
     readonly TF_FLOAT: number;
     readonly TF_INT32: number;
   };
@@ -45,14 +55,29 @@ const typeAttribute = (backend: NativeBackend, name = 'T', dtype = backend.bindi
   value: dtype,
 });
 
-function register(kernelName: string, kernelFunc: (backend: NativeBackend, inputs: tf.NamedTensorInfoMap) => unknown) {
+function register(
+  kernelName: string,
+  kernelFunc: (backend: NativeBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => unknown,
+) {
   if (tf.getKernel(kernelName, 'tensorflow') !== undefined) return;
   tf.registerKernel({
     kernelName,
     backendName: 'tensorflow',
-    kernelFunc: ({ inputs, backend }) =>
-      kernelFunc(backend as unknown as NativeBackend, inputs) as tf.TensorInfo | tf.TensorInfo[],
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      kernelFunc(backend as unknown as NativeBackend, inputs, attrs ?? {}) as tf.TensorInfo | tf.TensorInfo[],
   });
+}
+
+/** FusedBatchNorm's attributes for NCHW data in training mode with the given epsilon. */
+function batchNormAttributes(backend: NativeBackend, epsilon: number): NativeAttribute[] {
+  const { binding } = backend;
+  return [
+    typeAttribute(backend),
+    typeAttribute(backend, 'U'),
+    { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: epsilon },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NCHW' },
+    { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
+  ];
 }
 
 let registered = false;
@@ -71,6 +96,34 @@ export function registerTensorflowKernels(): void {
       [x as tf.TensorInfo],
     ),
   );
+  register(TENSORFLOW_KERNELS.channelNorm, (backend, { x, scale, offset }, { epsilon }) => {
+    const empty = tf.zeros([0]);
+    const attributes = [
+      ...batchNormAttributes(backend, epsilon as number),
+      { name: 'exponential_avg_factor', type: backend.binding.TF_ATTR_FLOAT, value: 1 },
+    ];
+    const [y, mean, variance, ...reserves] = backend.executeMultipleOutputs(
+      'FusedBatchNormV3',
+      attributes,
+      [x, scale, offset, empty, empty] as tf.TensorInfo[],
+      6,
+    );
+    tf.dispose([empty, mean as tf.Tensor, variance as tf.Tensor]);
+    return [y, ...reserves];
+  });
+  register(
+    TENSORFLOW_KERNELS.channelNormGrad,
+    (backend, { dy, x, scale, reserve1, reserve2, reserve3 }, { epsilon }) => {
+      const [dx, ...rest] = backend.executeMultipleOutputs(
+        'FusedBatchNormGradV3',
+        batchNormAttributes(backend, epsilon as number),
+        [dy, x, scale, reserve1, reserve2, reserve3] as tf.TensorInfo[],
+        5,
+      );
+      tf.dispose(rest);
+      return dx;
+    },
+  );
   register(TENSORFLOW_KERNELS.sparseSoftmaxCrossEntropy, (backend, { logits, labels }) =>
     backend.executeMultipleOutputs(
       'SparseSoftmaxCrossEntropyWithLogits',
@@ -87,7 +140,11 @@ export function hasTensorflowKernels(backend: string = tf.getBackend()): boolean
 }
 
 /** Runs one of the kernels above (registering them first), as TF.js tensors. */
-export function runTensorflowKernel(kernelName: string, inputs: tf.NamedTensorMap): tf.Tensor | tf.Tensor[] {
+export function runTensorflowKernel(
+  kernelName: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.Tensor | tf.Tensor[] {
   registerTensorflowKernels();
-  return tf.engine().runKernel(kernelName, inputs) as tf.Tensor | tf.Tensor[];
+  return tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
 }
