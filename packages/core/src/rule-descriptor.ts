@@ -47,6 +47,12 @@ export interface RuleDescriptor {
   };
   /** The rule's own numeric options, by the name `create` reads them under. */
   readonly options?: Readonly<Record<string, RuleOptionDescriptor>>;
+  /**
+   * How many steps the rule's cost per step takes to repeat with these options (LookSAM: a full
+   * step every k). Tools that time steps (`bench perf`) time whole cycles. Default 1: every step
+   * costs the same.
+   */
+  stepCycle?(options: RuleCreateOptions): number;
 }
 
 /** kebab-case, as npm package names and CLI choices are: lowercase words of letters and digits joined by '-'. */
@@ -118,7 +124,19 @@ export function assertRuleDescriptor(descriptor: unknown, source: string): asser
       }
     }
   }
+  const { stepCycle } = candidate;
+  if (stepCycle !== undefined && typeof stepCycle !== 'function') {
+    fail(`'${name}' has stepCycle ${show(stepCycle)}; expected a function of the create options`);
+  }
   for (const scaling of PERTURBATION_SCALINGS) {
+    if (typeof stepCycle === 'function') {
+      const cycle = (stepCycle as NonNullable<RuleDescriptor['stepCycle']>)({ rho: rho as number, scaling });
+      if (!(Number.isSafeInteger(cycle) && cycle >= 1)) {
+        fail(
+          `stepCycle({ rho: ${rho}, scaling: '${scaling}' }) of '${name}' gave ${show(cycle)}; expected a positive integer`,
+        );
+      }
+    }
     let rule: PerturbationRule;
     try {
       rule = (create as RuleDescriptor['create'])({ rho: rho as number, scaling });

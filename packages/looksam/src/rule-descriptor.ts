@@ -22,6 +22,8 @@ export const ruleDescriptor = defineRule({
   },
   // SAM's radius in Table 2 of the µP² paper, at base width: LookSAM's full steps are SAM's.
   defaults: { rho: 0.05 },
+  // One full step and k − 1 cheap ones: tools that time steps time k at a time.
+  stepCycle: ({ k }) => (typeof k === 'number' ? k : LOOKSAM_DEFAULTS.k),
   options: {
     k: { description: 'a full SAM step every k steps', default: LOOKSAM_DEFAULTS.k },
     alpha: { description: 'α: steps between add α·(‖g‖/‖g_v‖)·g_v', default: LOOKSAM_DEFAULTS.alpha },

@@ -60,7 +60,10 @@ function modelTable(result: ModelPerf): string {
     '',
     '| step | ms | ratio to SGD |',
     '|---|---:|---:|',
-    ...result.steps.map((step) => `| ${step.step} | ${step.milliseconds.toFixed(1)} | ${step.overSgd.toFixed(2)} |`),
+    ...result.steps.map(
+      (step) =>
+        `| ${step.step}${step.stepsPerCall > 1 ? ` (mean over cycles of ${step.stepsPerCall} steps)` : ''} | ${step.milliseconds.toFixed(1)} | ${step.overSgd.toFixed(2)} |`,
+    ),
     '',
     `Tensor growth per step: ${result.tensorGrowthPerStep}`,
   ];

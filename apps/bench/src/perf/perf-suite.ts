@@ -29,7 +29,10 @@ export const PERF_MODELS = {
 export interface StepTime {
   /** 'sgd' or '<rule> <scaling>', e.g. 'sam mup2'. */
   readonly step: string;
+  /** Per optimizer step: a timed call runs a whole cycle of the rule's steps (its descriptor's stepCycle, e.g. LookSAM's k) and is divided by it. */
   readonly milliseconds: number;
+  /** Steps in each timed call (1 unless the rule's cost repeats over a cycle of steps). */
+  readonly stepsPerCall: number;
   /** This step's time over the SGD step's on the same model. */
   readonly overSgd: number;
 }
@@ -61,7 +64,7 @@ export interface PerfStepOptions {
 export function createPerfSteps(
   perfModel: PerfModel,
   options: PerfStepOptions,
-): { steps: Record<string, () => void>; dispose: () => void } {
+): { steps: Record<string, () => void>; stepsPerCall: Record<string, number>; dispose: () => void } {
   const batch = options.batch ?? perfModel.batch;
   const scalings = options.scalings ?? (['naive', 'mup2'] as const);
   const model = createModel({
@@ -85,6 +88,7 @@ export function createPerfSteps(
     throw new InvalidOptionError(`perf: rules ${options.rules.join(', ')} need a rule registry (loadRules()).`);
   }
   const optimizers: Record<string, tf.Optimizer> = { sgd: base() };
+  const stepsPerCall: Record<string, number> = { sgd: 1 };
   for (const rule of options.rules) {
     for (const scaling of scalings) {
       if (!PERTURBATION_SCALINGS.includes(scaling)) continue;
@@ -93,6 +97,7 @@ export function createPerfSteps(
         rule: registry.create(rule, { rho: 0.05, scaling }),
         params: model.specs,
       });
+      stepsPerCall[`${rule} ${scaling}`] = registry.descriptor(rule).stepCycle?.({ rho: 0.05, scaling }) ?? 1;
     }
   }
   const loss = () => model.loss(x, y, { training: true });
@@ -100,9 +105,11 @@ export function createPerfSteps(
     Object.entries(optimizers).map(([name, optimizer]) => [
       name,
       () => {
-        const cost = optimizer.minimize(loss, true, model.trainableVariables);
-        cost?.dataSync();
-        cost?.dispose();
+        for (let step = 0; step < (stepsPerCall[name] ?? 1); step++) {
+          const cost = optimizer.minimize(loss, true, model.trainableVariables);
+          cost?.dataSync();
+          cost?.dispose();
+        }
       },
     ]),
   );
@@ -111,7 +118,7 @@ export function createPerfSteps(
     model.dispose();
     tf.dispose([x, y]);
   };
-  return { steps, dispose };
+  return { steps, stepsPerCall, dispose };
 }
 
 /**
@@ -129,13 +136,17 @@ export function measureModelPerf(
 ): ModelPerf {
   const batch = options.batch ?? perfModel.batch;
   const before = tf.memory().numTensors;
-  const { steps, dispose } = createPerfSteps(perfModel, options);
-  const milliseconds = timeInterleaved(steps, {
+  const { steps, stepsPerCall, dispose } = createPerfSteps(perfModel, options);
+  const perCall = timeInterleaved(steps, {
     warmup: options.warmup,
     rounds: options.rounds,
     ...(options.onRound !== undefined && { onRound: options.onRound }),
   });
-  const stepCount = (options.warmup + options.rounds) * Object.keys(steps).length;
+  const milliseconds = Object.fromEntries(
+    Object.entries(perCall).map(([name, ms]) => [name, ms / (stepsPerCall[name] ?? 1)]),
+  );
+  const stepCount =
+    (options.warmup + options.rounds) * Object.values(stepsPerCall).reduce((sum, count) => sum + count, 0);
   // The model, batch and optimizers (with their momentum buffers) are disposed before counting: what is left leaked.
   dispose();
   const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
@@ -145,6 +156,11 @@ export function measureModelPerf(
     label: perfModel.label,
     batch,
     tensorGrowthPerStep,
-    steps: Object.entries(milliseconds).map(([step, ms]) => ({ step, milliseconds: ms, overSgd: ms / sgd })),
+    steps: Object.entries(milliseconds).map(([step, ms]) => ({
+      step,
+      milliseconds: ms,
+      stepsPerCall: stepsPerCall[step] ?? 1,
+      overSgd: ms / sgd,
+    })),
   };
 }
