@@ -8,7 +8,7 @@ import { REPO_ROOT } from './packed-project.js';
 // tarballs ship): every public function, class and class member has a doc comment, and none
 // points to a file the user does not have.
 
-const PACKAGES = ['core', 'sam', 'asam', 'sam-on'];
+const PACKAGES = ['core', 'sam', 'asam', 'sam-on', 'gsam', 'friendly-sam', 'looksam'];
 
 function declarationFiles(name: string): Array<{ file: string; text: string }> {
   const dist = join(REPO_ROOT, 'packages', name, 'dist');
