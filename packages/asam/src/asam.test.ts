@@ -2,7 +2,9 @@ import {
   describeParams,
   InvalidOptionError,
   muSgd,
+  type PerturbationInput,
   type PerturbationRule,
+  type PerturbationRuleV1,
   RuleSpecificationError,
   SamOptimizer,
 } from '@mup2/core';
@@ -185,9 +187,12 @@ describe('asam() µP² scaling of eta (coordinate check, widths 64…1024)', () 
 
   it('which an unscaled eta would not (the check can tell)', () => {
     const unscaled = (scaling: Scaling): PerturbationRule => {
-      const rule = asam({ rho: 0.1, eta: 1, scaling });
+      const rule = asam({ rho: 0.1, eta: 1, scaling }) as PerturbationRuleV1;
       // Pretend every parameter is an input weight, so s_p = 1 everywhere.
-      return { ...rule, direction: (input) => rule.direction({ ...input, spec: { ...input.spec, role: 'input' } }) };
+      return {
+        ...rule,
+        direction: (input: PerturbationInput) => rule.direction({ ...input, spec: { ...input.spec, role: 'input' } }),
+      };
     };
     const check = tinyMlpCoordCheck({ rule: unscaled, scaling: 'mup2', widths: [64, 256, 1024], seeds: [1] });
     expect(check.slopes.W3!).toBeGreaterThan(0.5);
