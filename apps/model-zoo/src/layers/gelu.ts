@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerForms } from './layer-forms.js';
+import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /** 2·√(2/π): tanh(u) = 2σ(2u) − 1, so ½x(1 + tanh(u)) = x·σ(2u). */
 const TWICE_SQRT_TWO_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
@@ -33,8 +34,33 @@ function argument(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.add(tf.mul(tf.square(x), CUBIC * TWICE_SQRT_TWO_OVER_PI), TWICE_SQRT_TWO_OVER_PI));
 }
 
+/**
+ * The same with σ's gradient as TensorFlow's SigmoidGrad kernel (tensorflow only), keeping x, x² and
+ * σ(v) from the forward pass: dx = dy·σ(v) + SigmoidGrad(σ(v), dy·x)·v′, v′ = 2√(2/π)(1 + 3·0.044715x²).
+ */
+const kernelGeluImpl = tf.customGrad((input, save) => {
+  const x = input as tf.Tensor;
+  const square = tf.square(x);
+  const gate = tf.sigmoid(tf.mul(x, tf.add(tf.mul(square, CUBIC * TWICE_SQRT_TWO_OVER_PI), TWICE_SQRT_TWO_OVER_PI)));
+  (save as tf.GradSaveFunc)([x, square, gate]);
+  return {
+    value: tf.mul(x, gate),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [savedX, savedSquare, savedGate] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const slope = tf.add(tf.mul(savedSquare, 3 * CUBIC * TWICE_SQRT_TWO_OVER_PI), TWICE_SQRT_TWO_OVER_PI);
+      const throughGate = runTensorflowKernel(TENSORFLOW_KERNELS.sigmoidGrad, {
+        y: savedGate,
+        dy: tf.mul(dy, savedX),
+      }) as tf.Tensor;
+      return [tf.add(tf.mul(dy, savedGate), tf.mul(throughGate, slope))];
+    },
+  };
+});
+
 /** GELU (tanh form) with the gradient above, or through autodiff where that is faster (layerForms().gelu). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (layerForms().gelu === 'autodiff') return tf.tidy(() => tf.mul(x, tf.sigmoid(argument(x)))) as T;
+  const form = layerForms().gelu;
+  if (form === 'autodiff') return tf.tidy(() => tf.mul(x, tf.sigmoid(argument(x)))) as T;
+  if (form === 'sigmoid-grad-kernel') return kernelGeluImpl(x) as T;
   return geluImpl(x) as T;
 }

@@ -25,8 +25,11 @@ export interface LayerForms {
    * tf.sum, or TensorFlow's BiasAddGrad kernel (tensorflow only).
    */
   readonly columnSums: 'ones-matmul' | 'stock' | 'bias-add-grad';
-  /** The tanh-form GELU: x·σ(v) with its gradient written out (saves only x), or the same formula through autodiff. */
-  readonly gelu: 'closed-form' | 'autodiff';
+  /**
+   * The tanh-form GELU: x·σ(v) with its gradient written out (saves only x), the same formula through
+   * autodiff, or a gradient through TensorFlow's SigmoidGrad kernel (tensorflow only).
+   */
+  readonly gelu: 'closed-form' | 'autodiff' | 'sigmoid-grad-kernel';
   /** log softmax: x − logSumExp(x), or tf.logSoftmax. */
   readonly logSoftmax: 'log-sum-exp' | 'stock';
   /**
@@ -53,7 +56,7 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   conv2d: ['stride-one-convs', 'stock'],
   attention: ['grouped-conv', 'batched-matmul'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
-  gelu: ['closed-form', 'autodiff'],
+  gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel'],
   logSoftmax: ['log-sum-exp', 'stock'],
   relu: ['stock', 'greater-mask', 'relu-grad-kernel'],
   crossEntropy: ['composed', 'fused-kernel'],
@@ -66,6 +69,7 @@ const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
   'relu-grad-kernel',
   'fused-kernel',
   'fused-batch-norm',
+  'sigmoid-grad-kernel',
 ]);
 
 /** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
@@ -100,16 +104,17 @@ const WASM_FORMS: LayerForms = {
 const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   wasm: WASM_FORMS,
   // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls, conv gradients and
-  // LogSoftmax; GELU's own autodiff ties or beats the closed form. TensorFlow's own kernels
-  // (tensorflow-kernels.ts) beat every composition: BiasAddGrad sums rows 3–5× faster than a ones-row
-  // matMul, ReluGrad is 3× the comparison mask (and 18–30× tf.step), and the fused cross-entropy takes
-  // 2–6× less time than log softmax, one-hot and a sum.
+  // LogSoftmax. TensorFlow's own kernels (tensorflow-kernels.ts) beat the compositions: BiasAddGrad
+  // sums rows 3–5× faster than a ones-row matMul, ReluGrad is 3× the comparison mask (and 18–30×
+  // tf.step), the fused cross-entropy takes 2–6× less time than log softmax, one-hot and a sum, and
+  // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
+  // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
   tensorflow: {
     matMul: 'stock',
     conv2d: 'stock',
     attention: 'batched-matmul',
     columnSums: 'bias-add-grad',
-    gelu: 'autodiff',
+    gelu: 'sigmoid-grad-kernel',
     logSoftmax: 'stock',
     relu: 'relu-grad-kernel',
     crossEntropy: 'fused-kernel',

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 export const TENSORFLOW_KERNELS = {
   /** ReluGrad(dy, x) = dy ⊙ [x > 0]: one kernel where tf.relu's gradient builds tf.step from six. */
   reluGrad: 'Mup2ReluGrad',
+  /** SigmoidGrad(y, dy) = dy ⊙ y ⊙ (1 − y), σ's gradient from its output: one kernel for TF.js's three. */
+  sigmoidGrad: 'Mup2SigmoidGrad',
   /** BiasAddGrad(x): the sum over every axis but the last, a reduction TF.js runs as a transpose and a sum. */
   columnSums: 'Mup2ColumnSums',
   /** SparseSoftmaxCrossEntropyWithLogits: each row's loss and its gradient in one pass. */
@@ -88,6 +90,9 @@ export function registerTensorflowKernels(): void {
   registered = true;
   register(TENSORFLOW_KERNELS.reluGrad, (backend, { dy, x }) =>
     backend.executeSingleOutput('ReluGrad', [typeAttribute(backend)], [dy as tf.TensorInfo, x as tf.TensorInfo]),
+  );
+  register(TENSORFLOW_KERNELS.sigmoidGrad, (backend, { y, dy }) =>
+    backend.executeSingleOutput('SigmoidGrad', [typeAttribute(backend)], [y as tf.TensorInfo, dy as tf.TensorInfo]),
   );
   register(TENSORFLOW_KERNELS.columnSums, (backend, { x }) =>
     backend.executeSingleOutput(
