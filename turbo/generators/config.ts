@@ -44,10 +44,13 @@ function formatPackage(answers: object): string {
   return `formatted packages/${name}`;
 }
 
-export default function generator(plop: PlopTypes.NodePlopAPI): void {
-  plop.setGenerator('rule', {
+/** The generator of a rule package whose rule implements PerturbationRule `version`. */
+function ruleGenerator(plop: PlopTypes.NodePlopAPI, version: 'v1' | 'v2'): PlopTypes.PlopGeneratorConfig {
+  return {
     description:
-      'A perturbation rule package: packages/<name> with a SAM-like rule to edit, its tests and the conformance suite',
+      version === 'v1'
+        ? 'A perturbation rule package: packages/<name> with a SAM-like rule to edit, its tests and the conformance suite'
+        : 'A perturbation rule package with interface v2: a rule with state across steps (and a descent of its own to add), its tests and the conformance suite',
     prompts: [
       {
         type: 'input',
@@ -71,9 +74,9 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         ['tsup.config.ts', 'tsup.config.ts'],
         ['README.md', 'README.md'],
         ['src/index.ts', 'src/index.ts'],
-        ['src/{{name}}.ts', 'src/rule.ts'],
+        ['src/{{name}}.ts', version === 'v2' ? 'src/rule-v2.ts' : 'src/rule.ts'],
         ['src/rule-descriptor.ts', 'src/rule-descriptor.ts'],
-        ['src/{{name}}.test.ts', 'src/rule.test.ts'],
+        ['src/{{name}}.test.ts', version === 'v2' ? 'src/rule-v2.test.ts' : 'src/rule.test.ts'],
         ['src/conformance.test.ts', 'src/conformance.test.ts'],
         ['src/{{name}}.scaling.test.ts', 'src/scaling.test.ts'],
       ].map(
@@ -100,5 +103,11 @@ export default function generator(plop: PlopTypes.NodePlopAPI): void {
         );
       },
     ],
-  });
+  };
+}
+
+export default function generator(plop: PlopTypes.NodePlopAPI): void {
+  plop.setGenerator('rule', ruleGenerator(plop, 'v1'));
+  // A separate generator, not a second prompt: `--args <name>` must keep answering every prompt of `rule`.
+  plop.setGenerator('rule-v2', ruleGenerator(plop, 'v2'));
 }

@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const RULE = 'probe-rule';
 const FACTORY = 'probeRule';
+/** A second package, from the generator of v2 rules (`turbo gen rule-v2`). */
+const RULE_V2 = 'probe-state-rule';
 const STEP_TIMEOUT_MS = 300_000;
 /** Copy, install, generate, install and build: each step is bounded by STEP_TIMEOUT_MS. */
 const SETUP_TIMEOUT_MS = 4 * STEP_TIMEOUT_MS;
@@ -100,10 +102,10 @@ const turboGenVersion = (
   }
 ).devDependencies['@turbo/gen'] as string;
 
-function generate(name: string): Promise<string> {
+function generate(name: string, generatorName = 'rule'): Promise<string> {
   return run(
     join(copy, 'node_modules', '.bin', 'turbo'),
-    ['gen', 'rule', '--tag', turboGenVersion, '--args', name],
+    ['gen', generatorName, '--tag', turboGenVersion, '--args', name],
     copy,
   );
 }
@@ -146,6 +148,7 @@ beforeAll(async () => {
   await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
   appsBefore = fileHashes(join(copy, 'apps'));
   await generate(RULE);
+  await generate(RULE_V2, 'rule-v2');
   // All it takes after generating, as the generator says: install and build.
   installOutput = await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'], copy);
   await run('pnpm', ['build'], copy);
@@ -200,6 +203,26 @@ describe('turbo gen rule', () => {
       // The options, the conformance suite, and deriveScaling finding the SAM copy's a = b = m_p.
       expect(output).toMatch(/Test Files\s+3 passed \(3\)/);
       expect(output).toMatch(/derived µP² scaling input a = r, b = r/);
+      expect(output).not.toMatch(/failed/);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    "with interface v2 gives a rule with state that passes its tests, the v2 conformance suite's state checks included",
+    async () => {
+      const rule = read(`packages/${RULE_V2}/src/${RULE_V2}.ts`);
+      expect(rule).toContain("specificationVersion: 'v2'");
+      expect(rule).toContain('state: { mean }');
+      await run(join(copy, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], join(copy, 'packages', RULE_V2));
+      const output = await run(
+        join(copy, 'node_modules', '.bin', 'vitest'),
+        ['run', '--project', RULE_V2, '--reporter', 'verbose'],
+        copy,
+      );
+      expect(output).toContain(`PerturbationRule conformance: ${RULE_V2}`);
+      expect(output).toContain('carries its state in getWeights/setWeights');
+      expect(output).toMatch(/Test Files\s+3 passed \(3\)/);
       expect(output).not.toMatch(/failed/);
     },
     STEP_TIMEOUT_MS,
