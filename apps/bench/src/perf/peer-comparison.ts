@@ -25,6 +25,8 @@ function tfjsPeerCommand(backend: string, threads: number, warmup: number): Peer
       MUP2_BACKEND: backend,
       TF_NUM_INTRAOP_THREADS: String(threads),
       TF_NUM_INTEROP_THREADS: '1',
+      // As configureNativeThreads sets it for the zoo and the bench (effective at one thread per core).
+      TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD: 'true',
       TF_CPP_MIN_LOG_LEVEL: '2',
     },
   };
