@@ -61,7 +61,7 @@ async function install(options: Options): Promise<string> {
     log(`libtensorflow from ${present.project} ${present.version} already in deps/`);
   } else {
     const cacheDir = join(REPOSITORY_ROOT, 'node_modules', '.cache', 'mup2-native');
-    const wheel = await obtainWheel(tools.python, cacheDir, log);
+    const wheel = await obtainWheel(tools.python, cacheDir, log, { showPip: !quiet });
     await installLibtensorflow(tools.python, wheel, pkg, { strip: options.strip, log });
     if (!process.env.MUP2_TENSORFLOW_WHEEL && !options.keepWheel) rmSync(wheel, { force: true });
   }

@@ -44,7 +44,12 @@ export function installedLibtensorflow(pkg: TfjsNodePackage): Marker | undefined
  * The tensorflow-cpu wheel: MUP2_TENSORFLOW_WHEEL if set (a .whl downloaded by hand),
  * else `pip download` into `cacheDir`, from pip's local indexes when it has any.
  */
-export async function obtainWheel(python: string, cacheDir: string, log: (line: string) => void): Promise<string> {
+export async function obtainWheel(
+  python: string,
+  cacheDir: string,
+  log: (line: string) => void,
+  options: { showPip?: boolean } = {},
+): Promise<string> {
   const given = process.env.MUP2_TENSORFLOW_WHEEL;
   if (given) {
     if (!existsSync(given)) throw new Error(`MUP2_TENSORFLOW_WHEEL=${given}: no such file.`);
@@ -62,7 +67,7 @@ export async function obtainWheel(python: string, cacheDir: string, log: (line: 
     await runCommand(
       python,
       ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--dest', cacheDir, ...index.args, requirement],
-      { show: true, env: { ...process.env, ...index.env } },
+      { show: options.showPip ?? true, env: { ...process.env, ...index.env } },
     );
   } catch (error) {
     throw new Error(
