@@ -21,7 +21,8 @@ export interface AsamOptions {
   readonly eta?: number;
   /**
    * 'naive': ε = ρ·T²g/‖Tg‖ (elementwise ASAM); 'global': ρ·r^(-1/2) (µP-global);
-   * 'mup2' (default): the µP² scaling a_p = √r, b_p = 1 with η_T scaled per layer.
+   * 'mup2' (default): the µP² scaling a_p = √r, b_p = 1 with η_T scaled per layer, and
+   * a_p = r^(-1/2), b_p = 1/r for a parameter none of whose dimensions grows (a readout bias).
    * All three are the same at width multiplier 1.
    */
   readonly scaling?: PerturbationScaling;
@@ -50,6 +51,15 @@ export function etaScale(spec: Pick<ParamSpec, 'role' | 'fanInMult'>): number {
   return 1;
 }
 
+/**
+ * Whether any dimension of the parameter grows with width. A readout bias (one entry per class) does not:
+ * its multipliers are both 1 at every width. At width multiplier 1 every parameter looks fixed-size, where
+ * both of asam's µP² cases are a = b = 1.
+ */
+function growsWithWidth(spec: Pick<ParamSpec, 'fanInMult' | 'fanOutMult'>): boolean {
+  return spec.fanInMult !== 1 || spec.fanOutMult !== 1;
+}
+
 const OFFSET_NAME = /^(?:beta|bias|offset)(?:_\d+)?$/;
 const GAIN_NAME = /^(?:gamma|gain|scale|weight)(?:_\d+)?$/;
 
@@ -72,8 +82,11 @@ export function isBiasOrOffset(spec: Pick<ParamSpec, 'norm' | 'variable'>): bool
  *
  *   T_p = |w_p| + η_T,   ε_p = ρ · a_p · T_p² ⊙ g_p / ( sqrt( Σ_q b_q ‖T_q ⊙ g_q‖² ) + 1e-12 )
  *
- * 'mup2' takes a_p = √r and b_p = 1: in µP every ‖T_q ⊙ g_q‖ is already Θ(n^-1/2), so one
- * global factor makes every layer's perturbation scale like its µP update.
+ * 'mup2' takes a_p = √r and b_p = 1 for a parameter with a dimension that grows with width: in µP its
+ * ‖T_p ⊙ g_p‖ is Θ(n^-1/2), so one global factor makes its perturbation scale like its µP update. A
+ * parameter with no growing dimension (a readout bias) has ‖T_p ⊙ g_p‖ = Θ(1) and takes a_p = r^(-1/2),
+ * b_p = 1/r: its normaliser term is then Θ(1/n) like the others' and its ε_p = Θ(1). (The same rule in the
+ * gauge where every normaliser term is Θ(1): a = b = r with a growing dimension, a = b = 1 without.)
  */
 export function asam(options: AsamOptions): PerturbationRule {
   const { rho, eta = ASAM_DEFAULT_ETA, scaling = 'mup2', normalizeBias = true } = options ?? ({} as AsamOptions);
@@ -92,9 +105,12 @@ export function asam(options: AsamOptions): PerturbationRule {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: () => true,
-    layerScale(_spec: ParamSpec, widthMultiplier: number): LayerScale {
+    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
       if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') return { perturbation: Math.sqrt(widthMultiplier), norm: 1 };
+      if (scaling === 'mup2') {
+        if (growsWithWidth(spec)) return { perturbation: Math.sqrt(widthMultiplier), norm: 1 };
+        return { perturbation: widthMultiplier ** -0.5, norm: 1 / widthMultiplier };
+      }
       return { perturbation: 1, norm: 1 };
     },
     direction({ gradient, weight, spec }) {

@@ -7,7 +7,7 @@ export const ruleDescriptor = defineRule({
   name: 'asam',
   label: 'elementwise ASAM',
   description:
-    'elementwise ASAM (Kwon et al. 2021): ε = ρ·T²g/‖Tg‖ with T = |w| + η_T; mup2 scales ρ by √r and η_T per layer',
+    'elementwise ASAM (Kwon et al. 2021): ε = ρ·T²g/‖Tg‖ with T = |w| + η_T; mup2 scales ρ by √r (a parameter with no growing dimension, such as a readout bias: r^-1/2, its normaliser term 1/r) and η_T per layer',
   create: ({ rho, scaling, eta, normalizeBias }) =>
     asam({
       rho,
