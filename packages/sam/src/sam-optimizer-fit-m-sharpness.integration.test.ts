@@ -195,7 +195,7 @@ describe('m-sharpness in model.fit (enableMSharpness)', () => {
     const data = float64Batch(13, { batch: 10, inputSize: INPUT, classes: CLASSES });
     const { x, y } = batchTensors(data);
     const [kernel, bias] = model.layers[0]!.getWeights().map((weight) => Array.from(weight.dataSync()));
-    const movingMeanBefore = Array.from(model.layers[1].getWeights()[2]!.dataSync());
+    const movingMeanBefore = Array.from((model.layers[1] as tf.layers.Layer).getWeights()[2]!.dataSync());
     await model.fit(x, y, { epochs: 1, batchSize: 10, shuffle: false, verbose: 0 });
     // Chunks of 4, 4, 2: each pass at w moves the mean from the same start; the result is their weighted mean.
     const hidden = (row: number, unit: number) =>
@@ -220,7 +220,7 @@ describe('m-sharpness in model.fit (enableMSharpness)', () => {
       }
       return mean;
     });
-    const movingMean = Array.from(model.layers[1].getWeights()[2]!.dataSync());
+    const movingMean = Array.from((model.layers[1] as tf.layers.Layer).getWeights()[2]!.dataSync());
     movingMean.forEach((value, unit) => expect(value).toBeCloseTo(expected[unit] as number, 5));
     // A batch whose second chunk is NaN: under 'skip' the step is left out whole, statistics included.
     const weightsBefore = model.getWeights().map((weight) => Array.from(weight.dataSync()));
