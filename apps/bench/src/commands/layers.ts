@@ -102,8 +102,8 @@ export function registerLayersCommand(program: Command): void {
   program
     .command('layers')
     .description(
-      "Times every candidate form of the zoo's layers (matMul and conv gradients, attention products, row sums, GELU, " +
-        'log softmax; norms against the stock composition) on each backend, and the SGD step of the MLP, ResNet-18 ×1 ' +
+      "Times every candidate form of the zoo's layers (matMul gradients, attention products, row sums, GELU, " +
+        'log softmax; conv2d in its one form; norms against the stock composition) on each backend, and the SGD step of the MLP, ResNet-18 ×1 ' +
         "and the ViT on each backend, the backends in turn each round. The layers' per-backend choice (layerForms) " +
         'comes from these tables (docs/performance.md).',
     )

@@ -24,7 +24,7 @@ import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 /** One timed case of one layer: its forms' median milliseconds (forward + backward unless said). */
 export interface LayerCase {
-  readonly layer: keyof LayerForms | 'batch-norm' | 'layer-norm';
+  readonly layer: keyof LayerForms | 'conv2d' | 'batch-norm' | 'layer-norm';
   readonly label: string;
   /** Milliseconds by form; a form the backend cannot run is absent. */
   readonly milliseconds: Record<string, number>;
@@ -137,19 +137,18 @@ export function measureLayerForms(reps: number): LayerCase[] {
         { reps },
       ),
     );
+    // One form: tf.conv2d, whose gradients on wasm are @mup2/core's stride-1 kernels (registerWasmGradientKernels).
     for (const convCase of CONV_CASES) {
       const [x, kernel] = [normal(convCase.x), normal(convCase.kernel)];
-      cases.push(
-        timeForms(
-          'conv2d',
-          `[${convCase.x.join(', ')}] * ${convCase.kernel[0]}×${convCase.kernel[1]}×${convCase.kernel[2]}→${convCase.kernel[3]}, stride ${convCase.stride}`,
-          trained(
-            (input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }),
-            [x, kernel],
-          ),
-          { reps },
-        ),
+      const run = trained(
+        (input, w) => conv2d(input as tf.Tensor4D, w as tf.Tensor4D, { stride: convCase.stride }),
+        [x, kernel],
       );
+      cases.push({
+        layer: 'conv2d',
+        label: `[${convCase.x.join(', ')}] * ${convCase.kernel[0]}×${convCase.kernel[1]}×${convCase.kernel[2]}→${convCase.kernel[3]}, stride ${convCase.stride}`,
+        milliseconds: timeInterleaved({ 'tf.conv2d': reading(run) }, { warmup: 1, rounds: reps }),
+      });
     }
     const [batch, tokens, width, heads] = [32, 64, 64, 4];
     const tokensIn = normal([batch * tokens, width]);

@@ -1,5 +1,5 @@
+import { registerWasmGradientKernels } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
-import { layerForms } from './layer-forms.js';
 
 export type ConvPadding = 'same' | 'valid';
 
@@ -56,116 +56,23 @@ function paddedToSpan(x: tf.Tensor4D, rows: AxisGeometry, cols: AxisGeometry): t
   return tf.slice(padded, [0, 0, 0, 0], [-1, rows.span, cols.span, -1]);
 }
 
-/** dy with stride − 1 zeros inserted between its rows and columns (what a strided conv's transpose reads). */
-function dilated(dy: tf.Tensor4D, stride: number): tf.Tensor4D {
-  if (stride === 1) return dy;
-  const [n, height, width, channels] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [n, height, 1, width, 1, channels]), [
-    [0, 0],
-    [0, 0],
-    [0, stride - 1],
-    [0, 0],
-    [0, stride - 1],
-    [0, 0],
-  ]);
-  return tf.reshape(spread, [n, height * stride, width * stride, channels]);
-}
+let wasmGradientKernelsChecked = false;
 
 /**
- * ∂L/∂x of a convolution: the full correlation of the zero-dilated dy with the
- * kernel flipped in space and transposed in channels, a plain stride-1
- * Conv2D. wasm's Conv2DBackpropInput runs 5–10× slower than its Conv2D
- * (XNNPACK), which this form uses instead.
- */
-function inputGradient(
-  dy: tf.Tensor4D,
-  kernel: tf.Tensor4D,
-  rows: AxisGeometry,
-  cols: AxisGeometry,
-  stride: number,
-): tf.Tensor4D {
-  const [kh, kw] = kernel.shape;
-  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  const spread = dilated(dy, stride);
-  // Row q of x reads spread rows q + padBefore − (k − 1) … q + padBefore: pad the start by k − 1 − padBefore
-  // and the end to size + k − 1 rows in all (crop when the last dilated rows are never read).
-  const before = (k: number, axis: AxisGeometry) => k - 1 - axis.padBefore;
-  const after = (k: number, axis: AxisGeometry, spreadSize: number) => axis.size + k - 1 - before(k, axis) - spreadSize;
-  const rowsAfter = after(kh, rows, spread.shape[1]);
-  const colsAfter = after(kw, cols, spread.shape[2]);
-  let source = tf.pad(spread, [
-    [0, 0],
-    [before(kh, rows), Math.max(rowsAfter, 0)],
-    [before(kw, cols), Math.max(colsAfter, 0)],
-    [0, 0],
-  ]);
-  if (rowsAfter < 0 || colsAfter < 0) {
-    source = tf.slice(source, [0, 0, 0, 0], [-1, rows.size + kh - 1, cols.size + kw - 1, -1]);
-  }
-  return tf.conv2d(source, flipped, 1, 'valid');
-}
-
-/**
- * ∂L/∂kernel: Σ over batch and positions of input patch ⊗ dy, computed as one
- * stride-1 Conv2D with the batch as the contracted channel axis:
- * x as [C, H, W, N] convolved with dy as a [Ho, Wo, N, Cout] filter (dilated
- * by the stride) gives [C, kh, kw, Cout]. wasm has no Conv2DBackpropFilter, and
- * this is 3–6× faster there than im2col followed by a transposed matmul.
- */
-function kernelGradient(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  rows: AxisGeometry,
-  cols: AxisGeometry,
-  stride: number,
-): tf.Tensor4D {
-  const channelsFirst = tf.transpose(paddedToSpan(x, rows, cols), [3, 1, 2, 0]) as tf.Tensor4D;
-  const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
-  const gradient = tf.conv2d(channelsFirst, filter, 1, 'valid', 'NHWC', stride);
-  return tf.transpose(gradient, [1, 2, 0, 3]);
-}
-
-const conv2dImpl = (stride: number, padding: ConvPadding) =>
-  tf.customGrad((input, weights, save) => {
-    const x = input as tf.Tensor4D;
-    const kernel = weights as tf.Tensor4D;
-    (save as tf.GradSaveFunc)([x, kernel]);
-    return {
-      value: tf.conv2d(x, kernel, stride, padding),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedKernel] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const rows = axisGeometry(savedX.shape[1], savedKernel.shape[0], stride, padding);
-        const cols = axisGeometry(savedX.shape[2], savedKernel.shape[1], stride, padding);
-        const gradient = dy as tf.Tensor4D;
-        return [
-          inputGradient(gradient, savedKernel, rows, cols, stride),
-          kernelGradient(savedX, gradient, rows, cols, stride),
-        ];
-      },
-    };
-  });
-
-const implementations = new Map<string, ReturnType<typeof conv2dImpl>>();
-
-/**
- * A 2-D convolution (NHWC input, [kh, kw, cin, cout] kernel) whose gradients
- * are plain stride-1 Conv2D calls, so it trains on wasm, which lacks
- * Conv2DBackpropFilter (DESIGN.md §3), and fast there; or plain tf.conv2d where
- * its own gradients are faster (layerForms().conv2d). Values and gradients
- * equal tf.conv2d's on every backend.
+ * A 2-D convolution (NHWC input, [kh, kw, cin, cout] kernel): tf.conv2d. On wasm, which lacks
+ * Conv2DBackpropFilter (DESIGN.md §3), its gradients run through the kernels @mup2/core registers
+ * there (`registerWasmGradientKernels`: both gradients as stride-1 forward convolutions, which
+ * initBackend registers too; registered here as well for a caller that chose wasm with tf.setBackend).
  */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, options: Conv2dOptions = {}): tf.Tensor4D {
   const stride = options.stride ?? 1;
   const padding = options.padding ?? 'same';
   checkOptions(x, kernel, stride, padding);
-  if (layerForms().conv2d === 'stock') return tf.conv2d(x, kernel, stride, padding);
-  const key = `${stride}/${padding}`;
-  let implementation = implementations.get(key);
-  if (implementation === undefined) {
-    implementation = conv2dImpl(stride, padding);
-    implementations.set(key, implementation);
+  if (!wasmGradientKernelsChecked && tf.getBackend() === 'wasm') {
+    registerWasmGradientKernels();
+    wasmGradientKernelsChecked = true;
   }
-  return implementation(x, kernel) as tf.Tensor4D;
+  return tf.conv2d(x, kernel, stride, padding);
 }
 
 /**

@@ -13,11 +13,6 @@ export interface LayerForms {
    * own gradient, whose transposed products native BLAS reads for free.
    */
   readonly matMul: 'plain-products' | 'stock';
-  /**
-   * Conv2D gradients: 'stride-one-convs' writes both as plain Conv2D calls (wasm has no
-   * Conv2DBackpropFilter); 'stock' uses Conv2DBackpropInput/Filter.
-   */
-  readonly conv2d: 'stride-one-convs' | 'stock';
   /** Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop) or batched matMuls. */
   readonly attention: 'grouped-conv' | 'batched-matmul';
   /**
@@ -53,7 +48,6 @@ export interface LayerForms {
 /** The candidates of each layer, for benchmarks. */
 export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly LayerForms[K][] } = {
   matMul: ['plain-products', 'stock'],
-  conv2d: ['stride-one-convs', 'stock'],
   attention: ['grouped-conv', 'batched-matmul'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
   gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel'],
@@ -73,21 +67,18 @@ const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
-export function layerFormRuns<K extends keyof LayerForms>(layer: K, form: LayerForms[K], backend: string): boolean {
-  if (TENSORFLOW_ONLY_FORMS.has(form)) return backend === 'tensorflow';
-  // wasm has no Conv2DBackpropFilter kernel, which the stock conv2d gradient needs.
-  if (layer === 'conv2d' && form === 'stock') return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined;
-  return true;
+export function layerFormRuns<K extends keyof LayerForms>(_layer: K, form: LayerForms[K], backend: string): boolean {
+  return !TENSORFLOW_ONLY_FORMS.has(form) || backend === 'tensorflow';
 }
 
 /**
- * wasm (tfjs 4.22, SIMD, one thread): the matMul, conv and attention workarounds and the GELU
- * gradient pay (DESIGN.md §3); tf.logSoftmax beats x − logSumExp(x) 3–7×. Sums over rows: tf.sum
- * was faster alone on 3 of 4 shapes, the ones-row matMul faster inside a ResNet step, so it stays.
+ * wasm (tfjs 4.22, SIMD, one thread): the matMul and attention workarounds and the GELU gradient
+ * pay (DESIGN.md §3; convolutions train through @mup2/core's wasm gradient kernels, see conv2d.ts);
+ * tf.logSoftmax beats x − logSumExp(x) 3–7×. Sums over rows: tf.sum was faster alone on 3 of 4
+ * shapes, the ones-row matMul faster inside a ResNet step, so it stays.
  */
 const WASM_FORMS: LayerForms = {
   matMul: 'plain-products',
-  conv2d: 'stride-one-convs',
   attention: 'grouped-conv',
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
@@ -103,15 +94,13 @@ const WASM_FORMS: LayerForms = {
  */
 const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   wasm: WASM_FORMS,
-  // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls, conv gradients and
-  // LogSoftmax. TensorFlow's own kernels (tensorflow-kernels.ts) beat the compositions: BiasAddGrad
+  // libtensorflow 2.21 (tfjs-node 4.22): native transposed and batched matMuls and LogSoftmax. TensorFlow's own kernels (tensorflow-kernels.ts) beat the compositions: BiasAddGrad
   // sums rows 3–5× faster than a ones-row matMul, ReluGrad is 3× the comparison mask (and 18–30×
   // tf.step), the fused cross-entropy takes 2–6× less time than log softmax, one-hot and a sum, and
   // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
   tensorflow: {
     matMul: 'stock',
-    conv2d: 'stock',
     attention: 'batched-matmul',
     columnSums: 'bias-add-grad',
     gelu: 'sigmoid-grad-kernel',
@@ -123,7 +112,6 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
 };
 const OTHER_BACKENDS: LayerForms = {
   matMul: 'plain-products',
-  conv2d: 'stride-one-convs',
   attention: 'batched-matmul',
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
