@@ -91,6 +91,9 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
           ...(dataDir !== undefined && { dataDir }),
           ruleModules,
           signal: interrupts.signal,
+          // The protocol's rule: when an optimum lies on the grid's edge, the grid grows that way and the
+          // folder keeps its rows (docs/bench.md).
+          grow: true,
           onProgress: (progress) => bar.update(progress),
           ...(rank !== undefined && { rank }),
         });

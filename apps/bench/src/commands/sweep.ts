@@ -29,6 +29,7 @@ interface SweepCommandOptions extends SweepGridInput, QueueSweepFlags {
   backend?: string;
   out?: string;
   bench: boolean;
+  grow: boolean;
   benchRounds: number;
   ruleModule?: string[];
   /** --rule-option rule.name=x, collected as { 'rule.name': x }. */
@@ -198,6 +199,11 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
     .option('--workers <n>', 'cells trained at once, each in its own worker thread', positiveInteger, 1)
     .option('--backend <name>', 'TF.js backend of every worker (default: tensorflow if installed, else wasm, else cpu)')
     .option('--out <dir>', 'results folder (default: results/sweep-<first 8 hex digits of the grid hash>)')
+    .option(
+      '--grow',
+      'let a results folder of a smaller grid (this grid with fewer values in its lists) grow into this one, keeping its rows',
+      false,
+    )
     .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption)
     .option(
       '--bench',
@@ -233,6 +239,7 @@ export function registerSweepCommand(program: Command, rules: RuleRegistry): voi
           ruleModules,
           signal: interrupts.signal,
           ...(options.memoryLimit !== undefined && { memoryLimit: options.memoryLimit }),
+          ...(options.grow && { grow: true }),
           onProgress: (progress) => bar.update(progress),
         });
       } finally {

@@ -23,6 +23,8 @@ export interface SweepProgress {
 export interface SweepOptions {
   /** The results folder (created if new). */
   readonly out: string;
+  /** Let a folder of a grid this one contains grow into it, keeping its rows (openSweepFolder's `grow`). */
+  readonly grow?: boolean;
   /** Worker threads (default 1). Ignored when `runner` is given. */
   readonly workers?: number;
   /** TF.js backend for every worker (default: initBackend's choice). */
@@ -113,6 +115,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
   });
   const folder = await openSweepFolder(options.out, grid, cells.length, {
     ...(options.notice !== undefined && { notice: options.notice }),
+    ...(options.grow === true && { grow: true }),
   });
   const finished = new Map<string, SweepRow>();
   for (const row of folder.rows) if (!finished.has(row.cellId)) finished.set(row.cellId, row);

@@ -44,6 +44,28 @@ describe('openSweepFolder', () => {
     expect((await readdir(dir)).sort()).toEqual(['grid.json', 'results.jsonl']);
   });
 
+  it('grows into a grid that contains its own when asked, keeping the rows and the old grid; never shrinks', async () => {
+    const dir = join(await folder(), 'sweep');
+    const small = parseGrid({ rules: 'sgd,sam', lrs: '0.1', rhos: '0.1' });
+    const grown = parseGrid({ rules: 'sgd,sam', lrs: '0.05,0.1', rhos: '0.1,0.2' });
+    const first = await openSweepFolder(dir, small, 2);
+    await first.log.append({ cellId: 'kept', config: {}, seed: 0, status: 'ok' } as never);
+    await first.close();
+    // Without grow, the bigger grid is another grid.
+    await expect(openSweepFolder(dir, grown, 6)).rejects.toThrow(/grow it with --grow/);
+    const notices: string[] = [];
+    const opened = await openSweepFolder(dir, grown, 6, { grow: true, notice: (line) => notices.push(line) });
+    expect(opened.rows.map((row) => row.cellId)).toEqual(['kept']);
+    await opened.close();
+    expect(notices).toEqual([expect.stringMatching(/grew from 2 to 6 cells/)]);
+    const record = JSON.parse(await readFile(join(dir, 'grid.json'), 'utf8'));
+    expect(record).toMatchObject({ hash: gridHash(grown), cells: 6, grownFrom: [{ hash: gridHash(small), cells: 2 }] });
+    // Back to the smaller grid: some of the folder's cells are not cells of it, so it is refused.
+    await expect(openSweepFolder(dir, small, 2, { grow: true })).rejects.toThrow(
+      /cannot grow into this one: 4 of its cells/,
+    );
+  });
+
   it('refuses a folder with results but no grid.json', async () => {
     const dir = await folder();
     await appendFile(join(dir, RESULTS_FILE), '');

@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileWriteError, removeStaleTemporaryFiles, writeFileAtomically } from '@mup2/model-zoo';
-import { gridHash, type SweepGrid } from './grid.js';
+import { expandGrid, gridHash, type SweepGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
 import { type LockOptions, lockSweepFolder } from './sweep-lock.js';
@@ -14,6 +14,17 @@ export interface GridRecord {
   readonly hash: string;
   readonly grid: SweepGrid;
   readonly cells: number;
+  /** The grids this folder held before it grew into this one (openSweepFolder's `grow`), oldest first. */
+  readonly grownFrom?: ReadonlyArray<{ hash: string; grid: SweepGrid; cells: number; until: string }>;
+}
+
+export interface OpenFolderOptions extends LockOptions {
+  /**
+   * Accept a folder whose grid is contained in this one (every cell of it is a cell of this grid: a
+   * grid grown by more values), keeping its rows, and record the old grid in grid.json's `grownFrom`.
+   * Default false: a folder of any other grid is refused.
+   */
+  readonly grow?: boolean;
 }
 
 const exists = (path: string) =>
@@ -63,7 +74,7 @@ export async function openSweepFolder(
   dir: string,
   grid: SweepGrid,
   cells: number,
-  options: LockOptions = {},
+  options: OpenFolderOptions = {},
 ): Promise<SweepFolder> {
   try {
     await mkdir(dir, { recursive: true });
@@ -75,7 +86,7 @@ export async function openSweepFolder(
   try {
     // What a sweep killed while writing grid.json or its lock left.
     await removeStaleTemporaryFiles(dir);
-    return await openLocked(dir, grid, cells, release);
+    return await openLocked(dir, grid, cells, release, options);
   } catch (error) {
     await release();
     throw error;
@@ -87,13 +98,39 @@ async function openLocked(
   grid: SweepGrid,
   cells: number,
   release: () => Promise<void>,
+  options: OpenFolderOptions,
 ): Promise<SweepFolder> {
   const hash = gridHash(grid);
   const stored = await readGridRecord(dir);
   if (stored !== undefined && stored.hash !== hash) {
-    throw new SweepError(
-      `${dir} holds the results of another grid (hash ${stored.hash}); this grid has hash ${hash}. ` +
-        'Rerun with the grid of that folder to resume it, or choose another --out.',
+    const missing = stored.grid === undefined ? [] : cellsNotIn(stored.grid, grid);
+    if (!options.grow || missing.length > 0) {
+      throw new SweepError(
+        `${dir} holds the results of another grid (hash ${stored.hash}); this grid has hash ${hash}. ` +
+          (options.grow
+            ? `It cannot grow into this one: ${missing.length} of its cells are not cells of this grid (e.g. ${missing[0]}). `
+            : '') +
+          'Rerun with the grid of that folder to resume it' +
+          (options.grow ? '' : ', grow it with --grow if this grid only adds values to its lists') +
+          ', or choose another --out.',
+      );
+    }
+    const record: GridRecord = {
+      hash,
+      grid,
+      cells,
+      grownFrom: [
+        ...(stored.grownFrom ?? []),
+        { hash: stored.hash, grid: stored.grid, cells: stored.cells, until: new Date().toISOString() },
+      ],
+    };
+    await writeFileAtomically(
+      join(dir, GRID_FILE),
+      `${JSON.stringify(record, null, 2)}\n`,
+      `the folder still holds grid ${stored.hash}`,
+    );
+    (options.notice ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      `${dir}: its grid grew from ${stored.cells} to ${cells} cells (the rows of the ${stored.cells} are kept; the old grid is in ${GRID_FILE}'s grownFrom).`,
     );
   }
   if (stored === undefined) {
@@ -123,4 +160,12 @@ async function openLocked(
       }
     },
   };
+}
+
+/** The ids of the cells of `inner` that are not cells of `outer` (none: `outer` contains `inner`). */
+function cellsNotIn(inner: SweepGrid, outer: SweepGrid): string[] {
+  const ids = new Set(expandGrid(outer).map((cell) => cell.id));
+  return expandGrid(inner)
+    .map((cell) => cell.id)
+    .filter((id) => !ids.has(id));
 }
