@@ -81,6 +81,7 @@ export {
   type RuleDescriptor,
   type RuleOptionDescriptor,
 } from './rule-descriptor.js';
+export { samLayerScale } from './sam-layer-scale.js';
 export { type BatchLoss, type BatchPass, SamOptimizer, type SamOptimizerOptions } from './sam-optimizer.js';
 export type { AscentContext, AscentOptimizerFactory } from './step-context.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './wasm-gradient-kernels.js';

@@ -2,12 +2,10 @@ import {
   assertRadius,
   assertScaling,
   InvalidOptionError,
-  type LayerScale,
-  type ParamSpec,
   type PerturbationInputV2,
   type PerturbationRuleV2,
   type PerturbationScaling,
-  sgdMultiplier,
+  samLayerScale,
 } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -61,14 +59,7 @@ export function friendlySam(options: FriendlySamOptions): PerturbationRuleV2 {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: () => true,
-    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
-      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') {
-        const multiplier = sgdMultiplier(spec);
-        return { perturbation: multiplier, norm: multiplier };
-      }
-      return { perturbation: 1, norm: 1 };
-    },
+    layerScale: samLayerScale(scaling),
     direction({ gradient, state }: PerturbationInputV2) {
       const mean = state?.mean;
       if (mean === undefined) return { direction: gradient, normTerm: gradient, state: { mean: tf.clone(gradient) } };

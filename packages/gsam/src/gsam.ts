@@ -4,11 +4,9 @@ import {
   type DescentInput,
   type DescentOutput,
   InvalidOptionError,
-  type LayerScale,
-  type ParamSpec,
   type PerturbationRuleV2,
   type PerturbationScaling,
-  sgdMultiplier,
+  samLayerScale,
   weightedInnerProduct,
 } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -59,14 +57,7 @@ export function gsam(options: GsamOptions): PerturbationRuleV2 {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: () => true,
-    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
-      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') {
-        const multiplier = sgdMultiplier(spec);
-        return { perturbation: multiplier, norm: multiplier };
-      }
-      return { perturbation: 1, norm: 1 };
-    },
+    layerScale: samLayerScale(scaling),
     direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
     descent({ parameters }: DescentInput): DescentOutput {
       const both = parameters.filter((parameter) => parameter.perturbedGradient !== undefined);

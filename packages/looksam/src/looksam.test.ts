@@ -131,7 +131,14 @@ describe('lookSam() steps against a float64 computation (a full step every k, g_
     const passes: number[] = [];
     for (let step = 0; step < 7; step++) {
       let calls = 0;
-      optimizer.minimize(() => (calls++, mlp.loss(x, y)), false, Object.values(mlp.variables));
+      optimizer.minimize(
+        () => {
+          calls++;
+          return mlp.loss(x, y);
+        },
+        false,
+        Object.values(mlp.variables),
+      );
       passes.push(calls);
     }
     expect(passes, 'passes per step: 2 at steps 0, 3, 6; 1 between').toEqual([2, 1, 1, 2, 1, 1, 2]);
@@ -145,7 +152,14 @@ describe('lookSam() steps against a float64 computation (a full step every k, g_
     await fresh.setWeights(saved.filter(({ name }) => !name.includes('/sam-rule-state/')));
     expect(fresh.iterations).toBe(7);
     let calls = 0;
-    fresh.minimize(() => (calls++, mlp.loss(x, y)), false, Object.values(mlp.variables));
+    fresh.minimize(
+      () => {
+        calls++;
+        return mlp.loss(x, y);
+      },
+      false,
+      Object.values(mlp.variables),
+    );
     expect(calls, 'a full step without a kept g_v').toBe(2);
     tf.dispose([x, y, ...saved.map(({ tensor }) => tensor)]);
     optimizer.dispose();

@@ -5,11 +5,9 @@ import {
   type DescentOutput,
   type DescentParameter,
   InvalidOptionError,
-  type LayerScale,
-  type ParamSpec,
   type PerturbationRuleV2,
   type PerturbationScaling,
-  sgdMultiplier,
+  samLayerScale,
   weightedInnerProduct,
 } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -93,14 +91,7 @@ export function lookSam(options: LookSamOptions): PerturbationRuleV2 {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: () => true,
-    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
-      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') {
-        const multiplier = sgdMultiplier(spec);
-        return { perturbation: multiplier, norm: multiplier };
-      }
-      return { perturbation: 1, norm: 1 };
-    },
+    layerScale: samLayerScale(scaling),
     direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
     ascends: ({ step, hasState }) => step % k === 0 || !hasState,
     descent({ parameters }: DescentInput): DescentOutput {

@@ -1,11 +1,10 @@
 import {
   assertRadius,
   assertScaling,
-  type LayerScale,
   type ParamSpec,
   type PerturbationRule,
   type PerturbationScaling,
-  sgdMultiplier,
+  samLayerScale,
 } from '@mup2/core';
 
 /** Options of samOn(). */
@@ -41,14 +40,7 @@ export function samOn(options: SamOnOptions): PerturbationRule {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: (spec: ParamSpec) => spec.norm,
-    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
-      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') {
-        const multiplier = sgdMultiplier(spec);
-        return { perturbation: multiplier, norm: multiplier };
-      }
-      return { perturbation: 1, norm: 1 };
-    },
+    layerScale: samLayerScale(scaling),
     direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
   };
 }

@@ -1,11 +1,9 @@
 import {
   assertRadius,
   assertScaling,
-  type LayerScale,
-  type ParamSpec,
   type PerturbationRule,
   type PerturbationScaling,
-  sgdMultiplier,
+  samLayerScale,
 } from '@mup2/core';
 
 /** Options of sam(). */
@@ -40,14 +38,7 @@ export function sam(options: SamOptions): PerturbationRule {
     scaling,
     explicitScaling: options?.scaling !== undefined,
     selects: () => true,
-    layerScale(spec: ParamSpec, widthMultiplier: number): LayerScale {
-      if (scaling === 'global') return { perturbation: widthMultiplier ** -0.5, norm: 1 };
-      if (scaling === 'mup2') {
-        const multiplier = sgdMultiplier(spec);
-        return { perturbation: multiplier, norm: multiplier };
-      }
-      return { perturbation: 1, norm: 1 };
-    },
+    layerScale: samLayerScale(scaling),
     direction: ({ gradient }) => ({ direction: gradient, normTerm: gradient }),
   };
 }
