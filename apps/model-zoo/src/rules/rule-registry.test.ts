@@ -149,12 +149,12 @@ describe('loadRules', () => {
     const asam = rules.create('asam', { rho: 0.5, scaling: 'naive', ruleOptions: { eta: 0.2 } });
     expect([asam.name, asam.radius, asam.scaling]).toEqual(['asam', 0.5, 'naive']);
     expect(() => rules.create('asam', { rho: 0.5, scaling: 'naive', ruleOptions: { tau: 1 } })).toThrowError(
-      "rule 'asam' has no option 'tau'; its options are eta.",
+      "rule 'asam' has no option 'tau'; its options are eta, normalizeBias.",
     );
-    expect(() => rules.descriptor('gsam')).toThrowError(InvalidOptionError);
-    expect(() => rules.descriptor('gsam')).toThrowError(/unknown rule "gsam"; the installed rules are sgd, .*sam-on/);
+    expect(() => rules.descriptor('adam')).toThrowError(InvalidOptionError);
+    expect(() => rules.descriptor('adam')).toThrowError(/unknown rule "adam"; the installed rules are sgd, .*sam-on/);
     const help = rules.helpText();
-    expect(help).toMatch(/^ {2}sgd {5}no perturbation/);
+    expect(help).toMatch(/^ {2}sgd +no perturbation/);
     expect(help).toContain('[@mup2/sam-on; default rho 0.5]');
     expect(help).toContain('option eta (default 0.01)');
   });

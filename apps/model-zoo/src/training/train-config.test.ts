@@ -62,8 +62,9 @@ describe('resolveTrainConfig', () => {
 
   it('names an unknown model, rule, preset, dataset or optimizer and lists the known ones', () => {
     expect(messageFor({ model: 'resnet50' })).toMatch(/^trainRun: unknown model 'resnet50'; expected one of 'mlp'/);
-    expect(messageFor({ rule: 'gsam' })).toBe(
-      "trainRun: unknown rule 'gsam'; expected one of 'sgd', 'asam', 'sam', 'sam-on' (the installed rule packages); " +
+    expect(messageFor({ rule: 'adam' })).toBe(
+      "trainRun: unknown rule 'adam'; expected one of 'sgd', 'asam', 'friendly-sam', 'gsam', 'looksam', 'sam', 'sam-on' " +
+        '(the installed rule packages); ' +
         'a rule that is not installed loads with ruleModules (--rule-module).',
     );
     expect(messageFor({ preset: 'mup3' })).toBe(
