@@ -82,8 +82,10 @@ describe('fromLayersModel on a tfjs-layers CNN', () => {
     const tensors = tf.memory().numTensors;
     const result = await coordCheck({
       model: cnn,
-      // Narrow widths (tfjs-layers convolutions train slowly on the cpu backend), so three seeds.
-      widths: [4, 8, 16],
+      // Narrow widths (tfjs-layers convolutions train slowly on the cpu backend), so three seeds. At 4…16
+      // channels the norm offset's mup2 slope ranged from −0.25 to +0.55 over unseeded initialisations
+      // (a CI run failed at +0.55); at 8…32 it ranged from +0.03 to +0.25 in six probes on cpu and tensorflow.
+      widths: [8, 16, 32],
       seeds: 3,
       rule: (scaling) => samRule(0.1, scaling),
       data: { x, y },
@@ -95,7 +97,7 @@ describe('fromLayersModel on a tfjs-layers CNN', () => {
       );
     expect(group('mup-global', 'input W')?.mean).toBeLessThan(-1);
     expect(group('mup-global', 'hidden W')?.mean).toBeLessThan(-0.5);
-    // At 4…16 channels the exponents are still ±0.35 from their limit (the zoo's ResNet-18 at 8…64 channels
+    // At 8…32 channels the exponents are still up to ±0.3 from their limit (the zoo's ResNet-18 at 8…64 channels
     // is within ±0.3, docs/coordinate-check.md): near flat here means well above µP-global's −1 and −2.
     for (const entry of result.groups.filter((item) => item.preset === 'mup2' && item.quantity === 'perturbation')) {
       expect(Math.abs(entry.mean), `${entry.group}: ${JSON.stringify(entry)}`).toBeLessThan(0.45);
