@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+// First: Ctrl-C while the modules load exits 130 (a launcher that did not --import it already).
+import '@mup2/model-zoo/exit-on-interrupt';
 import { Mup2Error } from '@mup2/core';
 import { configureNativeThreads, FileWriteError, loadRules } from '@mup2/model-zoo';
 import { Command } from 'commander';

@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+// First: Ctrl-C while the modules load exits 130 (a launcher that did not --import it already).
+import './commands/exit-on-interrupt.mjs';
 import { Mup2Error } from '@mup2/core';
 import { Command } from 'commander';
 import { registerTrainCommand } from './commands/train.js';

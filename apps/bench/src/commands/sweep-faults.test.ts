@@ -3,7 +3,7 @@
 // full file system.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,28 @@ describe.skipIf(!wasmPass)('Ctrl-C in a terminal: SIGINT to the process group of
     await expectNoLeftovers(out);
     await until('the process group to be gone', () => !groupAlive(run), 10);
   }, 300_000);
+
+  it('before the command listens for it (a rule module still loading): exit 130, not 0, and nothing written', async () => {
+    const dir = await folder();
+    const out = join(dir, 'out');
+    // A rule module that takes a minute to load: the sweep reads its --rule-module before it runs anything.
+    const slowRule = join(dir, 'slow-rule.mjs');
+    await writeFile(
+      slowRule,
+      "process.stderr.write('LOADING\\n');\nawait new Promise((resolve) => setTimeout(resolve, 60_000));\n",
+    );
+    const run = pnpmBench(['sweep', '--rule-module', slowRule, '--rules', 'sgd', '--epochs', '1', '--out', out]);
+    running.add(run);
+    await until('the rule module to load', () => run.output().stderr.includes('LOADING'));
+    ctrlC(run);
+    // pnpm exits 0 when its script dies of SIGINT: the script must exit 130 itself.
+    expect(await run.exited).toBe(130);
+    const { stderr } = run.output();
+    expect(stderr).toContain('\nstopped (Ctrl-C)\n');
+    expect(stderr).not.toContain('stopping after the running cells');
+    expect(existsSync(out)).toBe(false);
+    await until('the process group to be gone', () => !groupAlive(run), 10);
+  }, 120_000);
 
   it('a second Ctrl-C quits at once: the running cell abandoned, exit 130, the lock released', async () => {
     const out = join(await folder(), 'out');

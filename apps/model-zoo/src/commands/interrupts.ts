@@ -31,7 +31,8 @@ export interface Interrupts {
   /** 128 + the first signal's number (130 for SIGINT, 143 for SIGTERM) once one came, else undefined. */
   readonly exitCode: number | undefined;
   /**
-   * Stops listening when no signal came, so the signals' default action (exit at once) applies again.
+   * Stops listening when no signal came, so a signal stops the process at once again (exit 130 through
+   * exit-on-interrupt.mjs where the CLI loaded it, else the signal's default action).
    * After a signal it keeps listening until the process exits: a late repeat of the first must not
    * kill the process by default while it writes its summary, and a new one still stops it at once.
    */
