@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { onProcessExit } from './exit-cleanup.js';
 import { FileWriteError } from './file-write-error.js';
-import { processExists } from './process-identity.js';
+import { processExists, processStartedAt } from './process-identity.js';
 
 /** `<name>.tmp-<pid>`: the writer's pid in the name tells, later, whether the writer still runs. */
 const TEMPORARY_NAME = /\.tmp-(\d+)(?:-[0-9a-f-]+)?$/;
@@ -44,16 +44,38 @@ export async function writeFileAtomically(path: string, data: Uint8Array | strin
 }
 
 /**
+ * A file last written this long before the process that now has its writer's pid started was not
+ * written by that process: its writer is gone and the pid was reused. The margin covers the
+ * start time's coarseness (boot time in whole seconds).
+ */
+const REUSED_PID_MARGIN_MS = 10_000;
+
+/** Whether the writer of a temporary file, by the pid in its name, may still be writing it. */
+async function writerMayRun(path: string, pid: number): Promise<boolean> {
+  if (pid === process.pid) return true;
+  if (!processExists(pid)) return false;
+  const started = processStartedAt(pid);
+  if (started === undefined) return true;
+  const modified = await stat(path).then(
+    (stats) => stats.mtimeMs,
+    () => undefined,
+  );
+  return modified === undefined || modified >= started - REUSED_PID_MARGIN_MS;
+}
+
+/**
  * Removes the temporary files (`*.tmp-<pid>`) in `dir` whose writer no longer runs: what a writer
- * killed mid-write leaves (up to a whole checkpoint each). Those of running processes stay.
- * Returns the names removed; a folder that does not exist has none.
+ * killed mid-write leaves (up to a whole checkpoint each). A file whose pid now belongs to a process
+ * that started after the file was last written is a dead writer's too (the pid was reused). Those of
+ * running writers, and this process's own, stay. Returns the names removed; a folder that does not
+ * exist has none.
  */
 export async function removeStaleTemporaryFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
     const pid = Number(TEMPORARY_NAME.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || (await writerMayRun(join(dir, name), pid))) continue;
     await rm(join(dir, name), { force: true });
     removed.push(name);
   }

@@ -37,6 +37,29 @@ export function processStartTime(pid: number): string | undefined {
   return started !== undefined && /^\d+$/.test(started) ? started : undefined;
 }
 
+/** Clock ticks per second of /proc's times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const USER_HZ = 100;
+
+/** When the system booted, in ms since the epoch: btime of /proc/stat. Undefined where there is none. */
+function bootTime(): number | undefined {
+  try {
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    return btime === undefined ? undefined : Number(btime) * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When process `pid` started, in ms since the epoch (to within a second or so: boot time is in whole
+ * seconds), or undefined where there is no /proc or no such process.
+ */
+export function processStartedAt(pid: number): number | undefined {
+  const ticks = processStartTime(pid);
+  const boot = bootTime();
+  return ticks === undefined || boot === undefined ? undefined : boot + (Number(ticks) * 1000) / USER_HZ;
+}
+
 /** This process. */
 export function currentProcess(): ProcessIdentity {
   return { pid: process.pid, started: processStartTime(process.pid) ?? null, host: hostname() };
