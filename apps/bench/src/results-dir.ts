@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { makeDirectory } from '@mup2/model-zoo';
 
 /** The user's working directory: pnpm runs package scripts in the package folder but keeps the caller's in INIT_CWD. */
 export function userDirectory(): string {
@@ -23,6 +23,6 @@ export async function createResultsDir(
       ? requested
       : resolve(userDirectory(), requested)
     : join(userDirectory(), 'results', name);
-  await mkdir(path, { recursive: true });
+  await makeDirectory(path, 'nothing was written');
   return path;
 }

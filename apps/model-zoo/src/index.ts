@@ -28,6 +28,7 @@ export * from './datasets/index.js';
 export { removeStaleTemporaryFiles, temporaryPathOf, writeFileAtomically } from './files/atomic-file.js';
 export { onProcessExit } from './files/exit-cleanup.js';
 export { FileWriteError } from './files/file-write-error.js';
+export { makeDirectory } from './files/make-directory.js';
 export {
   currentProcess,
   type ProcessIdentity,

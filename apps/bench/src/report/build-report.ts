@@ -1,6 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { writeFileAtomically } from '@mup2/model-zoo';
+import { makeDirectory, writeFileAtomically } from '@mup2/model-zoo';
 import { renderChart } from '../plot/render-chart.js';
 import { coordSection } from './coord-section.js';
 import { escapeHtml } from './html-escape.js';
@@ -72,7 +72,7 @@ export async function buildReport(dir: string, onFigure?: (figure: RenderedFigur
     filesSection(folder),
   ];
   const figuresDir = join(dir, FIGURES_DIR);
-  await mkdir(figuresDir, { recursive: true });
+  await makeDirectory(figuresDir, 'the results it reports on are unchanged; rerun once there is room');
   const figures: RenderedFigure[] = [];
   const htmlSections: { id: string; title: string; html: string }[] = [];
   for (const section of sections) {

@@ -1,6 +1,6 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileWriteError, removeStaleTemporaryFiles, writeFileAtomically } from '@mup2/model-zoo';
+import { makeDirectory, removeStaleTemporaryFiles, writeFileAtomically } from '@mup2/model-zoo';
 import { expandGrid, gridHash, type SweepGrid } from './grid.js';
 import { RESULTS_FILE, ResultsLog, readResults, type SweepRow } from './results-log.js';
 import { SweepError } from './sweep-error.js';
@@ -76,11 +76,7 @@ export async function openSweepFolder(
   cells: number,
   options: OpenFolderOptions = {},
 ): Promise<SweepFolder> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw FileWriteError.of(dir, error, 'nothing was written');
-  }
+  await makeDirectory(dir, 'nothing was written');
   // Locked before grid.json is read: two sweeps starting at once must not both claim a new folder.
   const release = await lockSweepFolder(dir, options);
   try {

@@ -1,7 +1,7 @@
 // zoo train against what users do to it: an absurd size, Ctrl-C in a terminal, a disk that fills up.
 // The command as a user runs it (`pnpm zoo train`, or node with tsx's loader in the app's folder).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,7 +82,21 @@ describe.skipIf(!wasmPass)('zoo train: faults', () => {
     const run = watch(
       spawn(
         'pnpm',
-        ['zoo', 'train', '--width-mult', '2', '--limit', '4096', '--batch', '32', '--epochs', '3', '--checkpoint', dir],
+        // lr 0.02: at the default 0.1 this run diverges 133 steps into epoch 2, which a slow Ctrl-C could miss.
+        [
+          'zoo',
+          'train',
+          '--width-mult',
+          '2',
+          '--limit',
+          '4096',
+          '--batch',
+          '32',
+          '--epochs',
+          '3',
+          '--lr',
+          '0.02',
+        ].concat(['--checkpoint', dir]),
         { cwd: REPO, env, stdio: 'pipe', detached: true },
       ),
     );
@@ -104,6 +118,19 @@ describe.skipIf(!wasmPass)('zoo train: faults', () => {
     expect((await readdir(dir)).sort()).toEqual(['checkpoint.json', 'epoch-0001.bin']);
     expect((await readCheckpoint(dir))?.manifest.epoch).toBe(1);
   }, 300_000);
+
+  it('a checkpoint folder that cannot be made: one line naming it and the system’s error, exit 1, before any epoch', async () => {
+    await writeFile(join(root, 'a-file'), '');
+    const dir = join(root, 'a-file', 'run');
+    const run = zoo(['train', ...tiny, '--epochs', '1', '--checkpoint', dir]);
+    expect(await run.exited).toBe(1);
+    const { stdout, stderr } = run.output();
+    expect(stdout).not.toContain('epoch 1/1');
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([
+      `error: cannot write ${dir} (ENOTDIR: not a directory); nothing was trained`,
+    ]);
+  }, 120_000);
 
   describe('a full disk (a 1 MiB tmpfs)', () => {
     let disk: SmallTmpfs | { readonly reason: string };

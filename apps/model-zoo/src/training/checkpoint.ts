@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { removeStaleTemporaryFiles, writeFileAtomically } from '../files/atomic-file.js';
-import { FileWriteError } from '../files/file-write-error.js';
+import { makeDirectory } from '../files/make-directory.js';
 import type { ZooModel } from '../models/zoo-model.js';
 import { CheckpointError } from './checkpoint-error.js';
 import type { ResolvedTrainConfig } from './train-config.js';
@@ -138,11 +138,7 @@ function manifestEpoch(text: string | undefined): { epoch: number; file: string 
  * file and throws a FileWriteError that names the file and the checkpoint still there.
  */
 export async function saveCheckpoint(dir: string, state: CheckpointState): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw FileWriteError.of(dir, error, 'no checkpoint was written');
-  }
+  await makeDirectory(dir, 'no checkpoint was written');
   // Before writing: what writers killed mid-write left may be what fills the disk.
   await removeStaleTemporaryFiles(dir);
   const variables = state.model.allVariables;
@@ -293,7 +289,9 @@ async function readManifestAndData(dir: string, name: string): Promise<LoadedChe
   try {
     text = await readFile(manifestFile, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // No such file, or no such folder (a file in the way, which writing the checkpoint then names).
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new CheckpointError(`checkpoint ${manifestFile} cannot be read: ${(error as Error).message}`, {
       file: manifestFile,
       cause: error,

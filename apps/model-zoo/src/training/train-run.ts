@@ -4,6 +4,8 @@ import { trainBatchCount, trainBatches } from '../datasets/batches.js';
 import type { ImageDataset } from '../datasets/image-dataset.js';
 import { withLabelNoise } from '../datasets/label-noise.js';
 import { loadDataset } from '../datasets/load-dataset.js';
+import { removeStaleTemporaryFiles } from '../files/atomic-file.js';
+import { makeDirectory } from '../files/make-directory.js';
 import { createModel } from '../models/create-model.js';
 import { loadRules } from '../rules/load-rules.js';
 import { type LoadedCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -78,7 +80,7 @@ async function checkpointToResume(
   }
   if (checkpoint.newestProblem !== undefined) {
     notice(
-      `the newest checkpoint cannot be used (${checkpoint.newestProblem}); resuming from the previous one, ` +
+      `the newest checkpoint cannot be used (${checkpoint.newestProblem.replace(/\.$/, '')}); resuming from the previous one, ` +
         `${file} (epoch ${checkpoint.manifest.epoch}).`,
     );
   }
@@ -126,6 +128,12 @@ export async function trainRun(config: TrainConfig, hooks: TrainRunOptions = {})
   // Before the data and the model take any memory.
   checkTrainingMemory(resolved, hooks.memoryLimit);
   const checkpoint = await checkpointToResume(config, resolved, (message) => hooks.onNotice?.(message));
+  if (config.checkpoint !== undefined) {
+    // A checkpoint folder that cannot be made (a read-only disk) is found now, not after the first epoch;
+    // what writers killed mid-write left there goes now, not when the first epoch is saved.
+    await makeDirectory(config.checkpoint.dir, 'nothing was trained');
+    await removeStaleTemporaryFiles(config.checkpoint.dir);
+  }
   const dataset: ImageDataset = withLabelNoise(
     await loadDataset({
       name: resolved.dataset,
