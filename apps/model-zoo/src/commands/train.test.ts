@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCifar10 } from '../../fixtures/dataset-files.js';
 
 const appDir = fileURLToPath(new URL('../..', import.meta.url));
 const backend = process.env.MUP2_BACKEND || 'wasm';
@@ -78,6 +79,27 @@ describe('zoo train', () => {
 
     expect(resumeAlone.code).not.toBe(0);
     expect(resumeAlone.stderr).toContain('error: --resume needs --checkpoint <dir>');
+  });
+
+  it('trains on CIFAR-10 batches of the user’s own size with --cifar10-batch-records any (or their count); else names the first', async () => {
+    const data = join(root, 'cifar-subset');
+    await mkdir(data);
+    await writeCifar10(data, 20, 20);
+    const cifar = ['--dataset', 'cifar10', '--data-dir', data, '--epochs', '1', '--batch', '10', '--rule', 'sgd'];
+    const [any, counted, official] = await Promise.all([
+      zoo('train', ...cifar, '--backend', backend, '--cifar10-batch-records', 'any'),
+      zoo('train', ...cifar, '--backend', backend, '--cifar10-batch-records', '20'),
+      zoo('train', ...cifar, '--backend', backend),
+    ]);
+    for (const run of [any, counted]) {
+      expect(run.stderr).not.toMatch(/^error:/m);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('on cifar10 (100 train / 20 test)');
+    }
+    expect(official.code).toBe(2);
+    expect(official.stderr).toContain(
+      `error: ${join(data, 'data_batch_1.bin')}: 20 records, expected 10,000 per batch file`,
+    );
   });
 
   it('prints a configuration error of trainRun as one line and exits with 2', async () => {

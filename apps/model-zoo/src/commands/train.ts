@@ -48,7 +48,8 @@ interface TrainOptions {
   seed: number;
   dataset: DatasetName;
   dataDir?: string;
-  cifar10BatchRecords?: number | null;
+  /** A count, or 'any' (commander turns a parser's null into '', so 'any' stays a word until here). */
+  cifar10BatchRecords?: number | 'any';
   limit?: number;
   testLimit?: number;
   labelNoise?: number;
@@ -126,7 +127,7 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
     .option(
       '--cifar10-batch-records <n>',
       'records each CIFAR-10 batch file holds: 10000 (the official batches, default), your own count, or any',
-      (value: string) => (value === 'any' ? null : positiveInteger(value)),
+      (value: string) => (value === 'any' ? 'any' : positiveInteger(value)),
     )
     .option('--limit <n>', 'keep at most this many examples of each split', positiveInteger)
     .option(
@@ -181,7 +182,9 @@ export function registerTrainCommand(program: Command, rules: RuleRegistry): voi
       seed: options.seed,
       dataset: options.dataset,
       ...(options.dataDir !== undefined && { dataDir: userPath(options.dataDir) }),
-      ...(options.cifar10BatchRecords !== undefined && { cifar10BatchRecords: options.cifar10BatchRecords }),
+      ...(options.cifar10BatchRecords !== undefined && {
+        cifar10BatchRecords: options.cifar10BatchRecords === 'any' ? null : options.cifar10BatchRecords,
+      }),
       ...(options.limit !== undefined && { limit: options.limit }),
       ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
       ...(options.labelNoise !== undefined && { labelNoise: options.labelNoise }),
