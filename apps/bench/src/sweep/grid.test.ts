@@ -36,7 +36,10 @@ describe('parseGrid', () => {
     [{ widths: '0' }, /widths must hold positive numbers, got '0'/],
     [{ seeds: '1.5' }, /seeds must hold integers >= 0/],
     [{ epochs: [0] }, /epochs must hold positive integers/],
-    [{ rules: 'sam,adam' }, /unknown rules name 'adam'; expected some of sgd, asam, friendly-sam, gsam, looksam, sam, sam-on \(the installed/],
+    [
+      { rules: 'sam,adam' },
+      /unknown rules name 'adam'; expected some of sgd, asam, friendly-sam, gsam, looksam, sam, sam-on \(the installed/,
+    ],
     [{ rules: 'sam', mSharpness: 0 }, /mSharpness must be one of positive integers, got 0/],
     [{ rules: 'sam', ruleOptions: { sam: { eta: 1 } } }, /rule 'sam' has no option 'eta'/],
     [
