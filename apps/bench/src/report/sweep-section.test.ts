@@ -86,7 +86,9 @@ describe('sweepSection gives the optima with their intervals and drifts across w
     const text = html({ grid, rows, skippedLines: [] });
     expect(text).toContain('Optima of sam per width');
     // The maximum moves one grid step (a factor of 2) from ×1 to ×2: +1.00 per doubling.
-    expect(text).toMatch(/<td>mup2<\/td>\s*<td>0\.05 \[–\] \(edge\)<\/td>\s*<td>0\.1 \[–\] \(edge\)<\/td>\s*<td>\+1\.00 \[–\]<\/td>/);
+    expect(text).toMatch(
+      /<td>mup2<\/td>\s*<td>0\.05 \[–\] \(edge\)<\/td>\s*<td>0\.1 \[–\] \(edge\)<\/td>\s*<td>\+1\.00 \[–\]<\/td>/,
+    );
     expect(text).toContain('Optima of sgd per width');
   });
 });
