@@ -15,12 +15,18 @@ import { positiveInteger } from '../cli-options.js';
 import { figure1Grid, figure1Rank, figure1RightPanelSeeds } from '../experiments/figure1-grid.js';
 import { figure1Optima } from '../experiments/figure1-optima.js';
 import { figure1Printout } from '../experiments/figure1-printout.js';
-import { RIGHT_PANEL_DIR, rightPanelLrs, rightPanelSweeps } from '../experiments/figure1-right-panel.js';
+import {
+  RIGHT_PANEL_DIR,
+  rightPanelLrs,
+  rightPanelSweeps,
+  withPresetsAlreadyRun,
+} from '../experiments/figure1-right-panel.js';
 import { experimentLabel } from '../plot/sweep-aggregate.js';
 import { buildReport } from '../report/build-report.js';
 import { createResultsDir, userDirectory } from '../results-dir.js';
 import { expandGrid, parseGrid, type SweepGrid } from '../sweep/grid.js';
 import { runSweep, type SweepSummary } from '../sweep/run-sweep.js';
+import { readGridRecord } from '../sweep/sweep-folder.js';
 import { SWEEP_INTERRUPT_MESSAGES, sweepProgressBar } from './sweep.js';
 
 interface Figure1Options {
@@ -120,7 +126,9 @@ export function registerFigure1Command(program: Command, rules: RuleRegistry): v
           `${sweeps.length} sweeps in ${join(out, RIGHT_PANEL_DIR)}.\n`,
       );
       for (const panel of sweeps) {
-        const extra = await sweep(parseGrid(panel.grid, registry), join(out, RIGHT_PANEL_DIR, panel.name));
+        const dir = join(out, RIGHT_PANEL_DIR, panel.name);
+        const panelGrid = withPresetsAlreadyRun(panel.grid, (await readGridRecord(dir))?.grid);
+        const extra = await sweep(parseGrid(panelGrid, registry), dir);
         if (stopped(extra)) return;
         rows = [...rows, ...extra.rows];
       }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseGrid } from '../sweep/grid.js';
+import { expandGrid, parseGrid } from '../sweep/grid.js';
 import type { SweepRow } from '../sweep/results-log.js';
 import type { Figure1Optima } from './figure1-optima.js';
-import { rightPanelLines, rightPanelLrs, rightPanelSweeps, rightPanelTable } from './figure1-right-panel.js';
+import {
+  rightPanelLines,
+  rightPanelLrs,
+  rightPanelSweeps,
+  rightPanelTable,
+  withPresetsAlreadyRun,
+} from './figure1-right-panel.js';
 import type { PanelOptimum } from './optimum-statistics.js';
 
 const at = (widthMult: number, lr: number): PanelOptimum => ({
@@ -64,6 +70,22 @@ describe('the right panel', () => {
       'SGD SP': 0.05,
       'SGD µP': 0.025,
     });
+  });
+
+  it('keeps the presets a folder already ran when a grown grid moved their optimal η elsewhere', () => {
+    const [moved] = rightPanelSweeps(grid, optima, 'sam', [3, 4]);
+    if (moved === undefined) throw new Error('expected a sweep');
+    // Before the grid grew, sp-naive and mup-global shared η = 0.0125; now only mup-global is there.
+    const before = { ...moved.grid, presets: ['sp-naive', 'mup-global'] };
+    const widened = withPresetsAlreadyRun(moved.grid, before);
+    expect(widened.presets).toEqual(['sp-naive', 'mup-global']);
+    const cells = new Set(expandGrid(parseGrid(widened)).map((cell) => cell.id));
+    for (const cell of expandGrid(parseGrid(before))) expect(cells.has(cell.id)).toBe(true);
+    // A new folder, or one whose presets are all still here, runs the sweep's own grid.
+    expect(withPresetsAlreadyRun(moved.grid, undefined)).toBe(moved.grid);
+    expect(withPresetsAlreadyRun(moved.grid, { ...moved.grid })).toBe(moved.grid);
+    // The lines still take each preset's η from the sweeps, not from the widened grid.
+    expect(rightPanelLrs([{ ...moved, grid: moved.grid }]).get('sp-naive')).toBeUndefined();
   });
 
   it('averages every seed of a preset’s η at the widest width, diverged runs as 0, failed ones left out', () => {

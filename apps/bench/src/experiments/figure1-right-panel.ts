@@ -62,6 +62,22 @@ export function rightPanelSweeps(
   return sweeps;
 }
 
+/**
+ * The grid to run a right-panel sweep with, given the grid its folder already holds (if any). A grid
+ * that grew can move a preset's optimal η, so a folder of one η may hold presets that now belong to
+ * another: they stay in its grid (their cells are done and nothing reruns), so that the folder grows
+ * instead of being refused and no finished cell is lost. Which η each preset's line uses comes from
+ * the sweeps themselves (rightPanelLrs), not from the widened grid.
+ */
+export function withPresetsAlreadyRun(panel: SweepGridInput, existing: SweepGridInput | undefined): SweepGridInput {
+  const names = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+  const before = names(existing?.presets);
+  const presets = names(panel.presets);
+  const missing = before.filter((preset) => !presets.includes(preset));
+  if (missing.length === 0) return panel;
+  return { ...panel, presets: [...presets, ...missing].sort(byNameOrder(PRESET_ORDER)) };
+}
+
 export interface RightPanelLine {
   /** A preset of the rule, or an SGD series name. */
   readonly name: string;
