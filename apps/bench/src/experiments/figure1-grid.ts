@@ -62,17 +62,18 @@ export function figure1Grid(quick: boolean, dataDir?: string, rule = 'sam'): Swe
   const fashion = existsSync(dataDir ?? DEFAULT_FASHION_MNIST_DIR);
   // The regime the pilots chose (docs/bench.md, "Choosing the regime"): noise40-2000. The grid grows by
   // the protocol's rule, never shrinks: η started at 0.00625…0.2 (one step below the pilot's edge
-  // optimum 0.0125); at 1,064 rows SGD's η* lay on 0.00625 at every width and sp-naive's and
+  // optimum 0.0125); at 1,077 rows SGD's η* lay on 0.00625 at every width and sp-naive's and
   // mup-global's ρ* on 0.4 at ×8 and ×16, so η gained 0.003125 and ρ 0.8. At 3,360 rows (the grid
   // complete, 3 seeds) η* lay on 0.003125 for SGD in SP and µP at every width and for mup-naive and
   // mup-global at ×4…×16, so η gained 0.0015625. With its ×16 cells run (3,487 rows), SGD in SP's η* lay
-  // on 0.0015625 at ×16 (76.6% against 73.8% at 0.003125, seed mean), so η gained 0.00078125.
+  // on 0.0015625 at ×16 (76.6% against 73.8% at 0.003125, seed mean), so η gained 0.00078125. With all
+  // 4,320 cells run, mup-global's ρ* lay on 0.8 at ×16, so ρ gained 1.6.
   return {
     ...common,
     datasets: [fashion ? 'fashion-mnist' : 'mnist'],
     widths: [1, 2, 4, 8, 16],
     lrs: [0.00078125, 0.0015625, 0.003125, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.2],
-    rhos: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8],
+    rhos: [0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6],
     epochs: [40],
     evalEvery: 40,
     limit: 2000,
