@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeScript, TSX_LOADER } from '../../fixtures/node-script-process.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const FALLBACK = new URL('./exit-on-interrupt.mjs', import.meta.url).href;
 const INTERRUPTS = new URL('./interrupts.ts', import.meta.url).href;
 const EXIT_CLEANUP = new URL('../files/exit-cleanup.ts', import.meta.url).href;
@@ -22,26 +19,7 @@ afterAll(async () => {
 });
 
 /** `script` in a process started as the bench and zoo scripts start theirs: the fallback first, then tsx. */
-function start(script: string) {
-  const child = spawn(process.execPath, ['--import', FALLBACK, '--import', TSX, '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const until = async (word: string) => {
-    while (!stdout.includes(word)) await sleep(10);
-  };
-  return { child, exited, until, output: () => ({ stdout, stderr }) };
-}
+const start = (script: string) => startNodeScript(script, [FALLBACK, TSX_LOADER]);
 
 describe('exit-on-interrupt (Ctrl-C while no command handles it)', () => {
   it('exits 130 at once, running the exit handlers that remove locks and temporary files', async () => {

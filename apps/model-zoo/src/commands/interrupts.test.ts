@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startNodeScript } from '../../fixtures/node-script-process.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MODULE = new URL('./interrupts.ts', import.meta.url).href;
 
 /**
@@ -26,24 +23,8 @@ function startProcess(lingerMs: number) {
     });
     process.stdout.write('READY\\n');
   `;
-  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const ready = async () => {
-    while (!stdout.includes('READY')) await sleep(10);
-  };
-  return { child, exited, ready, output: () => ({ stdout, stderr }) };
+  const run = startNodeScript(script);
+  return { ...run, ready: () => run.until('READY') };
 }
 
 describe('handleInterrupts', () => {
@@ -91,24 +72,16 @@ describe('handleInterrupts', () => {
       }, 'STOPPED');
       process.stdout.write('FINISHED\\n');
     `;
-    const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], { stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    while (!stdout.includes('READY')) await sleep(10);
+    const { child, exited, until, output } = startNodeScript(script);
+    await until('READY');
     await sleep(300);
     const sent = performance.now();
     child.kill('SIGINT');
     await sleep(5);
     child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    expect((await exited).code).toBe(130);
     expect(performance.now() - sent).toBeLessThan(5000);
+    const { stdout, stderr } = output();
     expect(stdout).not.toContain('FINISHED');
     expect(stderr.match(/STOPPED/g)).toHaveLength(1);
   }, 30_000);
