@@ -29,8 +29,10 @@ async function runCli(args: readonly string[], cwd: string) {
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
+  return { code, signal, stdout, stderr };
 }
 
 const folder = () => temporaryFolder('mup2-sweep-cli-');
@@ -104,7 +106,7 @@ describe('bench sweep: resume', () => {
     await appendFile(results, '{"cellId":"0123456789abcdef","config":{"mod');
 
     const rerun = await runCli(args, cwd);
-    expect(rerun.code).toBe(0);
+    expect(rerun.code, `signal ${rerun.signal}; stderr:\n${rerun.stderr.slice(-3000)}`).toBe(0);
     expect(rerun.stdout).toMatch(new RegExp(`16 cells, ${linesAtKill} done before`));
     expect(rerun.stderr).toContain(`resuming ${join(cwd, 'out')}: ${linesAtKill} of 16 cells already done`);
     // The killed sweep's lock, taken over in one line.
