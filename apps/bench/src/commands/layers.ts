@@ -4,13 +4,13 @@ import { type LayerForms, layerForms, writeFileAtomically } from '@mup2/model-zo
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { nameList, positiveInteger } from '../cli-options.js';
+import { type LayerCase, measureLayerForms } from '../perf/layer-timings.js';
 import {
-  type LayerCase,
+  type FormSwap,
   type ModelStepName,
   type ModelStepTimes,
-  measureLayerForms,
   measureModelSteps,
-} from '../perf/layer-timings.js';
+} from '../perf/model-step-timings.js';
 import { createResultsDir } from '../results-dir.js';
 
 const MODELS: ModelStepName[] = ['mlp', 'resnet18', 'vit'];
@@ -20,6 +20,7 @@ interface LayersOptions {
   models: ModelStepName[];
   rounds: number;
   warmup: number;
+  swaps: boolean;
   out?: string;
 }
 
@@ -98,6 +99,24 @@ function modelTable(backends: readonly string[], results: readonly ModelStepTime
   return lines;
 }
 
+/** Each model's step with one layer in another form, against the backend's own choice. */
+function swapsTable(results: readonly ModelStepTimes[]): string[] {
+  const lines = ['| model (batch) | backend | layer = form | ms | / chosen forms |', '|---|---|---|---:|---:|'];
+  for (const result of results) {
+    for (const [backend, swaps] of Object.entries(result.withSwaps ?? {})) {
+      const chosen = result.milliseconds[backend];
+      lines.push(`| ${result.label} (${result.batch}) | ${backend} | as chosen | ${format(chosen)} | 1.00 |`);
+      for (const [swap, ms] of Object.entries(swaps) as Array<[FormSwap, number]>) {
+        const ratio = chosen ? (ms / chosen).toFixed(2) : '–';
+        lines.push(
+          `| ${result.label} (${result.batch}) | ${backend} | ${swap.replace('=', ' = ')} | ${format(ms)} | ${ratio} |`,
+        );
+      }
+    }
+  }
+  return lines;
+}
+
 export function registerLayersCommand(program: Command): void {
   program
     .command('layers')
@@ -115,6 +134,12 @@ export function registerLayersCommand(program: Command): void {
     .option('--models <list>', 'models whose SGD step to time', nameList(MODELS), MODELS)
     .option('--rounds <n>', 'timed rounds (median)', positiveInteger, 5)
     .option('--warmup <n>', 'untimed rounds first', positiveInteger, 1)
+    .option(
+      '--swaps',
+      'also time each SGD step on every backend but wasm with one layer in each other form it runs, ' +
+        'the rest as chosen: what each form choice buys in the whole step',
+      false,
+    )
     .option('--out <dir>', 'results folder (default: results/layers-<time>)')
     .action(async (options: LayersOptions) => {
       const backends = await usableBackends(options.backends);
@@ -135,11 +160,17 @@ export function registerLayersCommand(program: Command): void {
       const models = await measureModelSteps(options.models, backends, {
         rounds: options.rounds,
         warmup: options.warmup,
+        swaps: options.swaps,
         onRound: (model, round) => process.stderr.write(`layers: ${model} SGD steps, round ${round + 1}\n`),
       });
       const table = ['#### SGD step (momentum 0.9), µP, one fixed batch', '', ...modelTable(backends, models)];
       process.stdout.write(`${table.join('\n')}\n\n`);
       lines.push(...table);
+      if (options.swaps) {
+        const swaps = ['', '#### SGD step with one layer in another form', '', ...swapsTable(models)];
+        process.stdout.write(`${swaps.join('\n')}\n\n`);
+        lines.push(...swaps);
+      }
       await writeFileAtomically(
         join(out, 'layers.md'),
         `${lines.join('\n')}\n`,

@@ -16,8 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
 import { type Figure1Throughput, measureFigure1Throughput } from '../perf/figure1-throughput.js';
-import { type ModelStepName, type ModelStepTimes, measureModelSteps } from '../perf/layer-timings.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
+import { type ModelStepName, type ModelStepTimes, measureModelSteps } from '../perf/model-step-timings.js';
 import { comparePeers, type PeerComparison, peerTables } from '../perf/peer-comparison.js';
 import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
 import {

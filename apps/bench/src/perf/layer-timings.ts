@@ -10,7 +10,6 @@ import {
   type LayerForms,
   LayerNorm,
   layerFormRuns,
-  layerForms,
   logSoftmax,
   relu,
   selfAttention,
@@ -19,8 +18,6 @@ import {
 } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { timeInterleaved } from './interleaved-timer.js';
-import { median } from './median.js';
-import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 /** One timed case of one layer: its forms' median milliseconds (forward + backward unless said). */
 export interface LayerCase {
@@ -337,78 +334,4 @@ function layerNormTimes(reps: number, normal: (shape: readonly number[]) => tf.T
   } finally {
     norm.dispose();
   }
-}
-
-export type ModelStepName = 'mlp' | 'resnet18' | 'vit';
-
-export interface ModelStepTimes {
-  readonly model: ModelStepName;
-  readonly label: string;
-  readonly batch: number;
-  /** Median SGD step milliseconds by backend, with the backend's own layer forms. */
-  readonly milliseconds: Record<string, number>;
-  /** The same on each non-wasm backend with wasm's layer forms: what the per-backend choice saves. */
-  readonly withWasmForms: Record<string, number>;
-}
-
-/**
- * The SGD-momentum step of each model on every backend, the backends taken in turn each
- * round (one model and batch per backend, created under it), so a change in the
- * machine's load hits all alike. On each backend other than wasm the step also runs with
- * wasm's layer forms.
- */
-export async function measureModelSteps(
-  models: readonly ModelStepName[],
-  backends: readonly string[],
-  options: {
-    rounds: number;
-    warmup: number;
-    onRound?: (model: string, round: number) => void;
-    /** Also time each non-wasm backend with wasm's layer forms (default true). */
-    wasmForms?: boolean;
-  },
-): Promise<ModelStepTimes[]> {
-  const results: ModelStepTimes[] = [];
-  for (const name of models) {
-    const perfModel = PERF_MODELS[name];
-    const prepared: Array<{ backend: string; kind: string; step: () => void; dispose: () => void }> = [];
-    for (const backend of backends) {
-      await tf.setBackend(backend);
-      const { steps, dispose } = createPerfSteps(perfModel, { rules: [] });
-      const sgd = steps.sgd as () => void;
-      prepared.push({ backend, kind: 'own', step: sgd, dispose });
-      if (backend !== 'wasm' && options.wasmForms !== false) {
-        const wasmForms = layerForms('wasm');
-        prepared.push({ backend, kind: 'wasm-forms', step: () => withLayerForms(wasmForms, sgd), dispose: () => {} });
-      }
-    }
-    const samples = prepared.map(() => [] as number[]);
-    for (let round = 0; round < options.warmup + options.rounds; round++) {
-      options.onRound?.(name, round);
-      for (const [index, entry] of prepared.entries()) {
-        await tf.setBackend(entry.backend);
-        const started = performance.now();
-        entry.step();
-        if (round >= options.warmup) samples[index]?.push(performance.now() - started);
-      }
-    }
-    for (const entry of prepared) {
-      await tf.setBackend(entry.backend);
-      entry.dispose();
-    }
-    const byKind = (kind: string) =>
-      Object.fromEntries(
-        prepared.flatMap((entry, index) =>
-          entry.kind === kind ? [[entry.backend, median(samples[index] ?? [])]] : [],
-        ),
-      );
-    results.push({
-      model: name,
-      label: perfModel.label,
-      batch: perfModel.batch,
-      milliseconds: byKind('own'),
-      withWasmForms: byKind('wasm-forms'),
-    });
-  }
-  return results;
 }

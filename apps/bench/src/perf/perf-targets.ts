@@ -1,5 +1,5 @@
 import type { Figure1Throughput } from './figure1-throughput.js';
-import type { ModelStepTimes } from './layer-timings.js';
+import type { ModelStepTimes } from './model-step-timings.js';
 import type { PeerComparison } from './peer-comparison.js';
 import type { PeerTimes } from './peer-process.js';
 import type { ModelPerf } from './perf-suite.js';
