@@ -3,12 +3,13 @@ import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { buildAddon } from './addon-build.js';
+import { buildFusedOps, fusedOpsCurrent, fusedOpsHeadersPresent } from './fused-ops.js';
 import { installedLibtensorflow, installLibtensorflow, obtainWheel, TENSORFLOW_WHEEL } from './libtensorflow.js';
 import { failureReason, skippedLine, unsupportedPlatform } from './optional-install.js';
 import { findBuildTools, MissingPrerequisiteError } from './prerequisites.js';
-import { probeNativeBackend } from './probe.js';
+import { probeFusedOps, probeNativeBackend } from './probe.js';
 import { CommandError } from './run-command.js';
-import { locateTfjsNode, REPOSITORY_ROOT } from './tfjs-node-package.js';
+import { locateTfjsNode, REPOSITORY_ROOT, type TfjsNodePackage } from './tfjs-node-package.js';
 
 interface Options {
   readonly force: boolean;
@@ -38,6 +39,28 @@ function diskUsage(path: string): number {
   return readdirSync(path).reduce((total, name) => total + diskUsage(join(path, name)), 0);
 }
 
+/**
+ * Builds and checks the fused optimizer kernels. Optional: where they fail, the backend works
+ * without them (the TF.js compositions run), so this says why in one line and goes on.
+ */
+async function addFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<void> {
+  log('building the fused optimizer kernels (~1 s)');
+  let addon: string;
+  try {
+    addon = await buildFusedOps(pkg, nodeDir);
+  } catch (error) {
+    log(`the fused optimizer kernels did not build; the backend works without them: ${failureReason(error)}`);
+    return;
+  }
+  const probe = probeFusedOps(addon);
+  if (probe.ok) {
+    log(`fused optimizer kernels: ${relative(REPOSITORY_ROOT, addon)}`);
+  } else {
+    rmSync(addon, { force: true });
+    log(`the fused optimizer kernels built but failed their check, so they are removed: ${probe.reason}`);
+  }
+}
+
 /** Installs (or finds) the backend; returns the libtensorflow version that works. */
 async function install(options: Options): Promise<string> {
   const platform = unsupportedPlatform();
@@ -47,7 +70,22 @@ async function install(options: Options): Promise<string> {
   if (!options.force) {
     const probe = probeNativeBackend();
     if (probe.ok) {
-      log(`already installed and working (libtensorflow ${probe.libtensorflow}); nothing to do. --force rebuilds.`);
+      if (fusedOpsCurrent(pkg)) {
+        log(`already installed and working (libtensorflow ${probe.libtensorflow}); nothing to do. --force rebuilds.`);
+      } else if (fusedOpsHeadersPresent(pkg)) {
+        let nodeDir: string | undefined;
+        try {
+          nodeDir = findBuildTools().nodeDir;
+        } catch (error) {
+          log(`the backend works; its fused optimizer kernels cannot be built here: ${failureReason(error)}`);
+        }
+        if (nodeDir !== undefined) await addFusedOps(pkg, nodeDir);
+      } else {
+        log(
+          `already installed and working (libtensorflow ${probe.libtensorflow}), without the fused optimizer ` +
+            'kernels, which need headers an install this old did not unpack: --force rebuilds with them.',
+        );
+      }
       return probe.libtensorflow;
     }
   }
@@ -70,6 +108,7 @@ async function install(options: Options): Promise<string> {
   await buildAddon(pkg, tools);
   const probe = probeNativeBackend();
   if (!probe.ok) throw new Error(`the addon was built but tfjs-node does not load: ${probe.reason}`);
+  await addFusedOps(pkg, tools.nodeDir);
   const bytes = ['deps', 'build', 'lib'].reduce((total, folder) => total + diskUsage(join(pkg.dir, folder)), 0);
   log(
     `done: backend 'tensorflow' works (libtensorflow ${probe.libtensorflow} from ${TENSORFLOW_WHEEL.project}, ` +

@@ -86,15 +86,17 @@ export async function obtainWheel(
 }
 
 /**
- * Copies, streaming, the two shared libraries and the C headers tfjs-node's binding
- * includes out of the wheel (a zip). Python's zipfile does it: pip needs Python anyway.
+ * Copies, streaming, the two shared libraries and the C headers tfjs-node's binding and
+ * the fused kernels (fused-ops.ts: TensorFlow's C kernel API) include out of the wheel (a zip). Python's zipfile does it: pip needs Python anyway.
  */
 const EXTRACT_SCRIPT = `
 import os, shutil, sys, zipfile
 wheel, dest = sys.argv[1], sys.argv[2]
 libraries = {'tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'}
 headers = ('tensorflow/include/tensorflow/c/', 'tensorflow/include/tensorflow/core/platform/ctstring',
-           'tensorflow/include/tsl/platform/ctstring', 'tensorflow/include/xla/tsl/c/')
+           'tensorflow/include/tsl/platform/ctstring', 'tensorflow/include/xla/tsl/c/',
+           'tensorflow/include/tsl/platform/platform.h',
+           'tensorflow/include/tensorflow/core/common_runtime/next_pluggable_device/c/')
 found = set()
 with zipfile.ZipFile(wheel) as archive:
     for info in archive.infolist():

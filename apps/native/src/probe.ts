@@ -21,18 +21,46 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;
 
-export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
-  const result = spawnSync(process.execPath, ['-e', PROBE, root], {
+/** Runs a probe script in a fresh Node; its last stdout line, or why it failed (the end of its output). */
+function runProbe(script: string, args: readonly string[]): { ok: true; last: string } | { ok: false; reason: string } {
+  const result = spawnSync(process.execPath, ['-e', script, ...args], {
     encoding: 'utf8',
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
   });
-  if (result.status === 0) {
-    const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as {
-      libtensorflow: string;
-      tfjsNode: string;
-    };
-    return { ok: true, ...parsed };
-  }
+  if (result.status === 0) return { ok: true, last: result.stdout.trim().split('\n').pop() ?? '' };
   const reason = `${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' ').slice(0, 500);
   return { ok: false, reason: reason || `exit code ${result.status}` };
+}
+
+export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
+  const result = runProbe(PROBE, [root]);
+  if (!result.ok) return result;
+  const parsed = JSON.parse(result.last || '{}') as { libtensorflow: string; tfjsNode: string };
+  return { ok: true, ...parsed };
+}
+
+/**
+ * Loads tfjs-node and the fused kernels' addon next to its libtensorflow in a fresh process and
+ * checks each kernel against hand values: w = [1, 2], v = [1, −1], g = [0.5, 0.5], lr 0.5, mu 0.5
+ * give v' = [1, 0], w' = [0.5, 2]; Σ [1, 2, 3]² = 14.
+ */
+const FUSED_PROBE = `
+const { createRequire } = require('node:module');
+const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-node');
+(async () => {
+  if (!(await tf.setBackend('tensorflow'))) throw new Error('setBackend("tensorflow") returned false');
+  require(process.argv[2]);
+  const backend = tf.backend();
+  const [w, v] = backend.executeMultipleOutputs('Mup2MomentumStep', [],
+    [tf.tensor1d([1, 2]), tf.tensor1d([1, -1]), tf.tensor1d([0.5, 0.5]), tf.scalar(0.5), tf.scalar(0.5)], 2);
+  const sum = backend.executeSingleOutput('Mup2SumOfSquares', [], [tf.tensor1d([1, 2, 3])]);
+  const got = JSON.stringify([w.arraySync(), v.arraySync(), sum.arraySync()]);
+  if (got !== JSON.stringify([[0.5, 2], [1, 0], 14])) throw new Error('the fused kernels gave ' + got);
+})().catch((error) => { console.error(error.message); process.exit(1); });
+`;
+
+/** Whether the fused kernels' addon at `addon` loads next to tfjs-node and computes its hand values. */
+export function probeFusedOps(addon: string, root = REPOSITORY_ROOT): { ok: true } | { ok: false; reason: string } {
+  const result = runProbe(FUSED_PROBE, [root, addon]);
+  return result.ok ? { ok: true } : result;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
+import { momentumStep } from './fused-kernels.js';
 import type { NamedTensor } from './named-tensor.js';
 import { type ParamSpec, sgdMultiplier } from './param-spec.js';
 import { type LearningRateParameterization, PerVariableRates, variableUpdates } from './per-variable-rates.js';
@@ -81,6 +82,13 @@ export class MuSgdOptimizer extends tf.Optimizer {
           this.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, this.weightDecay)) : gradient;
         if (this.momentum > 0) {
           let buffer = this.buffers.get(name);
+          if (buffer !== undefined && !this.nesterov) {
+            // The heavy-ball step in one pass where the backend has the fused kernel (FUSED_KERNELS).
+            const [next, velocity] = momentumStep(variable, buffer, direction, stepSize, this.momentum);
+            buffer.assign(velocity);
+            variable.assign(next);
+            return;
+          }
           if (buffer === undefined) {
             // PyTorch starts the buffer at the first gradient.
             buffer = tf.variable(direction, false);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sumOfSquares } from './fused-kernels.js';
 import type { ParamSpec } from './param-spec.js';
 import type { LayerScale, PerturbationDirection, PerturbationRule } from './perturbation-rule.js';
 import type { ParameterState } from './perturbation-rule-v2.js';
@@ -60,7 +61,7 @@ export function computePerturbation(
         result = rule.direction(input);
       }
       const { direction, normTerm } = result;
-      const squared = tf.sum(tf.square(normTerm)) as tf.Scalar;
+      const squared = sumOfSquares(normTerm);
       normTerms.push(parameter.scale.norm === 1 ? squared : tf.mul(squared, parameter.scale.norm));
       directions.push(direction);
       used.push(parameter);

@@ -15,9 +15,12 @@ export interface PeerComparison {
 const plural = (threads: number) => `${threads} thread${threads > 1 ? 's' : ''}`;
 
 /** Ours on one backend as a peer process; tensorflow's intra-op pool size is fixed per process, so one per count. */
-function tfjsPeerCommand(backend: string, threads: number, warmup: number): PeerCommand {
+function tfjsPeerCommand(backend: string, threads: number, warmup: number, fused = true): PeerCommand {
   return {
-    label: backend === 'wasm' ? 'mup2 wasm (1 thread)' : `mup2 ${backend}, ${plural(threads)}`,
+    label:
+      backend === 'wasm'
+        ? 'mup2 wasm (1 thread)'
+        : `mup2 ${backend}, ${plural(threads)}${fused ? '' : ', without fused kernels'}`,
     command: process.execPath,
     args: [...tsxExecArgv(TFJS_PEER), TFJS_PEER.pathname, '--warmup', String(warmup)],
     env: {
@@ -28,12 +31,14 @@ function tfjsPeerCommand(backend: string, threads: number, warmup: number): Peer
       // As configureNativeThreads sets it for the zoo and the bench (effective at one thread per core).
       TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD: 'true',
       TF_CPP_MIN_LOG_LEVEL: '2',
+      ...(fused ? {} : { MUP2_FUSED_KERNELS: '0' }),
     },
   };
 }
 
 /**
- * The MLP's SGD-momentum and SAM steps of ours (wasm; tensorflow at each thread count) and
+ * The MLP's SGD-momentum and SAM steps of ours (wasm; tensorflow at each thread count, with and
+ * without the fused optimizer kernels) and
  * of the peers (each at each thread count), every one in its own process, timed round by
  * round across all of them (timePeers).
  */
@@ -47,6 +52,8 @@ export async function comparePeers(options: {
   const threads = options.threads.filter((count) => count <= availableParallelism());
   const commands: PeerCommand[] = [tfjsPeerCommand('wasm', 1, options.warmup)];
   for (const count of threads) commands.push(tfjsPeerCommand('tensorflow', count, options.warmup));
+  // What the fused optimizer kernels (@mup2/core FUSED_KERNELS, built by native:install) buy, in the same rounds.
+  for (const count of threads) commands.push(tfjsPeerCommand('tensorflow', count, options.warmup, false));
   if (options.peers.length > 0) {
     const python = await ensurePeerEnvironment(options.peers, options.log);
     for (const peer of options.peers) {

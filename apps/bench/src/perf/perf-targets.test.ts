@@ -33,6 +33,26 @@ describe('bench perf targets', () => {
     ]);
   });
 
+  it('reads the rows with the fused kernels, never their without-fused comparison rows', () => {
+    const without = (label: string, threads: number, sgd: number, sam: number): PeerTimes => ({
+      label: `${label}, without fused kernels`,
+      description: { framework: 'mup2 (TF.js)', threads, fusedKernels: false },
+      milliseconds: { sgd, sam },
+    });
+    const comparison: PeerComparison = {
+      rounds: 3,
+      rows: [
+        without('mup2 tensorflow, 1 thread', 1, 30, 60),
+        peer('mup2 tensorflow, 1 thread', 'mup2 (TF.js)', 1, 15, 26),
+        peer('JAX + optax, 1 thread', 'JAX + optax', 1, 12, 18),
+      ],
+    };
+    expect(peerTargets(comparison, [1]).map(targetLine)).toEqual([
+      '- MLP SGD step, tensorflow / JAX + optax (jit), 1 thread: 1.25 (target ≤ 1.3) met',
+      '- MLP SAM step, tensorflow / JAX + optax (jit), 1 thread: 1.44 (target ≤ 1.3) NOT met',
+    ]);
+  });
+
   it('says what was not measured, and why', () => {
     const comparison: PeerComparison = {
       rounds: 1,

@@ -93,7 +93,10 @@ const threadsOf = (row: PeerTimes) => row.description.threads as number | undefi
 export function peerTargets(comparison: PeerComparison, threadCounts: readonly number[]): PerfTarget[] {
   const timed = comparison.rows.filter((row) => !row.error);
   const ours = (threads: number) =>
-    timed.find((row) => row.label.startsWith('mup2 tensorflow') && threadsOf(row) === threads);
+    timed.find(
+      (row) =>
+        row.label.startsWith('mup2 tensorflow') && row.description.fusedKernels !== false && threadsOf(row) === threads,
+    );
   const jax = (threads: number) =>
     timed.find((row) => row.description.framework === 'JAX + optax' && threadsOf(row) === threads);
   const targets: PerfTarget[] = [];

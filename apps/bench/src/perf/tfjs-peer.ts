@@ -3,7 +3,7 @@
 // for tensorflow, TF_NUM_INTRAOP_THREADS in this process's environment: libtensorflow reads it once.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { initBackend } from '@mup2/core';
+import { FUSED_KERNELS, hasFusedKernel, initBackend } from '@mup2/core';
 import { loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
@@ -17,9 +17,10 @@ const { steps } = createPerfSteps(PERF_MODELS.mlp, {
 });
 const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
 for (let round = 0; round < Number(values.warmup); round++) for (const step of Object.values(kinds)) step();
+const fusedKernels = hasFusedKernel(FUSED_KERNELS.momentumStep);
 const threads = backend === 'tensorflow' ? Number(process.env.TF_NUM_INTRAOP_THREADS) || undefined : 1;
 process.stdout.write(
-  `${JSON.stringify({ ready: true, framework: 'mup2 (TF.js)', version: tf.version.tfjs, backend, threads })}\n`,
+  `${JSON.stringify({ ready: true, framework: 'mup2 (TF.js)', version: tf.version.tfjs, backend, threads, fusedKernels })}\n`,
 );
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() !== 'round') break;

@@ -1,3 +1,4 @@
+import { FUSED_KERNELS } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -82,12 +83,59 @@ function batchNormAttributes(backend: NativeBackend, epsilon: number): NativeAtt
   ];
 }
 
+/** The fused optimizer kernels' addon, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
+const FUSED_OPS_FILE = 'mup2_fused_ops.node';
+
+/**
+ * Loads the fused kernels' addon from the deps/lib folder of the tfjs-node this process runs, which
+ * registers its ops with that libtensorflow. False where there is none (a tfjs-node installed
+ * otherwise, Node < 20.16), or with MUP2_FUSED_KERNELS=0 (to time the step without them); a file
+ * that is there but does not load is said on stderr once.
+ */
+function loadFusedOps(): boolean {
+  const nodeProcess = (globalThis as { process?: NodeJS.Process }).process;
+  if (nodeProcess?.env.MUP2_FUSED_KERNELS === '0') return false;
+  // Through process rather than imports: this file is in the zoo's browser build too.
+  const nodeModule = nodeProcess?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  const nodeFs = nodeProcess?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  if (nodeProcess === undefined || nodeModule === undefined || nodeFs === undefined) return false;
+  const entry = Object.keys(nodeModule.createRequire(import.meta.url).cache).find((path) =>
+    /[\\/]@tensorflow[\\/]tfjs-node[\\/]dist[\\/]index\.js$/.test(path),
+  );
+  if (entry === undefined) return false;
+  const addon = `${entry.slice(0, -'dist/index.js'.length)}deps/lib/${FUSED_OPS_FILE}`;
+  if (!nodeFs.existsSync(addon)) return false;
+  try {
+    // dlopen rather than require: no resolution (and no loader hook) between us and the file.
+    nodeProcess.dlopen({ exports: {} }, addon);
+    return true;
+  } catch (error) {
+    nodeProcess.stderr.write(
+      `mup2: the fused optimizer kernels in ${addon} did not load, so the step runs without them: ` +
+        `${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+    );
+    return false;
+  }
+}
+
+/** Registers @mup2/core's FUSED_KERNELS for 'tensorflow' when their addon loads (see loadFusedOps). */
+function registerFusedKernels(): void {
+  if (!loadFusedOps()) return;
+  register(FUSED_KERNELS.momentumStep, (backend, { w, v, g, lr, mu }) =>
+    backend.executeMultipleOutputs('Mup2MomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 2),
+  );
+  register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
+  );
+}
+
 let registered = false;
 
 /** Registers the kernels above for the 'tensorflow' backend (once per thread; harmless where tfjs-node is absent). */
 export function registerTensorflowKernels(): void {
   if (registered) return;
   registered = true;
+  registerFusedKernels();
   register(TENSORFLOW_KERNELS.reluGrad, (backend, { dy, x }) =>
     backend.executeSingleOutput('ReluGrad', [typeAttribute(backend)], [dy as tf.TensorInfo, x as tf.TensorInfo]),
   );

@@ -1,4 +1,6 @@
 import { InvalidOptionError, type Parameterization } from '@mup2/core';
+import * as tf from '@tensorflow/tfjs';
+import { registerTensorflowKernels } from '../layers/tensorflow-kernels.js';
 import { createMlp } from './mlp.js';
 import { createResnet18 } from './resnet.js';
 import { createVit } from './vit.js';
@@ -48,6 +50,8 @@ export function createModel(options: CreateModelOptions): ZooModel {
   if (!Number.isFinite(options.widthMult) || options.widthMult <= 0) {
     throw new InvalidOptionError(`widthMult must be a positive number, got ${options.widthMult}.`);
   }
+  // Before the first step, so the optimizer finds the fused kernels from its first update on.
+  if (tf.getBackend() === 'tensorflow') registerTensorflowKernels();
   switch (options.model) {
     case 'mlp':
       return createMlp({

@@ -1,0 +1,136 @@
+import { FUSED_KERNELS, hasFusedKernel, muSgd } from '@mup2/core';
+import { float64SamStep, runTinyMlpStep, updateErrors } from '@mup2/core/testing';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadRules } from '../rules/load-rules.js';
+import { registerTensorflowKernels } from './tensorflow-kernels.js';
+
+// The fused optimizer kernels that `pnpm native:install` builds next to libtensorflow
+// (apps/native/src/fused-ops), registered here for 'tensorflow', against float64 loops.
+// On any other backend there are none and core's compositions run (packages/core's test).
+
+const onTensorflow = tf.getBackend() === 'tensorflow';
+const values = (length: number, phase: number, scale = 3) =>
+  Array.from({ length }, (_, i) => Math.fround(Math.sin(0.37 * i + phase) * scale));
+
+/** The kernels called while `f` runs, by name. */
+async function kernelsCalled(f: () => void): Promise<string[]> {
+  const profile = await tf.profile(() => {
+    f();
+  });
+  return profile.kernelNames;
+}
+
+describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
+  beforeAll(() => registerTensorflowKernels());
+
+  it('are registered: native:install built them and the zoo loaded them', () => {
+    expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(true);
+    expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(true);
+  });
+
+  it('Mup2MomentumStep gives [w − lr·(mu·v + g), mu·v + g] as a float64 loop does', () => {
+    const n = 4099; // not a multiple of any vector width
+    const [w, v, g] = [values(n, 0), values(n, 1), values(n, 2)];
+    const before = tf.memory().numTensors;
+    const [next, velocity] = tf.tidy(
+      () =>
+        tf.engine().runKernel(FUSED_KERNELS.momentumStep, {
+          w: tf.tensor1d(w),
+          v: tf.tensor1d(v),
+          g: tf.tensor1d(g),
+          lr: tf.scalar(0.05),
+          mu: tf.scalar(0.9),
+        }) as tf.Tensor[],
+    ) as [tf.Tensor, tf.Tensor];
+    const nextValues = next.dataSync();
+    const velocityValues = velocity.dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const expectedVelocity = Math.fround(0.9) * (v[i] as number) + (g[i] as number);
+      const expectedNext = (w[i] as number) - Math.fround(0.05) * expectedVelocity;
+      worst = Math.max(
+        worst,
+        Math.abs((velocityValues[i] as number) - expectedVelocity),
+        Math.abs((nextValues[i] as number) - expectedNext),
+      );
+    }
+    expect(worst).toBeLessThan(2e-6);
+    tf.dispose([next, velocity]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Mup2SumOfSquares gives Σ x² as a float64 sum does, for a million entries and for none', () => {
+    const x = values(1_000_003, 0.25);
+    const expected = x.reduce((total, value) => total + value * value, 0);
+    const result = tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x: tf.tensor1d(x) }) as tf.Scalar);
+    expect(result.shape).toEqual([]);
+    expect(Math.abs((result.dataSync()[0] as number) - expected) / expected).toBeLessThan(1e-6);
+    const empty = tf.tidy(
+      () => tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x: tf.zeros([0, 3]) }) as tf.Scalar,
+    );
+    expect(empty.dataSync()[0]).toBe(0);
+    tf.dispose([result, empty]);
+  });
+
+  it('refuses w, v and g of different shapes, and int32 tensors, saying what it expected', () => {
+    const run = (inputs: tf.NamedTensorMap) => () =>
+      tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.momentumStep, inputs));
+    const scalars = () => ({ lr: tf.scalar(0.1), mu: tf.scalar(0.9) });
+    expect(run({ w: tf.zeros([2, 3]), v: tf.zeros([3, 2]), g: tf.zeros([2, 3]), ...scalars() })).toThrowError(
+      /w, v and g must have one shape/,
+    );
+    expect(() =>
+      tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x: tf.zeros([4], 'int32') })),
+    ).toThrowError(/Mup2SumOfSquares as input #0\(zero-based\) was expected to be a float tensor but is a int32/);
+  });
+
+  it('muSgd with momentum runs its step through it and matches heavy-ball SGD in float64, leaving no tensor', async () => {
+    const start = values(300, 0.1);
+    const gradients = [1, 2, 3].map((step) => values(300, step, step));
+    const variable = tf.variable(tf.tensor2d(start, [20, 15]));
+    const optimizer = muSgd(0.02, undefined, { momentum: 0.9 });
+    const step = (t: number) =>
+      tf.tidy(() => optimizer.applyGradients({ [variable.name]: tf.tensor2d(gradients[t] as number[], [20, 15]) }));
+    step(0);
+    const before = tf.memory().numTensors;
+    expect(await kernelsCalled(() => step(1))).toContain(FUSED_KERNELS.momentumStep);
+    step(2);
+    expect(tf.memory().numTensors).toBe(before);
+    // PyTorch's heavy ball: the buffer starts at the first gradient, then v ← 0.9·v + g, w ← w − η·v.
+    const w = start.slice();
+    const v = new Array<number>(300).fill(0);
+    gradients.forEach((g, t) => {
+      for (let i = 0; i < 300; i++) {
+        v[i] = t === 0 ? (g[i] as number) : 0.9 * (v[i] as number) + (g[i] as number);
+        w[i] = (w[i] as number) - 0.02 * (v[i] as number);
+      }
+    });
+    const actual = variable.dataSync();
+    const worst = Math.max(...w.map((expected, i) => Math.abs((actual[i] as number) - expected)));
+    expect(worst).toBeLessThan(1e-5);
+    optimizer.dispose();
+    variable.dispose();
+  });
+
+  it("a SAM step's norm runs through Mup2SumOfSquares and the step matches a float64 one", async () => {
+    const rules = await loadRules();
+    const rule = rules.descriptor('sam').create({ rho: 0.3, scaling: 'mup2' });
+    expect(
+      await kernelsCalled(() => runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 })),
+    ).toContain(FUSED_KERNELS.sumOfSquares);
+    const step = runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 });
+    const reference = float64SamStep(step.start, step.data, {
+      shape: step.shape,
+      baseWidth: 4,
+      rho: 0.3,
+      scaling: 'mup2',
+      learningRate: 0.5,
+    });
+    for (const [name, { scale, relativeError }] of Object.entries(updateErrors(step.start, step.result, reference))) {
+      expect(scale, `${name} must move`).toBeGreaterThan(0);
+      expect(relativeError, name).toBeLessThan(2e-3);
+    }
+    expect(step.leakedTensors).toBe(0);
+  });
+});

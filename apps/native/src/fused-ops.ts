@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCommand } from './run-command.js';
+import type { TfjsNodePackage } from './tfjs-node-package.js';
+
+/**
+ * The fused optimizer kernels (`@mup2/core`'s FUSED_KERNELS on 'tensorflow'): an N-API addon
+ * whose loading registers two TensorFlow ops, written against TensorFlow's C kernel API. It lives
+ * next to libtensorflow in tfjs-node's deps/lib, where the model zoo loads it from the tfjs-node
+ * that is running (apps/model-zoo/src/layers/tensorflow-kernels.ts).
+ */
+export const FUSED_OPS_FILE = 'mup2_fused_ops.node';
+
+const SOURCE = fileURLToPath(new URL('./fused-ops/mup2_fused_ops.cc', import.meta.url));
+
+/** The headers the source includes beyond tfjs-node's own: they come out of the wheel with them. */
+export const FUSED_OPS_HEADERS = [
+  'tsl/platform/platform.h',
+  'tensorflow/core/common_runtime/next_pluggable_device/c/tf_rendezvous_c_api.h',
+] as const;
+
+export function fusedOpsPath(pkg: TfjsNodePackage): string {
+  return join(pkg.libDir, FUSED_OPS_FILE);
+}
+
+/** Written next to the addon once it is built: the digest of the source it was built from. */
+const markerPath = (pkg: TfjsNodePackage) => join(pkg.libDir, 'mup2_fused_ops.source.json');
+const sourceDigest = () => createHash('sha256').update(readFileSync(SOURCE)).digest('hex');
+
+/** Whether the addon is there and was built from the source as it is now (else a checkout changed it). */
+export function fusedOpsCurrent(pkg: TfjsNodePackage): boolean {
+  if (!existsSync(fusedOpsPath(pkg)) || !existsSync(markerPath(pkg))) return false;
+  const marker = JSON.parse(readFileSync(markerPath(pkg), 'utf8')) as { source?: string };
+  return marker.source === sourceDigest();
+}
+
+/** Whether deps/include has every header the source needs (an install from before the fused ops lacks two). */
+export function fusedOpsHeadersPresent(pkg: TfjsNodePackage): boolean {
+  return FUSED_OPS_HEADERS.every((header) => existsSync(join(pkg.includeDir, header)));
+}
+
+/**
+ * Compiles the addon (about a second) against deps/include, Node's headers under `nodeDir` and
+ * libtensorflow_framework in deps/lib, found at run time next to it ($ORIGIN). Built for the
+ * baseline of the architecture, not -march=native: each kernel is one pass over memory, bound by
+ * its bandwidth. The file takes its name only once complete.
+ */
+export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<string> {
+  const target = fusedOpsPath(pkg);
+  const partial = `${target}.partial`;
+  rmSync(partial, { force: true });
+  rmSync(markerPath(pkg), { force: true });
+  await runCommand(process.env.CXX || 'g++', [
+    '-std=c++17',
+    '-O3',
+    '-fopenmp-simd',
+    '-shared',
+    '-fPIC',
+    '-Wall',
+    '-DNODE_GYP_MODULE_NAME=mup2_fused_ops',
+    `-I${join(nodeDir, 'include', 'node')}`,
+    `-I${pkg.includeDir}`,
+    SOURCE,
+    '-o',
+    partial,
+    `-L${pkg.libDir}`,
+    '-l:libtensorflow_framework.so.2',
+    '-Wl,-rpath,$ORIGIN',
+  ]);
+  renameSync(partial, target);
+  writeFileSync(markerPath(pkg), `${JSON.stringify({ source: sourceDigest() })}\n`);
+  return target;
+}

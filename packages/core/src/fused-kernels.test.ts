@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FUSED_KERNELS, hasFusedKernel, momentumStep, sumOfSquares } from './fused-kernels.js';
+import { muSgd } from './mu-sgd.js';
+
+// Without a fused kernel registered (core's tests load no backend extras), both helpers run
+// TF.js's composition; a float64 loop is the reference. The kernels themselves, on the backend
+// that has them, are tested where they are registered (apps/model-zoo, fused-kernels.test.ts).
+
+const values = (length: number, phase: number) => Array.from({ length }, (_, i) => Math.sin(0.37 * i + phase) * 3);
+
+describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, () => {
+  it('has none registered here', () => {
+    expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(false);
+    expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(false);
+  });
+
+  it('sumOfSquares equals Σ x² in float64', () => {
+    const x = values(3001, 0.5);
+    const expected = x.reduce((total, value) => total + Math.fround(value) ** 2, 0);
+    const before = tf.memory().numTensors;
+    const input = tf.tensor1d(x);
+    const result = sumOfSquares(input);
+    expect(Math.abs((result.dataSync()[0] as number) - expected) / expected).toBeLessThan(1e-6);
+    tf.dispose([input, result]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('momentumStep equals [w − lr·(mu·v + g), mu·v + g] in float64', () => {
+    const w = values(64, 0).map(Math.fround);
+    const v = values(64, 1).map(Math.fround);
+    const g = values(64, 2).map(Math.fround);
+    const before = tf.memory().numTensors;
+    const tensors = [w, v, g].map((list) => tf.tensor2d(list, [8, 8])) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [next, velocity] = momentumStep(...tensors, 0.3, 0.9);
+    const expectedVelocity = v.map((value, i) => 0.9 * value + (g[i] as number));
+    const expectedNext = w.map((value, i) => value - 0.3 * (expectedVelocity[i] as number));
+    Array.from(velocity.dataSync()).forEach((value, i) => expect(value).toBeCloseTo(expectedVelocity[i] as number, 5));
+    Array.from(next.dataSync()).forEach((value, i) => expect(value).toBeCloseTo(expectedNext[i] as number, 5));
+    tf.dispose([...tensors, next, velocity]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('muSgd routes its heavy-ball step to a registered fused kernel', () => {
+  const backend = tf.getBackend();
+  const sentinel = 'fixture momentum kernel called';
+  afterEach(() => {
+    if (tf.getKernel(FUSED_KERNELS.momentumStep, backend) !== undefined) {
+      tf.unregisterKernel(FUSED_KERNELS.momentumStep, backend);
+    }
+  });
+
+  function stepTwice(options: { nesterov?: boolean; weightDecay?: number }): unknown {
+    const variable = tf.variable(tf.tensor1d([1, 2, 3]));
+    const optimizer = muSgd(0.1, undefined, { momentum: 0.9, ...options });
+    const step = () => optimizer.applyGradients({ [variable.name]: tf.tensor1d([0.5, -0.5, 1]) });
+    try {
+      step(); // starts the momentum buffer at the first gradient, as PyTorch does
+      tf.registerKernel({
+        kernelName: FUSED_KERNELS.momentumStep,
+        backendName: backend,
+        kernelFunc: () => {
+          throw new Error(sentinel);
+        },
+      });
+      step();
+      return undefined;
+    } catch (error) {
+      return error;
+    } finally {
+      optimizer.dispose();
+      variable.dispose();
+    }
+  }
+
+  it('from the second step on (plain momentum, and with weight decay folded into the gradient)', () => {
+    expect((stepTwice({}) as Error).message).toBe(sentinel);
+    expect((stepTwice({ weightDecay: 0.01 }) as Error).message).toBe(sentinel);
+  });
+
+  it('but not with Nesterov momentum, which it does not compute', () => {
+    expect(stepTwice({ nesterov: true })).toBeUndefined();
+  });
+});

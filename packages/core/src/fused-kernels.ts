@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Kernels a backend may register to run a hot spot of the optimizer step in one pass over memory
+ * instead of TF.js's composition of several ops (each one call and one fresh output buffer). Where
+ * the active backend has none registered, the composition runs: same values, to float32 rounding.
+ * mup2's native backend build registers both on 'tensorflow' (docs/native-backend.md).
+ *
+ * - `momentumStep`: inputs `w`, `v`, `g` (float32, one shape) and scalars `lr`, `mu`; outputs
+ *   `[w − lr·(mu·v + g), mu·v + g]`: heavy-ball SGD for one parameter (muSgd with momentum,
+ *   without weight decay or Nesterov).
+ * - `sumOfSquares`: input `x` (float32); output the scalar Σ x²: a perturbation's squared norm.
+ */
+export const FUSED_KERNELS = {
+  momentumStep: 'Mup2MomentumStep',
+  sumOfSquares: 'Mup2SumOfSquares',
+} as const;
+
+/** Whether the active backend registered the fused kernel `name` (one of FUSED_KERNELS). */
+export function hasFusedKernel(name: (typeof FUSED_KERNELS)[keyof typeof FUSED_KERNELS]): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+/** Σ x², through the backend's fused kernel when it has one, else tf.sum(tf.square(x)). */
+export function sumOfSquares(x: tf.Tensor): tf.Scalar {
+  if (x.dtype === 'float32' && hasFusedKernel(FUSED_KERNELS.sumOfSquares)) {
+    return tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x }) as tf.Scalar;
+  }
+  return tf.tidy(() => tf.sum(tf.square(x)) as tf.Scalar);
+}
+
+/**
+ * One heavy-ball step of a parameter: `[w − lr·(mu·v + g), mu·v + g]`, through the backend's
+ * fused kernel when it has one. New tensors; the caller owns them.
+ */
+export function momentumStep(
+  w: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  learningRate: number,
+  momentum: number,
+): [tf.Tensor, tf.Tensor] {
+  if (
+    w.dtype === 'float32' &&
+    v.dtype === 'float32' &&
+    g.dtype === 'float32' &&
+    hasFusedKernel(FUSED_KERNELS.momentumStep)
+  ) {
+    return tf.tidy(() => {
+      const [next, velocity] = tf
+        .engine()
+        .runKernel(
+          FUSED_KERNELS.momentumStep,
+          { w, v, g, lr: tf.scalar(learningRate), mu: tf.scalar(momentum) },
+          {},
+        ) as [tf.Tensor, tf.Tensor];
+      return [next, velocity] as [tf.Tensor, tf.Tensor];
+    });
+  }
+  return tf.tidy(() => {
+    const velocity = tf.add(tf.mul(v, momentum), g);
+    return [tf.sub(w, tf.mul(velocity, learningRate)), velocity] as [tf.Tensor, tf.Tensor];
+  });
+}
