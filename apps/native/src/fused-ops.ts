@@ -25,9 +25,13 @@ export function fusedOpsPath(pkg: TfjsNodePackage): string {
   return join(pkg.libDir, FUSED_OPS_FILE);
 }
 
-/** Written next to the addon once it is built: the digest of the source it was built from. */
+/** Written next to the addon once it is built: the digest of the source and the arguments it was built with. */
 const markerPath = (pkg: TfjsNodePackage) => join(pkg.libDir, 'mup2_fused_ops.source.json');
-const sourceDigest = () => createHash('sha256').update(readFileSync(SOURCE)).digest('hex');
+const sourceDigest = () =>
+  createHash('sha256')
+    .update(readFileSync(SOURCE))
+    .update(JSON.stringify(compileArguments({ includeDir: '', libDir: '' } as TfjsNodePackage, '', '')))
+    .digest('hex');
 
 /** Whether the addon is there and was built from the source as it is now (else a checkout changed it). */
 export function fusedOpsCurrent(pkg: TfjsNodePackage): boolean {
@@ -41,18 +45,9 @@ export function fusedOpsHeadersPresent(pkg: TfjsNodePackage): boolean {
   return FUSED_OPS_HEADERS.every((header) => existsSync(join(pkg.includeDir, header)));
 }
 
-/**
- * Compiles the addon (about a second) against deps/include, Node's headers under `nodeDir` and
- * libtensorflow_framework in deps/lib, found at run time next to it ($ORIGIN). Built for the
- * baseline of the architecture, not -march=native: each kernel is one pass over memory, bound by
- * its bandwidth. The file takes its name only once complete.
- */
-export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<string> {
-  const target = fusedOpsPath(pkg);
-  const partial = `${target}.partial`;
-  rmSync(partial, { force: true });
-  rmSync(markerPath(pkg), { force: true });
-  await runCommand(process.env.CXX || 'g++', [
+/** g++'s arguments; the digest covers them with the source, so a change of either rebuilds. */
+function compileArguments(pkg: TfjsNodePackage, nodeDir: string, output: string): string[] {
+  return [
     '-std=c++17',
     '-O3',
     '-fopenmp-simd',
@@ -64,11 +59,29 @@ export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Prom
     `-I${pkg.includeDir}`,
     SOURCE,
     '-o',
-    partial,
+    output,
     `-L${pkg.libDir}`,
     '-l:libtensorflow_framework.so.2',
     '-Wl,-rpath,$ORIGIN',
-  ]);
+    // Never unloaded: libtensorflow keeps the registered ops, which point into this library. (Node
+    // dlcloses an addon when the last worker thread holding it ends; loaded again, it would
+    // register its ops twice, which TensorFlow aborts on.)
+    '-Wl,-z,nodelete',
+  ];
+}
+
+/**
+ * Compiles the addon (about a second) against deps/include, Node's headers under `nodeDir` and
+ * libtensorflow_framework in deps/lib, found at run time next to it ($ORIGIN). Built for the
+ * baseline of the architecture, not -march=native: each kernel is one pass over memory, bound by
+ * its bandwidth. The file takes its name only once complete.
+ */
+export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<string> {
+  const target = fusedOpsPath(pkg);
+  const partial = `${target}.partial`;
+  rmSync(partial, { force: true });
+  rmSync(markerPath(pkg), { force: true });
+  await runCommand(process.env.CXX || 'g++', compileArguments(pkg, nodeDir, partial));
   renameSync(partial, target);
   writeFileSync(markerPath(pkg), `${JSON.stringify({ source: sourceDigest() })}\n`);
   return target;

@@ -197,7 +197,8 @@ bool RegisterOps(TF_Status* status) {
 }
 
 // Registration happens once per process: Node calls Init again for each worker thread that loads
-// the addon (one library, one op registry), and TensorFlow aborts on an op registered twice.
+// the addon (one library, one op registry), and TensorFlow aborts on an op registered twice. The
+// library is linked -z nodelete, so it is never unloaded and reloaded with this flag reset.
 std::once_flag registration;
 std::string registration_error;
 
