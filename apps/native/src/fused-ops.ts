@@ -11,7 +11,7 @@ import type { TfjsNodePackage } from './tfjs-node-package.js';
  * next to libtensorflow in tfjs-node's deps/lib, where the model zoo loads it from the tfjs-node
  * that is running (apps/model-zoo/src/layers/tensorflow-kernels.ts).
  */
-export const FUSED_OPS_FILE = 'mup2_fused_ops.node';
+const FUSED_OPS_FILE = 'mup2_fused_ops.node';
 
 const SOURCE = fileURLToPath(new URL('./fused-ops/mup2_fused_ops.cc', import.meta.url));
 
@@ -28,10 +28,7 @@ export function fusedOpsPath(pkg: TfjsNodePackage): string {
 /** Written next to the addon once it is built: the digest of the source and the arguments it was built with. */
 const markerPath = (pkg: TfjsNodePackage) => join(pkg.libDir, 'mup2_fused_ops.source.json');
 const sourceDigest = () =>
-  createHash('sha256')
-    .update(readFileSync(SOURCE))
-    .update(JSON.stringify(compileArguments({ includeDir: '', libDir: '' } as TfjsNodePackage, '', '')))
-    .digest('hex');
+  createHash('sha256').update(readFileSync(SOURCE)).update(JSON.stringify(COMPILE_FLAGS)).digest('hex');
 
 /** Whether the addon is there and was built from the source as it is now (else a checkout changed it). */
 export function fusedOpsCurrent(pkg: TfjsNodePackage): boolean {
@@ -45,30 +42,22 @@ export function fusedOpsHeadersPresent(pkg: TfjsNodePackage): boolean {
   return FUSED_OPS_HEADERS.every((header) => existsSync(join(pkg.includeDir, header)));
 }
 
-/** g++'s arguments; the digest covers them with the source, so a change of either rebuilds. */
-function compileArguments(pkg: TfjsNodePackage, nodeDir: string, output: string): string[] {
-  return [
-    '-std=c++17',
-    '-O3',
-    '-fopenmp-simd',
-    '-shared',
-    '-fPIC',
-    '-Wall',
-    '-DNODE_GYP_MODULE_NAME=mup2_fused_ops',
-    `-I${join(nodeDir, 'include', 'node')}`,
-    `-I${pkg.includeDir}`,
-    SOURCE,
-    '-o',
-    output,
-    `-L${pkg.libDir}`,
-    '-l:libtensorflow_framework.so.2',
-    '-Wl,-rpath,$ORIGIN',
-    // Never unloaded: libtensorflow keeps the registered ops, which point into this library. (Node
-    // dlcloses an addon when the last worker thread holding it ends; loaded again, it would
-    // register its ops twice, which TensorFlow aborts on.)
-    '-Wl,-z,nodelete',
-  ];
-}
+/** g++'s flags besides the paths; the digest covers them with the source, so a change of either rebuilds. */
+const COMPILE_FLAGS = [
+  '-std=c++17',
+  '-O3',
+  '-fopenmp-simd',
+  '-shared',
+  '-fPIC',
+  '-Wall',
+  '-DNODE_GYP_MODULE_NAME=mup2_fused_ops',
+  '-l:libtensorflow_framework.so.2',
+  '-Wl,-rpath,$ORIGIN',
+  // Never unloaded: libtensorflow keeps the registered ops, which point into this library. (Node
+  // dlcloses an addon when the last worker thread holding it ends; loaded again, it would
+  // register its ops twice, which TensorFlow aborts on.)
+  '-Wl,-z,nodelete',
+] as const;
 
 /**
  * Compiles the addon (about a second) against deps/include, Node's headers under `nodeDir` and
@@ -81,7 +70,15 @@ export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Prom
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });
   rmSync(markerPath(pkg), { force: true });
-  await runCommand(process.env.CXX || 'g++', compileArguments(pkg, nodeDir, partial));
+  await runCommand(process.env.CXX || 'g++', [
+    `-I${join(nodeDir, 'include', 'node')}`,
+    `-I${pkg.includeDir}`,
+    `-L${pkg.libDir}`,
+    SOURCE,
+    '-o',
+    partial,
+    ...COMPILE_FLAGS,
+  ]);
   renameSync(partial, target);
   writeFileSync(markerPath(pkg), `${JSON.stringify({ source: sourceDigest() })}\n`);
   return target;

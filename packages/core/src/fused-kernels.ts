@@ -46,16 +46,16 @@ export function momentumStep(
     g.dtype === 'float32' &&
     hasFusedKernel(FUSED_KERNELS.momentumStep)
   ) {
-    return tf.tidy(() => {
-      const [next, velocity] = tf
-        .engine()
-        .runKernel(
-          FUSED_KERNELS.momentumStep,
-          { w, v, g, lr: tf.scalar(learningRate), mu: tf.scalar(momentum) },
-          {},
-        ) as [tf.Tensor, tf.Tensor];
-      return [next, velocity] as [tf.Tensor, tf.Tensor];
-    });
+    return tf.tidy(
+      () =>
+        tf.engine().runKernel(FUSED_KERNELS.momentumStep, {
+          w,
+          v,
+          g,
+          lr: tf.scalar(learningRate),
+          mu: tf.scalar(momentum),
+        }) as [tf.Tensor, tf.Tensor],
+    );
   }
   return tf.tidy(() => {
     const velocity = tf.add(tf.mul(v, momentum), g);

@@ -31,13 +31,13 @@ class KernelCall {
       if (tensor != nullptr) TF_DeleteTensor(tensor);
     TF_DeleteStatus(status_);
   }
-  // Input i (float32), or nullptr after failing the op.
+  // Input i, or nullptr after failing the op. (Its dtype is the op definition's float: TensorFlow
+  // refuses any other before the kernel runs.)
   TF_Tensor* Input(int i) {
     TF_Tensor* tensor = nullptr;
     TF_GetInput(context_, i, &tensor, status_);
     if (!Check()) return nullptr;
     Keep(tensor);
-    if (TF_TensorType(tensor) != TF_FLOAT) return Fail("mup2 fused kernels take float32 tensors only");
     return tensor;
   }
   // Output i with the given dimensions, or nullptr after failing the op.
