@@ -40,24 +40,24 @@ function diskUsage(path: string): number {
 }
 
 /**
- * Builds and checks the fused optimizer kernels. Optional: where they fail, the backend works
+ * Builds and checks the fused kernels. Optional: where they fail, the backend works
  * without them (the TF.js compositions run), so this says why in one line and goes on.
  */
 async function addFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<void> {
-  log('building the fused optimizer kernels (~1 s)');
+  log('building the fused kernels (~1 s)');
   let addon: string;
   try {
     addon = await buildFusedOps(pkg, nodeDir);
   } catch (error) {
-    log(`the fused optimizer kernels did not build; the backend works without them: ${failureReason(error)}`);
+    log(`the fused kernels did not build; the backend works without them: ${failureReason(error)}`);
     return;
   }
   const probe = probeFusedOps(addon);
   if (probe.ok) {
-    log(`fused optimizer kernels: ${relative(REPOSITORY_ROOT, addon)}`);
+    log(`fused kernels: ${relative(REPOSITORY_ROOT, addon)}`);
   } else {
     rmSync(addon, { force: true });
-    log(`the fused optimizer kernels built but failed their check, so they are removed: ${probe.reason}`);
+    log(`the fused kernels built but failed their check, so they are removed: ${probe.reason}`);
   }
 }
 
@@ -77,7 +77,7 @@ async function install(options: Options): Promise<string> {
         try {
           nodeDir = findBuildTools().nodeDir;
         } catch (error) {
-          log(`the backend works; its fused optimizer kernels cannot be built here: ${failureReason(error)}`);
+          log(`the backend works; its fused kernels cannot be built here: ${failureReason(error)}`);
         }
         if (nodeDir !== undefined) await addFusedOps(pkg, nodeDir);
       } else {

@@ -6,14 +6,18 @@ import { runCommand } from './run-command.js';
 import type { TfjsNodePackage } from './tfjs-node-package.js';
 
 /**
- * The fused optimizer kernels (`@mup2/core`'s FUSED_KERNELS on 'tensorflow'): an N-API addon
- * whose loading registers two TensorFlow ops, written against TensorFlow's C kernel API. It lives
+ * The fused kernels (`@mup2/core`'s FUSED_KERNELS and the model zoo's GELU and LayerNorm on
+ * 'tensorflow'): an N-API addon whose loading registers TensorFlow ops, written against
+ * TensorFlow's C kernel API. It lives
  * next to libtensorflow in tfjs-node's deps/lib, where the model zoo loads it from the tfjs-node
  * that is running (apps/model-zoo/src/layers/tensorflow-kernels.ts).
  */
 const FUSED_OPS_FILE = 'mup2_fused_ops.node';
 
-const SOURCE = fileURLToPath(new URL('./fused-ops/mup2_fused_ops.cc', import.meta.url));
+const SOURCE_DIR = fileURLToPath(new URL('./fused-ops/', import.meta.url));
+/** The translation units and the header they share (the digest covers all of them). */
+const SOURCES = ['mup2_fused_ops.cc', 'optimizer-kernels.cc', 'layer-kernels.cc'] as const;
+const HEADERS = ['kernel-call.h'] as const;
 
 /** The headers the source includes beyond tfjs-node's own: they come out of the wheel with them. */
 export const FUSED_OPS_HEADERS = [
@@ -28,7 +32,10 @@ export function fusedOpsPath(pkg: TfjsNodePackage): string {
 /** Written next to the addon once it is built: the digest of the source and the arguments it was built with. */
 const markerPath = (pkg: TfjsNodePackage) => join(pkg.libDir, 'mup2_fused_ops.source.json');
 const sourceDigest = () =>
-  createHash('sha256').update(readFileSync(SOURCE)).update(JSON.stringify(COMPILE_FLAGS)).digest('hex');
+  [...SOURCES, ...HEADERS]
+    .reduce((hash, file) => hash.update(file).update(readFileSync(join(SOURCE_DIR, file))), createHash('sha256'))
+    .update(JSON.stringify(COMPILE_FLAGS))
+    .digest('hex');
 
 /** Whether the addon is there and was built from the source as it is now (else a checkout changed it). */
 export function fusedOpsCurrent(pkg: TfjsNodePackage): boolean {
@@ -52,6 +59,8 @@ const COMPILE_FLAGS = [
   '-Wall',
   '-DNODE_GYP_MODULE_NAME=mup2_fused_ops',
   '-l:libtensorflow_framework.so.2',
+  // glibc's vector math (expf for GELU), which the layer kernels' loops call.
+  '-lmvec',
   '-Wl,-rpath,$ORIGIN',
   // Never unloaded: libtensorflow keeps the registered ops, which point into this library. (Node
   // dlcloses an addon when the last worker thread holding it ends; loaded again, it would
@@ -62,8 +71,8 @@ const COMPILE_FLAGS = [
 /**
  * Compiles the addon (about a second) against deps/include, Node's headers under `nodeDir` and
  * libtensorflow_framework in deps/lib, found at run time next to it ($ORIGIN). Built for the
- * baseline of the architecture, not -march=native: each kernel is one pass over memory, bound by
- * its bandwidth. The file takes its name only once complete.
+ * baseline of the architecture, not -march=native (the layer kernels' loops carry AVX2 and
+ * AVX-512 clones, chosen at load time). The file takes its name only once complete.
  */
 export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Promise<string> {
   const target = fusedOpsPath(pkg);
@@ -74,7 +83,7 @@ export async function buildFusedOps(pkg: TfjsNodePackage, nodeDir: string): Prom
     `-I${join(nodeDir, 'include', 'node')}`,
     `-I${pkg.includeDir}`,
     `-L${pkg.libDir}`,
-    SOURCE,
+    ...SOURCES.map((file) => join(SOURCE_DIR, file)),
     '-o',
     partial,
     ...COMPILE_FLAGS,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerForms } from './layer-forms.js';
-import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
+import { ADDON_LAYER_KERNELS, runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /** 2·√(2/π): tanh(u) = 2σ(2u) − 1, so ½x(1 + tanh(u)) = x·σ(2u). */
 const TWICE_SQRT_TWO_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
@@ -57,10 +57,11 @@ const kernelGeluImpl = tf.customGrad((input, save) => {
   };
 });
 
-/** GELU (tanh form) with the gradient above, or through autodiff where that is faster (layerForms().gelu). */
+/** GELU (tanh form) in the form layerForms().gelu names: a gradient above, autodiff, or mup2's addon kernels. */
 export function gelu<T extends tf.Tensor>(x: T): T {
   const form = layerForms().gelu;
   if (form === 'autodiff') return tf.tidy(() => tf.mul(x, tf.sigmoid(argument(x)))) as T;
   if (form === 'sigmoid-grad-kernel') return kernelGeluImpl(x) as T;
+  if (form === 'addon-kernel') return runTensorflowKernel(ADDON_LAYER_KERNELS.gelu, { x }) as T;
   return geluImpl(x) as T;
 }

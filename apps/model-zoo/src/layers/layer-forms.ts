@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasAddonLayerKernels } from './tensorflow-kernels.js';
 
 /**
  * How each layer computes, where more than one correct form exists. Every form of a
@@ -22,9 +23,10 @@ export interface LayerForms {
   readonly columnSums: 'ones-matmul' | 'stock' | 'bias-add-grad';
   /**
    * The tanh-form GELU: x·σ(v) with its gradient written out (saves only x), the same formula through
-   * autodiff, or a gradient through TensorFlow's SigmoidGrad kernel (tensorflow only).
+   * autodiff, a gradient through TensorFlow's SigmoidGrad kernel (tensorflow only), or mup2's own
+   * kernels for both passes (tensorflow with mup2's addon: docs/native-backend.md).
    */
-  readonly gelu: 'closed-form' | 'autodiff' | 'sigmoid-grad-kernel';
+  readonly gelu: 'closed-form' | 'autodiff' | 'sigmoid-grad-kernel' | 'addon-kernel';
   /** log softmax: x − logSumExp(x), or tf.logSoftmax. */
   readonly logSoftmax: 'log-sum-exp' | 'stock';
   /**
@@ -39,10 +41,11 @@ export interface LayerForms {
    */
   readonly crossEntropy: 'composed' | 'fused-kernel';
   /**
-   * LayerNorm: its closed-form gradient, or TensorFlow's FusedBatchNormV3 and its gradient on the
-   * rows as channels (tensorflow only).
+   * LayerNorm: its closed-form gradient, TensorFlow's FusedBatchNormV3 and its gradient on the
+   * rows as channels (tensorflow only), or mup2's own kernels for both passes (tensorflow with
+   * mup2's addon).
    */
-  readonly layerNorm: 'closed-form' | 'fused-batch-norm';
+  readonly layerNorm: 'closed-form' | 'fused-batch-norm' | 'addon-kernel';
 }
 
 /** The candidates of each layer, for benchmarks. */
@@ -50,11 +53,11 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   matMul: ['plain-products', 'stock'],
   attention: ['grouped-conv', 'batched-matmul'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
-  gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel'],
+  gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel', 'addon-kernel'],
   logSoftmax: ['log-sum-exp', 'stock'],
   relu: ['stock', 'greater-mask', 'relu-grad-kernel'],
   crossEntropy: ['composed', 'fused-kernel'],
-  layerNorm: ['closed-form', 'fused-batch-norm'],
+  layerNorm: ['closed-form', 'fused-batch-norm', 'addon-kernel'],
 };
 
 /** Forms that call a TensorFlow kernel of tensorflow-kernels.ts, so run on the tensorflow backend only. */
@@ -68,6 +71,7 @@ const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
 
 /** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
 export function layerFormRuns<K extends keyof LayerForms>(_layer: K, form: LayerForms[K], backend: string): boolean {
+  if (form === 'addon-kernel') return hasAddonLayerKernels(backend);
   return !TENSORFLOW_ONLY_FORMS.has(form) || backend === 'tensorflow';
 }
 
@@ -99,6 +103,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   // tf.step), the fused cross-entropy takes 2–6× less time than log softmax, one-hot and a sum, and
   // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
+  // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (addonForms below).
   tensorflow: {
     matMul: 'stock',
     attention: 'batched-matmul',
@@ -110,6 +115,9 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
     layerNorm: 'closed-form',
   },
 };
+
+/** tensorflow's forms with mup2's addon loaded: GELU and LayerNorm each one kernel per pass (docs/performance.md). */
+const addonForms = (forms: LayerForms): LayerForms => ({ ...forms, gelu: 'addon-kernel', layerNorm: 'addon-kernel' });
 const OTHER_BACKENDS: LayerForms = {
   matMul: 'plain-products',
   attention: 'batched-matmul',
@@ -125,7 +133,8 @@ const overrides: Partial<LayerForms>[] = [];
 
 /** The forms the layers use now: the active backend's, under any withLayerForms override. */
 export function layerForms(backend: string = tf.getBackend()): LayerForms {
-  return Object.assign({}, FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS, ...overrides);
+  const forms = FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS;
+  return Object.assign({}, hasAddonLayerKernels(backend) ? addonForms(forms) : forms, ...overrides);
 }
 
 /** Runs `run` with some layers forced to a form (benchmarks and tests compare forms with it). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { columnSums } from './column-sums.js';
 import { layerForms } from './layer-forms.js';
-import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
+import { ADDON_LAYER_KERNELS, runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β per row of [rows, features]. The gradient is the
@@ -110,8 +110,18 @@ export class LayerNorm {
 
   apply<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
+      const form = layerForms().layerNorm;
+      if (form === 'addon-kernel') {
+        // Normalises over the last axis of any shape: no reshapes (each one is a kernel call on tensorflow).
+        const [y] = runTensorflowKernel(
+          ADDON_LAYER_KERNELS.layerNorm,
+          { x, gamma: this.gamma, beta: this.beta },
+          { epsilon: this.epsilon },
+        ) as tf.Tensor[];
+        return y as T;
+      }
       const rows = tf.reshape(x, [-1, this.gamma.shape[0] as number]) as tf.Tensor2D;
-      const normalize = layerForms().layerNorm === 'fused-batch-norm' ? this.normalizeFused : this.normalize;
+      const normalize = form === 'fused-batch-norm' ? this.normalizeFused : this.normalize;
       return tf.reshape(normalize(rows, this.gamma, this.beta), x.shape) as T;
     });
   }

@@ -27,6 +27,22 @@ export const TENSORFLOW_KERNELS = {
   channelNormGrad: 'Mup2ChannelNormGrad',
 } as const;
 
+/**
+ * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
+ * 'tensorflow' with their gradients where the addon loads (hasAddonLayerKernels). Same formulas as
+ * gelu.ts and layer-norm.ts, in one pass over memory each.
+ */
+export const ADDON_LAYER_KERNELS = {
+  /** GELU, tanh form: x → x·σ(2√(2/π)(x + 0.044715x³)); its gradient is Mup2GeluGrad(dy, x). */
+  gelu: 'Mup2Gelu',
+  /**
+   * LayerNorm over the last axis (x of any rank ≥ 1), attribute epsilon: (x, γ, β) → [y, mean, 1/σ]
+   * with each row's mean and inverse standard deviation (biased variance), rows in order of the
+   * other axes; its gradient is Mup2LayerNormGrad.
+   */
+  layerNorm: 'Mup2LayerNorm',
+} as const;
+
 interface NativeAttribute {
   readonly name: string;
   readonly type: number;
@@ -118,15 +134,74 @@ function loadFusedOps(): boolean {
   }
 }
 
-/** Registers @mup2/core's FUSED_KERNELS for 'tensorflow' when their addon loads (see loadFusedOps). */
+/** Registers @mup2/core's FUSED_KERNELS and ADDON_LAYER_KERNELS for 'tensorflow' when their addon loads (see loadFusedOps). */
 function registerFusedKernels(): void {
   if (!loadFusedOps()) return;
+  registerAddonLayerKernels();
   register(FUSED_KERNELS.momentumStep, (backend, { w, v, g, lr, mu }) =>
     backend.executeMultipleOutputs('Mup2MomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 2),
   );
   register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
     backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
   );
+}
+
+/** tf.registerGradient, once per kernel (a second registration would override with a warning). */
+function registerGradient(config: tf.GradConfig): void {
+  if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
+}
+
+/** The layer kernels and their gradients: each gradient is one more kernel of the addon. */
+function registerAddonLayerKernels(): void {
+  register(ADDON_LAYER_KERNELS.gelu, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2Gelu', [], [x as tf.TensorInfo]),
+  );
+  register('Mup2GeluGrad', (backend, { dy, x }) =>
+    backend.executeSingleOutput('Mup2GeluGrad', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.gelu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () => tf.engine().runKernel('Mup2GeluGrad', { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
+    }),
+  });
+  register(ADDON_LAYER_KERNELS.layerNorm, (backend, { x, gamma, beta }, { epsilon }) =>
+    backend.executeMultipleOutputs(
+      'Mup2LayerNorm',
+      [{ name: 'epsilon', type: backend.binding.TF_ATTR_FLOAT, value: epsilon as number }],
+      [x, gamma, beta] as tf.TensorInfo[],
+      3,
+    ),
+  );
+  register('Mup2LayerNormGrad', (backend, { dy, x, gamma, mean, rstd }) =>
+    backend.executeMultipleOutputs('Mup2LayerNormGrad', [], [dy, x, gamma, mean, rstd] as tf.TensorInfo[], 3),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.layerNorm,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    // Only y's gradient counts: the mean and 1/σ outputs are kept for this, not used downstream. One
+    // kernel gives all three gradients, so it runs here, in the backward pass's scope: TF.js calls each
+    // input's thunk in a tidy of its own, which would dispose the other two.
+    gradFunc: (dys, [x, gamma, mean, rstd]) => {
+      const [dx, dgamma, dbeta] = tf.engine().runKernel('Mup2LayerNormGrad', {
+        dy: (dys as tf.Tensor[])[0] as tf.Tensor,
+        x: x as tf.Tensor,
+        gamma: gamma as tf.Tensor,
+        mean: mean as tf.Tensor,
+        rstd: rstd as tf.Tensor,
+      }) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor, beta: () => dbeta as tf.Tensor };
+    },
+  });
+}
+
+/** Whether ADDON_LAYER_KERNELS run on `backend` (tensorflow, with mup2's addon loaded). */
+export function hasAddonLayerKernels(backend: string = tf.getBackend()): boolean {
+  if (backend !== 'tensorflow') return false;
+  registerTensorflowKernels();
+  return tf.getKernel(ADDON_LAYER_KERNELS.gelu, 'tensorflow') !== undefined;
 }
 
 let registered = false;

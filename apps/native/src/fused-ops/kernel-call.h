@@ -1,0 +1,107 @@
+// What mup2's fused kernels share: access to a kernel's inputs and outputs through TensorFlow's C
+// kernel API, released when the kernel returns.
+#pragma once
+
+#include <cstdint>
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+
+namespace mup2 {
+
+// Holds a kernel's input and output tensors and its status; deletes them when the kernel returns.
+class KernelCall {
+ public:
+  explicit KernelCall(TF_OpKernelContext* context) : context_(context), status_(TF_NewStatus()) {}
+  ~KernelCall() {
+    for (TF_Tensor* tensor : tensors_)
+      if (tensor != nullptr) TF_DeleteTensor(tensor);
+    TF_DeleteStatus(status_);
+  }
+  KernelCall(const KernelCall&) = delete;
+  KernelCall& operator=(const KernelCall&) = delete;
+
+  // Inputs 0 … count − 1 into `inputs`; false after failing the op. (Their dtype is the op
+  // definition's float: TensorFlow refuses any other before the kernel runs.)
+  bool Inputs(int count, TF_Tensor** inputs) {
+    for (int i = 0; i < count; i++) {
+      inputs[i] = nullptr;
+      TF_GetInput(context_, i, &inputs[i], status_);
+      if (!Check()) return false;
+      Keep(inputs[i]);
+    }
+    return true;
+  }
+  // Output i with the given dimensions, or nullptr after failing the op.
+  TF_Tensor* Output(int i, const int64_t* dims, int rank) {
+    int64_t count = 1;
+    for (int d = 0; d < rank; d++) count *= dims[d];
+    TF_Tensor* tensor =
+        TF_AllocateOutput(context_, i, TF_FLOAT, dims, rank, static_cast<size_t>(count) * sizeof(float), status_);
+    if (!Check()) return nullptr;
+    Keep(tensor);
+    return tensor;
+  }
+  // Output i shaped like `like`, or nullptr after failing the op.
+  TF_Tensor* OutputLike(int i, const TF_Tensor* like) {
+    const int rank = TF_NumDims(like);
+    if (rank > kMaxRank) {
+      Fail("rank above 32");
+      return nullptr;
+    }
+    int64_t dims[kMaxRank];
+    for (int d = 0; d < rank; d++) dims[d] = TF_Dim(like, d);
+    return Output(i, dims, rank);
+  }
+  // Fails the op with `message` (InvalidArgument); always false.
+  bool Fail(const char* message) {
+    TF_SetStatus(status_, TF_INVALID_ARGUMENT, message);
+    TF_OpKernelContext_Failure(context_, status_);
+    return false;
+  }
+
+ private:
+  bool Check() {
+    if (TF_GetCode(status_) == TF_OK) return true;
+    TF_OpKernelContext_Failure(context_, status_);
+    return false;
+  }
+  void Keep(TF_Tensor* tensor) {
+    if (kept_ < kMaxTensors) tensors_[kept_++] = tensor;
+  }
+  static constexpr int kMaxRank = 32;
+  static constexpr int kMaxTensors = 10;
+  TF_OpKernelContext* context_;
+  TF_Status* status_;
+  TF_Tensor* tensors_[kMaxTensors] = {};
+  int kept_ = 0;
+};
+
+inline bool SameShape(const TF_Tensor* a, const TF_Tensor* b) {
+  if (TF_NumDims(a) != TF_NumDims(b)) return false;
+  for (int d = 0; d < TF_NumDims(a); d++)
+    if (TF_Dim(a, d) != TF_Dim(b, d)) return false;
+  return true;
+}
+
+inline const float* Data(const TF_Tensor* tensor) { return static_cast<const float*>(TF_TensorData(tensor)); }
+inline float* MutableData(TF_Tensor* tensor) { return static_cast<float*>(TF_TensorData(tensor)); }
+
+// A vector of `size` entries, or of rank 1 (and any size) with `size` < 0.
+inline bool IsVector(const TF_Tensor* tensor, int64_t size) {
+  return TF_NumDims(tensor) == 1 && (size < 0 || TF_Dim(tensor, 0) == size);
+}
+
+// The kernels, for the op table in mup2_fused_ops.cc. Each fails its op on bad shapes, naming them.
+void MomentumStep(void*, TF_OpKernelContext* context);
+void SumOfSquares(void*, TF_OpKernelContext* context);
+void Gelu(void*, TF_OpKernelContext* context);
+void GeluGrad(void*, TF_OpKernelContext* context);
+// LayerNorm's kernel state is its epsilon (a float attribute), made by CreateLayerNorm.
+void* CreateLayerNorm(TF_OpKernelConstruction* construction);
+void DeleteLayerNorm(void* epsilon);
+void LayerNorm(void* epsilon, TF_OpKernelContext* context);
+void LayerNormGrad(void*, TF_OpKernelContext* context);
+
+}  // namespace mup2

@@ -1,0 +1,64 @@
+// The optimizer step's fused kernels: heavy-ball SGD for one parameter, and a perturbation's
+// squared norm. Single-threaded on purpose: on 2 cores a pass this size is slower split over
+// TensorFlow's pool (docs/performance.md).
+#include "kernel-call.h"
+
+namespace mup2 {
+
+// Mup2MomentumStep(w, v, g, lr, mu) -> (w_out, v_out): v_out = mu * v + g, w_out = w - lr * v_out.
+// Heavy-ball SGD (PyTorch's and muSgd's form) for one parameter: 3 reads and 2 writes, where the
+// composed form (mul, add, mul, sub) makes 4 passes and 4 fresh buffers.
+void MomentumStep(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* in[5];
+  if (!call.Inputs(5, in)) return;
+  TF_Tensor *w = in[0], *v = in[1], *g = in[2], *lr = in[3], *mu = in[4];
+  if (!SameShape(w, v) || !SameShape(w, g)) {
+    call.Fail("Mup2MomentumStep: w, v and g must have one shape");
+    return;
+  }
+  if (TF_TensorElementCount(lr) != 1 || TF_TensorElementCount(mu) != 1) {
+    call.Fail("Mup2MomentumStep: lr and mu must hold one value each");
+    return;
+  }
+  TF_Tensor* w_out = call.OutputLike(0, w);
+  TF_Tensor* v_out = w_out ? call.OutputLike(1, w) : nullptr;
+  if (v_out == nullptr) return;
+  const int64_t n = TF_TensorElementCount(w);
+  const float* __restrict w_in = Data(w);
+  const float* __restrict v_in = Data(v);
+  const float* __restrict g_in = Data(g);
+  float* __restrict w_next = MutableData(w_out);
+  float* __restrict v_next = MutableData(v_out);
+  const float rate = *Data(lr);
+  const float momentum = *Data(mu);
+  for (int64_t i = 0; i < n; i++) {
+    const float velocity = v_in[i] * momentum + g_in[i];
+    v_next[i] = velocity;
+    w_next[i] = w_in[i] - velocity * rate;
+  }
+}
+
+// Mup2SumOfSquares(x) -> scalar sum of x^2, where TF.js squares into a fresh buffer and then sums it.
+// Blocks of 1024 are summed in float lanes, the blocks in double.
+void SumOfSquares(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* x;
+  if (!call.Inputs(1, &x)) return;
+  TF_Tensor* out = call.Output(0, nullptr, 0);
+  if (out == nullptr) return;
+  const float* __restrict values = Data(x);
+  const int64_t n = TF_TensorElementCount(x);
+  constexpr int64_t kBlock = 1024;
+  double total = 0;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t end = start + kBlock < n ? start + kBlock : n;
+    float block = 0;
+#pragma omp simd reduction(+ : block)
+    for (int64_t i = start; i < end; i++) block += values[i] * values[i];
+    total += block;
+  }
+  *MutableData(out) = static_cast<float>(total);
+}
+
+}  // namespace mup2
