@@ -1,10 +1,22 @@
 import { median } from './median.js';
 
+/** Each timed sample lasts about this long (several calls of a fast step), and holds at most this many calls. */
+export const SAMPLE_MS = 100;
+export const MAX_CALLS_PER_SAMPLE = 20;
+
+/** Calls per sample for a step whose call took `milliseconds` in the warm-up: about SAMPLE_MS of them. */
+export function callsPerSample(milliseconds: number): number {
+  return Math.max(1, Math.min(MAX_CALLS_PER_SAMPLE, Math.ceil(SAMPLE_MS / Math.max(milliseconds, 1e-3))));
+}
+
 /**
- * Times several step functions in one process, interleaved round by round
- * after a warm-up, so that drift of the machine (other load, thermal state)
- * hits all of them alike; reports the median of each. `onRound` hears of
- * each round done, warm-up rounds included.
+ * Times several step functions in one process, interleaved round by round after a warm-up, so
+ * that drift of the machine (other load, thermal state) hits all of them alike; reports the
+ * median per call of each. A sample is as many calls as last about SAMPLE_MS (sized from the
+ * last warm-up round), and each round starts one step further on: with one short call per step
+ * in a fixed order, V8's collections, whose timing repeats with the rounds' allocations, fell on
+ * the same step every round (two steps identical by construction read 0.85–0.91 of each other).
+ * `onRound` hears of each round done, warm-up rounds included.
  */
 export function timeInterleaved(
   steps: Record<string, () => void>,
@@ -12,18 +24,20 @@ export function timeInterleaved(
 ): Record<string, number> {
   const names = Object.keys(steps);
   const total = options.warmup + options.rounds;
-  for (let round = 0; round < options.warmup; round++) {
-    for (const name of names) steps[name]?.();
+  const calls = names.map(() => 1);
+  const samples = names.map(() => [] as number[]);
+  for (let round = 0; round < total; round++) {
+    for (let offset = 0; offset < names.length; offset++) {
+      const index = (offset + round) % names.length;
+      const step = steps[names[index] as string] as () => void;
+      const count = calls[index] as number;
+      const start = performance.now();
+      for (let call = 0; call < count; call++) step();
+      const perCall = (performance.now() - start) / count;
+      if (round >= options.warmup) samples[index]?.push(perCall);
+      else calls[index] = callsPerSample(perCall);
+    }
     options.onRound?.(round + 1, total);
   }
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = 0; round < options.rounds; round++) {
-    for (const name of names) {
-      const start = performance.now();
-      steps[name]?.();
-      samples[name]?.push(performance.now() - start);
-    }
-    options.onRound?.(options.warmup + round + 1, total);
-  }
-  return Object.fromEntries(names.map((name) => [name, median(samples[name] ?? [])]));
+  return Object.fromEntries(names.map((name, index) => [name, median(samples[index] ?? [])]));
 }

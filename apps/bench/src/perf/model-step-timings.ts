@@ -1,13 +1,10 @@
 import { LAYER_FORM_CANDIDATES, type LayerForms, layerFormRuns, layerForms, withLayerForms } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
+import { callsPerSample } from './interleaved-timer.js';
 import { median } from './median.js';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 export type ModelStepName = 'mlp' | 'resnet18' | 'vit';
-
-/** Each timed sample lasts about this long (several steps of a fast model), and at most this many steps. */
-const SAMPLE_MS = 100;
-const MAX_STEPS_PER_SAMPLE = 20;
 
 /** The layers with more than one form that each model's step runs through. */
 export const MODEL_LAYERS: { readonly [M in ModelStepName]: readonly (keyof LayerForms)[] } = {
@@ -87,9 +84,7 @@ export async function measureModelSteps(
       }
     }
     const samples = prepared.map(() => [] as number[]);
-    // A sample is as many steps as last about SAMPLE_MS (from the warm-up's step time), and each round
-    // starts one entry further on: with one short step per entry in a fixed order, V8's collections,
-    // whose timing repeats with the rounds' allocations, fell on the same entry every round.
+    // Sized, rotated samples as timeInterleaved takes them (why there); the backend is set per entry.
     const stepsPerSample = prepared.map(() => 1);
     for (let round = 0; round < options.warmup + options.rounds; round++) {
       options.onRound?.(name, round);
@@ -102,7 +97,7 @@ export async function measureModelSteps(
         for (let step = 0; step < steps; step++) entry.step();
         const perStep = (performance.now() - started) / steps;
         if (round >= options.warmup) samples[index]?.push(perStep);
-        else stepsPerSample[index] = Math.max(1, Math.min(MAX_STEPS_PER_SAMPLE, Math.ceil(SAMPLE_MS / perStep)));
+        else stepsPerSample[index] = callsPerSample(perStep);
       }
     }
     for (const entry of prepared) {
