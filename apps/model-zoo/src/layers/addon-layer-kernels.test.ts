@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../models/create-model.js';
+import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { gelu } from './gelu.js';
 import { layerForms, withLayerForms } from './layer-forms.js';
 import { LayerNorm } from './layer-norm.js';
-import { ADDON_LAYER_KERNELS, hasAddonLayerKernels, registerTensorflowKernels } from './tensorflow-kernels.js';
+import { hasAddonLayerKernels, registerTensorflowKernels } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
 // The GELU and LayerNorm kernels of mup2's addon (apps/native/src/fused-ops/layer-kernels.cc),

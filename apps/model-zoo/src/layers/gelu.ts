@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { layerForms } from './layer-forms.js';
-import { ADDON_LAYER_KERNELS, runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
+import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /** 2·√(2/π): tanh(u) = 2σ(2u) − 1, so ½x(1 + tanh(u)) = x·σ(2u). */
 const TWICE_SQRT_TWO_OVER_PI = 2 * Math.sqrt(2 / Math.PI);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { columnSums } from './column-sums.js';
 import { layerForms } from './layer-forms.js';
-import { ADDON_LAYER_KERNELS, runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
+import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β per row of [rows, features]. The gradient is the

@@ -1,0 +1,112 @@
+import { FUSED_KERNELS } from '@mup2/core';
+import * as tf from '@tensorflow/tfjs';
+import { register, registerGradient } from './native-kernel-registry.js';
+
+/**
+ * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
+ * 'tensorflow' with their gradients where the addon loads (hasAddonLayerKernels). Same formulas as
+ * gelu.ts and layer-norm.ts, in one pass over memory each.
+ */
+export const ADDON_LAYER_KERNELS = {
+  /** GELU, tanh form: x → x·σ(2√(2/π)(x + 0.044715x³)); its gradient is Mup2GeluGrad(dy, x). */
+  gelu: 'Mup2Gelu',
+  /**
+   * LayerNorm over the last axis (x of any rank ≥ 1), attribute epsilon: (x, γ, β) → [y, mean, 1/σ]
+   * with each row's mean and inverse standard deviation (biased variance), rows in order of the
+   * other axes; its gradient is Mup2LayerNormGrad.
+   */
+  layerNorm: 'Mup2LayerNorm',
+} as const;
+
+/** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
+const FUSED_OPS_FILE = 'mup2_fused_ops.node';
+
+/**
+ * Loads the fused kernels' addon from the deps/lib folder of the tfjs-node this process runs, which
+ * registers its ops with that libtensorflow. False where there is none (a tfjs-node installed
+ * otherwise, Node < 20.16), or with MUP2_FUSED_KERNELS=0 (to time the step without them); a file
+ * that is there but does not load is said on stderr once.
+ */
+function loadFusedOps(): boolean {
+  const nodeProcess = (globalThis as { process?: NodeJS.Process }).process;
+  if (nodeProcess?.env.MUP2_FUSED_KERNELS === '0') return false;
+  // Through process rather than imports: this file is in the zoo's browser build too.
+  const nodeModule = nodeProcess?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
+  const nodeFs = nodeProcess?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  if (nodeProcess === undefined || nodeModule === undefined || nodeFs === undefined) return false;
+  const entry = Object.keys(nodeModule.createRequire(import.meta.url).cache).find((path) =>
+    /[\\/]@tensorflow[\\/]tfjs-node[\\/]dist[\\/]index\.js$/.test(path),
+  );
+  if (entry === undefined) return false;
+  const addon = `${entry.slice(0, -'dist/index.js'.length)}deps/lib/${FUSED_OPS_FILE}`;
+  if (!nodeFs.existsSync(addon)) return false;
+  try {
+    // dlopen rather than require: no resolution (and no loader hook) between us and the file.
+    nodeProcess.dlopen({ exports: {} }, addon);
+    return true;
+  } catch (error) {
+    nodeProcess.stderr.write(
+      `mup2: the fused kernels in ${addon} did not load, so the step runs without them: ` +
+        `${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+    );
+    return false;
+  }
+}
+
+/** Registers @mup2/core's FUSED_KERNELS and ADDON_LAYER_KERNELS for 'tensorflow' when their addon loads (see loadFusedOps). */
+export function registerAddonKernels(): void {
+  if (!loadFusedOps()) return;
+  registerAddonLayerKernels();
+  register(FUSED_KERNELS.momentumStep, (backend, { w, v, g, lr, mu }) =>
+    backend.executeMultipleOutputs('Mup2MomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 2),
+  );
+  register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
+  );
+}
+
+/** The layer kernels and their gradients: each gradient is one more kernel of the addon. */
+function registerAddonLayerKernels(): void {
+  register(ADDON_LAYER_KERNELS.gelu, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2Gelu', [], [x as tf.TensorInfo]),
+  );
+  register('Mup2GeluGrad', (backend, { dy, x }) =>
+    backend.executeSingleOutput('Mup2GeluGrad', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.gelu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () => tf.engine().runKernel('Mup2GeluGrad', { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
+    }),
+  });
+  register(ADDON_LAYER_KERNELS.layerNorm, (backend, { x, gamma, beta }, { epsilon }) =>
+    backend.executeMultipleOutputs(
+      'Mup2LayerNorm',
+      [{ name: 'epsilon', type: backend.binding.TF_ATTR_FLOAT, value: epsilon as number }],
+      [x, gamma, beta] as tf.TensorInfo[],
+      3,
+    ),
+  );
+  register('Mup2LayerNormGrad', (backend, { dy, x, gamma, mean, rstd }) =>
+    backend.executeMultipleOutputs('Mup2LayerNormGrad', [], [dy, x, gamma, mean, rstd] as tf.TensorInfo[], 3),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.layerNorm,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    // Only y's gradient counts: the mean and 1/σ outputs are kept for this, not used downstream. One
+    // kernel gives all three gradients, so it runs here, in the backward pass's scope: TF.js calls each
+    // input's thunk in a tidy of its own, which would dispose the other two.
+    gradFunc: (dys, [x, gamma, mean, rstd]) => {
+      const [dx, dgamma, dbeta] = tf.engine().runKernel('Mup2LayerNormGrad', {
+        dy: (dys as tf.Tensor[])[0] as tf.Tensor,
+        x: x as tf.Tensor,
+        gamma: gamma as tf.Tensor,
+        mean: mean as tf.Tensor,
+        rstd: rstd as tf.Tensor,
+      }) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor, beta: () => dbeta as tf.Tensor };
+    },
+  });
+}
