@@ -11,6 +11,7 @@ describe('bench layers --swaps', () => {
     const expected: Record<string, string[]> = {
       tensorflow: [
         'matMul=plain-products',
+        'matMul=stock',
         'columnSums=ones-matmul',
         'columnSums=stock',
         'relu=stock',
