@@ -8,9 +8,8 @@ import type { TfjsNodePackage } from './tfjs-node-package.js';
 /**
  * The fused kernels (`@mup2/core`'s FUSED_KERNELS and the model zoo's GELU and LayerNorm on
  * 'tensorflow'): an N-API addon whose loading registers TensorFlow ops, written against
- * TensorFlow's C kernel API. It lives
- * next to libtensorflow in tfjs-node's deps/lib, where the model zoo loads it from the tfjs-node
- * that is running (apps/model-zoo/src/layers/tensorflow-kernels.ts).
+ * TensorFlow's C kernel API. It lives next to libtensorflow in tfjs-node's deps/lib, where the model
+ * zoo loads it from the tfjs-node that is running (apps/model-zoo/src/layers/addon-kernels.ts).
  */
 const FUSED_OPS_FILE = 'mup2_fused_ops.node';
 

@@ -8,14 +8,18 @@ import { register, registerGradient } from './native-kernel-registry.js';
  * gelu.ts and layer-norm.ts, in one pass over memory each.
  */
 export const ADDON_LAYER_KERNELS = {
-  /** GELU, tanh form: x → x·σ(2√(2/π)(x + 0.044715x³)); its gradient is Mup2GeluGrad(dy, x). */
+  /** GELU, tanh form: x → x·σ(2√(2/π)(x + 0.044715x³)). */
   gelu: 'Mup2Gelu',
+  /** GELU's gradient (dy, x) → dx, from x alone. */
+  geluGrad: 'Mup2GeluGrad',
   /**
    * LayerNorm over the last axis (x of any rank ≥ 1), attribute epsilon: (x, γ, β) → [y, mean, 1/σ]
    * with each row's mean and inverse standard deviation (biased variance), rows in order of the
-   * other axes; its gradient is Mup2LayerNormGrad.
+   * other axes.
    */
   layerNorm: 'Mup2LayerNorm',
+  /** LayerNorm's gradient (dy, x, γ, mean, 1/σ) → [dx, dγ, dβ]. */
+  layerNormGrad: 'Mup2LayerNormGrad',
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -70,14 +74,15 @@ function registerAddonLayerKernels(): void {
   register(ADDON_LAYER_KERNELS.gelu, (backend, { x }) =>
     backend.executeSingleOutput('Mup2Gelu', [], [x as tf.TensorInfo]),
   );
-  register('Mup2GeluGrad', (backend, { dy, x }) =>
+  register(ADDON_LAYER_KERNELS.geluGrad, (backend, { dy, x }) =>
     backend.executeSingleOutput('Mup2GeluGrad', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),
   );
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,
     inputsToSave: ['x'],
     gradFunc: (dy, [x]) => ({
-      x: () => tf.engine().runKernel('Mup2GeluGrad', { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
+      x: () =>
+        tf.engine().runKernel(ADDON_LAYER_KERNELS.geluGrad, { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
     }),
   });
   register(ADDON_LAYER_KERNELS.layerNorm, (backend, { x, gamma, beta }, { epsilon }) =>
@@ -88,7 +93,7 @@ function registerAddonLayerKernels(): void {
       3,
     ),
   );
-  register('Mup2LayerNormGrad', (backend, { dy, x, gamma, mean, rstd }) =>
+  register(ADDON_LAYER_KERNELS.layerNormGrad, (backend, { dy, x, gamma, mean, rstd }) =>
     backend.executeMultipleOutputs('Mup2LayerNormGrad', [], [dy, x, gamma, mean, rstd] as tf.TensorInfo[], 3),
   );
   registerGradient({
@@ -99,7 +104,7 @@ function registerAddonLayerKernels(): void {
     // kernel gives all three gradients, so it runs here, in the backward pass's scope: TF.js calls each
     // input's thunk in a tidy of its own, which would dispose the other two.
     gradFunc: (dys, [x, gamma, mean, rstd]) => {
-      const [dx, dgamma, dbeta] = tf.engine().runKernel('Mup2LayerNormGrad', {
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(ADDON_LAYER_KERNELS.layerNormGrad, {
         dy: (dys as tf.Tensor[])[0] as tf.Tensor,
         x: x as tf.Tensor,
         gamma: gamma as tf.Tensor,

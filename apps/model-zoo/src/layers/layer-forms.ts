@@ -105,7 +105,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   // tf.step), the fused cross-entropy takes 2–6× less time than log softmax, one-hot and a sum, and
   // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
-  // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (addonForms below).
+  // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (TENSORFLOW_WITH_ADDON).
   // Dense products go to TensorFlow's 2-D MatMul rather than tf.matMul's BatchMatMulV2: with oneDNN
   // 10–70% faster on the MLP's shapes alone, the MLP's SGD step 17% faster (docs/performance.md).
   tensorflow: {
@@ -121,7 +121,12 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
 };
 
 /** tensorflow's forms with mup2's addon loaded: GELU and LayerNorm each one kernel per pass (docs/performance.md). */
-const addonForms = (forms: LayerForms): LayerForms => ({ ...forms, gelu: 'addon-kernel', layerNorm: 'addon-kernel' });
+const TENSORFLOW_WITH_ADDON: LayerForms = {
+  ...(FORMS_BY_BACKEND.tensorflow as LayerForms),
+  gelu: 'addon-kernel',
+  layerNorm: 'addon-kernel',
+};
+
 const OTHER_BACKENDS: LayerForms = {
   matMul: 'plain-products',
   attention: 'batched-matmul',
@@ -137,8 +142,8 @@ const overrides: Partial<LayerForms>[] = [];
 
 /** The forms the layers use now: the active backend's, under any withLayerForms override. */
 export function layerForms(backend: string = tf.getBackend()): LayerForms {
-  const forms = FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS;
-  return Object.assign({}, hasAddonLayerKernels(backend) ? addonForms(forms) : forms, ...overrides);
+  const forms = hasAddonLayerKernels(backend) ? TENSORFLOW_WITH_ADDON : (FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS);
+  return Object.assign({}, forms, ...overrides);
 }
 
 /** Runs `run` with some layers forced to a form (benchmarks and tests compare forms with it). */
