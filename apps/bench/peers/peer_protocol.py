@@ -1,12 +1,20 @@
 """The round protocol the perf command drives its peers with (apps/bench/src/perf/peer-process.ts).
 
 A peer builds its model and optimizers, runs the warm-up, and prints one JSON line
-describing itself ({"ready": true, ...}). Then, for each line "round" on stdin, it times
-every step kind once, in order, and prints {"sgd": ms, "sam": ms}. EOF or "exit" ends it.
+describing itself ({"ready": true, ...}). Then, for each line "round" on stdin, it takes
+every step kind in order: one untimed step, then a timed sample of consecutive steps, and
+prints each kind's milliseconds per step, {"sgd": ms, "sam": ms}. EOF or "exit" ends it.
 The driver sends rounds to every peer in turn, so all of them see the same machine load.
+
+A sample holds as many steps as last about SAMPLE_MS (sized from the last warm-up step, at
+most MAX_STEPS_PER_SAMPLE): the rule of the in-process timer (interleaved-timer.ts). Each
+process sits idle while the others take their turn, and the first steps after such a pause
+are slower where a second thread has gone to sleep (docs/performance.md): the sample times
+a training loop's steady steps, the untimed step takes the wake-up.
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -37,19 +45,35 @@ def pin_threads(threads: int) -> None:
         os.environ[variable] = str(threads)
 
 
+SAMPLE_MS = 100.0
+MAX_STEPS_PER_SAMPLE = 20
+
+
+def steps_per_sample(milliseconds: float) -> int:
+    """Steps in a sample of a step that took `milliseconds`: about SAMPLE_MS of them."""
+    return max(1, min(MAX_STEPS_PER_SAMPLE, math.ceil(SAMPLE_MS / max(milliseconds, 1e-3))))
+
+
+def timed_ms(step: Callable[[], None], count: int) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        step()
+    return (time.perf_counter() - start) * 1000 / count
+
+
 def serve(describe: Dict[str, object], steps: Dict[str, Callable[[], None]], warmup: int) -> None:
+    sizes = {name: 1 for name in steps}
     for _ in range(warmup):
-        for step in steps.values():
-            step()
+        for name, step in steps.items():
+            sizes[name] = steps_per_sample(timed_ms(step, 1))
     print(json.dumps({"ready": True, **describe}), flush=True)
     for line in sys.stdin:
         if line.strip() != "round":
             break
         timings = {}
         for name, step in steps.items():
-            start = time.perf_counter()
             step()
-            timings[name] = (time.perf_counter() - start) * 1000
+            timings[name] = timed_ms(step, sizes[name])
         print(json.dumps(timings), flush=True)
 
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { FUSED_KERNELS, hasFusedKernel, initBackend } from '@mup2/core';
 import { loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
+import { callsPerSample } from './interleaved-timer.js';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 const { values } = parseArgs({ options: { warmup: { type: 'string', default: '3' } } });
@@ -16,7 +17,17 @@ const { steps } = createPerfSteps(PERF_MODELS.mlp, {
   scalings: ['naive'],
 });
 const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
-for (let round = 0; round < Number(values.warmup); round++) for (const step of Object.values(kinds)) step();
+/** Milliseconds per step over `count` consecutive steps. */
+const timed = (step: () => void, count: number) => {
+  const started = performance.now();
+  for (let call = 0; call < count; call++) step();
+  return (performance.now() - started) / count;
+};
+// Each round, per kind: one untimed step, then a sample of consecutive steps sized as the Python peers size theirs.
+const sizes: Record<string, number> = {};
+for (let round = 0; round < Number(values.warmup); round++) {
+  for (const [kind, step] of Object.entries(kinds)) sizes[kind] = callsPerSample(timed(step, 1));
+}
 const fusedKernels = hasFusedKernel(FUSED_KERNELS.momentumStep);
 const threads = backend === 'tensorflow' ? Number(process.env.TF_NUM_INTRAOP_THREADS) || undefined : 1;
 process.stdout.write(
@@ -26,9 +37,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() !== 'round') break;
   const times: Record<string, number> = {};
   for (const [kind, step] of Object.entries(kinds)) {
-    const started = performance.now();
     step();
-    times[kind] = performance.now() - started;
+    times[kind] = timed(step, sizes[kind] ?? 1);
   }
   process.stdout.write(`${JSON.stringify(times)}\n`);
 }
