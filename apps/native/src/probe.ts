@@ -44,7 +44,8 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * checks each kernel against hand values: w = [1, 2], v = [1, −1], g = [0.5, 0.5], lr 0.5, mu 0.5
  * give v' = [1, 0], w' = [0.5, 2]; Σ [1, 2, 3]² = 14; GELU(0) = 0 and its slope there σ(0) = ½;
  * LayerNorm of the row [1, 3] (ε 0) is x̂ = [−1, 1], so γ = [2, 2] and β = [1, 1] give [−1, 3], mean
- * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0].
+ * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
+ * [3] are all finite (1), and [1, 2] with [NaN] are not (0).
  */
 const FUSED_PROBE = `
 const { createRequire } = require('node:module');
@@ -56,6 +57,9 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const [w, v] = backend.executeMultipleOutputs('Mup2MomentumStep', [],
     [tf.tensor1d([1, 2]), tf.tensor1d([1, -1]), tf.tensor1d([0.5, 0.5]), tf.scalar(0.5), tf.scalar(0.5)], 2);
   const sum = backend.executeSingleOutput('Mup2SumOfSquares', [], [tf.tensor1d([1, 2, 3])]);
+  const count = (n) => [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }];
+  const finite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([3])]);
+  const notFinite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([NaN])]);
   const gelu = backend.executeSingleOutput('Mup2Gelu', [], [tf.tensor1d([0])]);
   const geluGrad = backend.executeSingleOutput('Mup2GeluGrad', [], [tf.tensor1d([1]), tf.tensor1d([0])]);
   const x = tf.tensor2d([[1, 3]]);
@@ -64,8 +68,8 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
     [x, tf.tensor1d([2, 2]), tf.tensor1d([1, 1])], 3);
   const normGrad = backend.executeMultipleOutputs('Mup2LayerNormGrad', [],
     [tf.tensor2d([[1, 0]]), x, tf.tensor1d([2, 2]), norm[1], norm[2]], 3);
-  const got = JSON.stringify([w, v, sum, gelu, geluGrad, ...norm, ...normGrad].map((t) => t.arraySync()));
-  const expected = [[0.5, 2], [1, 0], 14, [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0]];
+  const got = JSON.stringify([w, v, sum, finite, notFinite, gelu, geluGrad, ...norm, ...normGrad].map((t) => t.arraySync()));
+  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0]];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;

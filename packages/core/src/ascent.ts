@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
+import { allFiniteTensors } from './fused-kernels.js';
 import { computePerturbation, type RuleStateContext } from './perturbation.js';
 import type { ParameterState } from './perturbation-rule-v2.js';
 import type { PerturbedPoint } from './perturbed-gradients.js';
@@ -23,14 +24,9 @@ export function offendingNames(grads: tf.NamedTensorMap): string[] {
     .map(([name]) => name);
 }
 
-/** Whether every entry is finite: one reduction per tensor, NaN or ±Inf exactly when some entry is (barring overflow). */
+/** Whether every entry of every gradient is finite (allFiniteTensors). */
 export function allFinite(grads: tf.NamedTensorMap): boolean {
-  const tensors = Object.values(grads);
-  if (tensors.length === 0) return true;
-  const sum = tf.tidy(() => tf.addN(tensors.map((g) => tf.sum(g))));
-  const value = sum.dataSync()[0] as number;
-  sum.dispose();
-  return Number.isFinite(value);
+  return allFiniteTensors(Object.values(grads));
 }
 
 /** ρ · ε̂ for each kept unit perturbation, as new tensors. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { offendingNames } from './ascent.js';
 import { NonFiniteGradientError } from './errors.js';
+import { allFiniteTensors } from './fused-kernels.js';
 import type { NamedTensor } from './named-tensor.js';
 import type { RejectedPass } from './step-context.js';
 import type { StepPlan } from './step-plan.js';
@@ -24,15 +25,15 @@ export function applyDescent(
   const { clipNorm, nonFinite } = settings;
   let gradients = grads;
   if ((clipNorm !== undefined || nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
-    // Without clipping only finiteness matters, and a plain sum is NaN or ±Inf exactly when some entry is
-    // (barring overflow near 1e38): one reduction per tensor instead of a square and a reduction.
-    const norm = tf.tidy(() =>
-      clipNorm === undefined
-        ? tf.addN(Object.values(grads).map((g) => tf.sum(g)))
-        : tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))),
-    );
-    const normValue = norm.dataSync()[0] as number;
-    norm.dispose();
+    // Without clipping only finiteness matters: one pass over the gradients (allFiniteTensors).
+    let normValue = 0;
+    if (clipNorm === undefined) {
+      if (!allFiniteTensors(Object.values(grads))) normValue = Number.NaN;
+    } else {
+      const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+      normValue = norm.dataSync()[0] as number;
+      norm.dispose();
+    }
     if (nonFinite !== 'ignore' && !Number.isFinite(normValue)) {
       const offending = offendingNames(grads);
       tf.dispose(grads);

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FUSED_KERNELS, hasFusedKernel, momentumStep, sumOfSquares } from './fused-kernels.js';
+import { allFiniteTensors, FUSED_KERNELS, hasFusedKernel, momentumStep, sumOfSquares } from './fused-kernels.js';
 import { muSgd } from './mu-sgd.js';
 
-// Without a fused kernel registered (core's tests load no backend extras), both helpers run
+// Without a fused kernel registered (core's tests load no backend extras), the helpers run
 // TF.js's composition; a float64 loop is the reference. The kernels themselves, on the backend
 // that has them, are tested where they are registered (apps/model-zoo, fused-kernels.test.ts).
 
@@ -13,6 +13,21 @@ describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, ()
   it('has none registered here', () => {
     expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(false);
+    expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(false);
+  });
+
+  it('allFiniteTensors is false exactly when some tensor holds a NaN or ±Infinity', () => {
+    const before = tf.memory().numTensors;
+    const tensors = [tf.tensor1d(values(301, 0)), tf.tensor2d(values(12, 1), [3, 4])];
+    expect(allFiniteTensors(tensors)).toBe(true);
+    expect(allFiniteTensors([])).toBe(true);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const poisoned = tf.tensor2d([...values(11, 1), bad], [3, 4]);
+      expect(allFiniteTensors([tensors[0] as tf.Tensor, poisoned]), String(bad)).toBe(false);
+      poisoned.dispose();
+    }
+    tf.dispose(tensors);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('sumOfSquares equals Σ x² in float64', () => {

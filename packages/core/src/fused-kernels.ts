@@ -10,10 +10,13 @@ import * as tf from '@tensorflow/tfjs-core';
  *   `[w − lr·(mu·v + g), mu·v + g]`: heavy-ball SGD for one parameter (muSgd with momentum,
  *   without weight decay or Nesterov).
  * - `sumOfSquares`: input `x` (float32); output the scalar Σ x²: a perturbation's squared norm.
+ * - `allFinite`: inputs a list of float32 tensors (any shapes, at least one), passed as an array;
+ *   output the scalar 1 when every entry is finite, else 0: the step's check of its gradients.
  */
 export const FUSED_KERNELS = {
   momentumStep: 'Mup2MomentumStep',
   sumOfSquares: 'Mup2SumOfSquares',
+  allFinite: 'Mup2AllFinite',
 } as const;
 
 /** Whether the active backend registered the fused kernel `name` (one of FUSED_KERNELS). */
@@ -27,6 +30,22 @@ export function sumOfSquares(x: tf.Tensor): tf.Scalar {
     return tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x }) as tf.Scalar;
   }
   return tf.tidy(() => tf.sum(tf.square(x)) as tf.Scalar);
+}
+
+/**
+ * Whether every entry of every tensor is finite (no NaN, no ±Infinity): one pass through the
+ * backend's fused kernel when it has one, else the sum of each tensor's sum, which is NaN or ±Inf
+ * exactly when some entry is, barring overflow of finite entries near 3.4e38 (read as not finite).
+ */
+export function allFiniteTensors(tensors: readonly tf.Tensor[]): boolean {
+  if (tensors.length === 0) return true;
+  const fused = tensors.every((x) => x.dtype === 'float32') && hasFusedKernel(FUSED_KERNELS.allFinite);
+  const flag = fused
+    ? (tf.engine().runKernel(FUSED_KERNELS.allFinite, tensors as unknown as tf.NamedTensorMap) as tf.Scalar)
+    : tf.tidy(() => tf.addN(tensors.map((x) => tf.sum(x))));
+  const value = flag.dataSync()[0] as number;
+  flag.dispose();
+  return fused ? value === 1 : Number.isFinite(value);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { layerFormRuns } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { formSwaps, measureModelSteps } from './model-step-timings.js';
@@ -16,6 +17,8 @@ describe('bench layers --swaps', () => {
         'columnSums=stock',
         'relu=stock',
         'relu=greater-mask',
+        // ReLU's addon kernels are chosen where mup2's addon loads, and TensorFlow's ReluGrad is then a swap.
+        ...(layerFormRuns('relu', 'addon-kernel', 'tensorflow') ? ['relu=relu-grad-kernel'] : []),
         'crossEntropy=composed',
         'logSoftmax=log-sum-exp',
       ],

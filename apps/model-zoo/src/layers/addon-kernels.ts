@@ -20,6 +20,10 @@ export const ADDON_LAYER_KERNELS = {
   layerNorm: 'Mup2LayerNorm',
   /** LayerNorm's gradient (dy, x, γ, mean, 1/σ) → [dx, dγ, dβ]. */
   layerNormGrad: 'Mup2LayerNormGrad',
+  /** ReLU, max(x, 0) (NaN passed through), on the calling thread. */
+  relu: 'Mup2Relu',
+  /** ReLU's gradient (dy, x) → dy · [x > 0], on the calling thread. */
+  reluBackward: 'Mup2ReluBackward',
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -67,6 +71,15 @@ export function registerAddonKernels(): void {
   register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
     backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
   );
+  // Its inputs come as an array (as AddN's do): TensorFlow's list input, with its length as N.
+  register(FUSED_KERNELS.allFinite, (backend, inputs) => {
+    const tensors = Object.values(inputs) as tf.TensorInfo[];
+    return backend.executeSingleOutput(
+      'Mup2AllFinite',
+      [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: tensors.length }],
+      tensors,
+    );
+  });
 }
 
 /** The layer kernels and their gradients: each gradient is one more kernel of the addon. */
@@ -77,6 +90,22 @@ function registerAddonLayerKernels(): void {
   register(ADDON_LAYER_KERNELS.geluGrad, (backend, { dy, x }) =>
     backend.executeSingleOutput('Mup2GeluGrad', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),
   );
+  register(ADDON_LAYER_KERNELS.relu, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2Relu', [], [x as tf.TensorInfo]),
+  );
+  register(ADDON_LAYER_KERNELS.reluBackward, (backend, { dy, x }) =>
+    backend.executeSingleOutput('Mup2ReluBackward', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () =>
+        tf
+          .engine()
+          .runKernel(ADDON_LAYER_KERNELS.reluBackward, { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
+    }),
+  });
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,
     inputsToSave: ['x'],

@@ -5,13 +5,14 @@ import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { gelu } from './gelu.js';
 import { layerForms, withLayerForms } from './layer-forms.js';
 import { LayerNorm } from './layer-norm.js';
+import { relu } from './relu.js';
 import { hasAddonLayerKernels, registerTensorflowKernels } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
-// The GELU and LayerNorm kernels of mup2's addon (apps/native/src/fused-ops/layer-kernels.cc),
+// The GELU, LayerNorm and ReLU kernels of mup2's addon (apps/native/src/fused-ops/layer-kernels.cc),
 // which `pnpm native:install` builds, against float64 loops and finite differences, at sizes that
-// run the vectorised loops and their remainders. gelu.test.ts and layer-norm.test.ts run their
-// form-by-form checks on the 'addon-kernel' form too.
+// run the vectorised loops and their remainders. gelu.test.ts, layer-norm.test.ts and relu.test.ts
+// run their form-by-form checks on the 'addon-kernel' form too.
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
 
@@ -44,7 +45,7 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
 
   it('are registered and chosen: native:install built them and the zoo loaded them', () => {
     expect(hasAddonLayerKernels()).toBe(true);
-    expect(layerForms()).toMatchObject({ gelu: 'addon-kernel', layerNorm: 'addon-kernel' });
+    expect(layerForms()).toMatchObject({ gelu: 'addon-kernel', layerNorm: 'addon-kernel', relu: 'addon-kernel' });
   });
 
   it('GELU and its gradient equal the float64 formula on 200,003 entries; NaN and ±∞ go through as in x·σ(v)', () => {
@@ -70,6 +71,47 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     });
     const fused = tf.tidy(() => gelu(tf.tensor1d(special)).arraySync());
     expect(fused).toEqual(composed);
+  });
+
+  it('ReLU and its gradient are max(x, 0) and dy·[x > 0] on 200,003 entries, NaN and ±∞ as TensorFlow gives them', () => {
+    const n = 200_003;
+    // float32 values, so that the exact answers are exactly representable.
+    const x = testValues(n, 3, 4).map(Math.fround);
+    const upstream = testValues(n, 7, 1).map(Math.fround);
+    const before = tf.memory().numTensors;
+    const [y, dx] = tf.tidy(() => {
+      const input = tf.tensor1d(x);
+      const weights = tf.tensor1d(upstream);
+      const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(relu(t), weights)))([input]);
+      return [relu(input).dataSync(), (gradient as tf.Tensor).dataSync()];
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(
+      maxAbsDifference(
+        y as Float32Array,
+        x.map((v) => Math.max(v, 0)),
+      ),
+    ).toBe(0);
+    expect(
+      maxAbsDifference(
+        dx as Float32Array,
+        x.map((v, i) => (v > 0 ? (upstream[i] as number) : 0)),
+      ),
+    ).toBe(0);
+
+    // Against TensorFlow's own Relu and ReluGrad kernels (the 'relu-grad-kernel' form), NaN · 0 included.
+    const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 3, -3];
+    const specialDy = [1, Number.NaN, Number.NaN, 2, Number.POSITIVE_INFINITY, 1];
+    const both = (form: 'addon-kernel' | 'relu-grad-kernel') =>
+      withLayerForms({ relu: form }, () =>
+        tf.tidy(() => {
+          const input = tf.tensor1d(special);
+          const weights = tf.tensor1d(specialDy);
+          const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(relu(t), weights)))([input]);
+          return [Array.from(relu(input).dataSync()), Array.from((gradient as tf.Tensor).dataSync())];
+        }),
+      );
+    expect(both('addon-kernel')).toEqual(both('relu-grad-kernel'));
   });
 
   it('LayerNorm and its gradients equal float64 ones on [2, 2049, 67] (rows over the leading axes)', () => {
@@ -168,6 +210,9 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     expect(ln(tf.scalar(1), tf.zeros([1]))).toThrowError(/rank >= 1/);
     expect(run('Mup2GeluGrad', { dy: tf.zeros([2, 3]), x: tf.zeros([3, 2]) })).toThrowError(
       /dy and x must have one shape/,
+    );
+    expect(run(ADDON_LAYER_KERNELS.reluBackward, { dy: tf.zeros([2, 3]), x: tf.zeros([6]) })).toThrowError(
+      /Mup2ReluBackward: dy and x must have one shape/,
     );
   });
 

@@ -27,6 +27,50 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
   it('are registered: native:install built them and the zoo loaded them', () => {
     expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(true);
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(true);
+    expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(true);
+  });
+
+  it('Mup2AllFinite says 1 exactly when every entry of every input is finite, wherever a NaN or ±∞ sits', () => {
+    const n = 1027; // not a multiple of any vector width
+    const shapes = [[n], [3, 5], [0], [2, 2, 2]] as const;
+    const run = (lists: number[][]) =>
+      tf.tidy(() => {
+        const tensors = lists.map((list, i) => tf.tensor(list, shapes[i] as unknown as number[]));
+        return tf.engine().runKernel(FUSED_KERNELS.allFinite, tensors as unknown as tf.NamedTensorMap) as tf.Scalar;
+      });
+    const finite = () =>
+      shapes.map((shape) =>
+        values(
+          shape.reduce((a, b) => a * b, 1),
+          shape.length,
+        ),
+      );
+    const before = tf.memory().numTensors;
+    const all = run(finite());
+    expect(all.shape).toEqual([]);
+    expect(all.dataSync()[0]).toBe(1);
+    all.dispose();
+    // Finite entries whose float32 sum overflows are still finite (a sum of sums would say otherwise).
+    const huge = finite();
+    huge[0] = huge[0]?.map(() => 3e38) as number[];
+    const hugeFlag = run(huge);
+    expect(hugeFlag.dataSync()[0]).toBe(1);
+    hugeFlag.dispose();
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      for (const [list, index] of [
+        [0, 0],
+        [0, n - 1],
+        [1, 14],
+        [3, 7],
+      ] as const) {
+        const lists = finite();
+        (lists[list] as number[])[index] = bad;
+        const flag = run(lists);
+        expect(flag.dataSync()[0], `${bad} at input ${list}, entry ${index}`).toBe(0);
+        flag.dispose();
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('Mup2MomentumStep gives [w − lr·(mu·v + g), mu·v + g] as a float64 loop does', () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { layerForms } from './layer-forms.js';
 import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
@@ -37,5 +38,6 @@ export function relu<T extends tf.Tensor>(x: T): T {
   const form = layerForms().relu;
   if (form === 'greater-mask') return maskedRelu(x) as T;
   if (form === 'relu-grad-kernel') return kernelRelu(x) as T;
+  if (form === 'addon-kernel') return tf.engine().runKernel(ADDON_LAYER_KERNELS.relu, { x }) as T;
   return tf.relu(x);
 }

@@ -96,8 +96,11 @@ inline bool IsVector(const TF_Tensor* tensor, int64_t size) {
 // The kernels, for the op table in mup2_fused_ops.cc. Each fails its op on bad shapes, naming them.
 void MomentumStep(void*, TF_OpKernelContext* context);
 void SumOfSquares(void*, TF_OpKernelContext* context);
+void AllFinite(void*, TF_OpKernelContext* context);
 void Gelu(void*, TF_OpKernelContext* context);
 void GeluGrad(void*, TF_OpKernelContext* context);
+void Relu(void*, TF_OpKernelContext* context);
+void ReluBackward(void*, TF_OpKernelContext* context);
 // LayerNorm's kernel state is its epsilon (a float attribute), made by CreateLayerNorm.
 void* CreateLayerNorm(TF_OpKernelConstruction* construction);
 void DeleteLayerNorm(void* epsilon);

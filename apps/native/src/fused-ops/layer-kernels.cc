@@ -1,8 +1,9 @@
 // The model zoo's fused layer kernels: GELU (tanh form) and LayerNorm, each with its gradient, in
 // one pass over memory where TF.js composes 4–21 kernels (apps/model-zoo/src/layers/gelu.ts and
-// layer-norm.ts hold the same formulas in TF.js). Loops are compiled for the baseline and for
-// AVX2 and AVX-512, chosen when the library loads (target_clones). Single-threaded, as the
-// optimizer's kernels.
+// layer-norm.ts hold the same formulas in TF.js), and ReLU with its gradient, as TensorFlow's own
+// kernels but on the calling thread (at 2 threads TensorFlow hands those to its pool, which costs
+// a pass this size more than it saves). Loops are compiled for the baseline and for AVX2 and
+// AVX-512, chosen when the library loads (target_clones). Single-threaded, as the optimizer's kernels.
 #include <cmath>
 #include <vector>
 
@@ -101,30 +102,60 @@ void LayerNormGradLoop(const float* __restrict dy, const float* __restrict x, co
   }
 }
 
-}  // namespace
 
-// Mup2Gelu(x) -> y.
-void Gelu(void*, TF_OpKernelContext* context) {
+// ReLU as TensorFlow's Relu and ReluGrad compute it: y = max(x, 0) with NaN passed through, and
+// dx = dy · [x > 0] as a product, so a NaN upstream gradient still comes through (NaN · 0 is NaN).
+MUP2_VECTOR_CLONES
+void ReluLoop(const float* __restrict x, float* __restrict y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+MUP2_VECTOR_CLONES
+void ReluBackwardLoop(const float* __restrict dy, const float* __restrict x, float* __restrict dx, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : 0.0f);
+}
+
+// An elementwise kernel y = f(x), shaped like x.
+void Elementwise(TF_OpKernelContext* context, void (*loop)(const float*, float*, int64_t)) {
   KernelCall call(context);
   TF_Tensor* x;
   if (!call.Inputs(1, &x)) return;
   TF_Tensor* y = call.OutputLike(0, x);
   if (y == nullptr) return;
-  GeluLoop(Data(x), MutableData(y), TF_TensorElementCount(x));
+  loop(Data(x), MutableData(y), TF_TensorElementCount(x));
 }
 
-// Mup2GeluGrad(dy, x) -> dx: GELU's gradient from its input alone (nothing else kept from the forward pass).
-void GeluGrad(void*, TF_OpKernelContext* context) {
+// An elementwise gradient dx = f(dy, x), shaped like x; fails with `shape_error` when dy is not.
+void ElementwiseGrad(TF_OpKernelContext* context, const char* shape_error,
+                     void (*loop)(const float*, const float*, float*, int64_t)) {
   KernelCall call(context);
   TF_Tensor* in[2];
   if (!call.Inputs(2, in)) return;
   if (!SameShape(in[0], in[1])) {
-    call.Fail("Mup2GeluGrad: dy and x must have one shape");
+    call.Fail(shape_error);
     return;
   }
   TF_Tensor* dx = call.OutputLike(0, in[1]);
   if (dx == nullptr) return;
-  GeluGradLoop(Data(in[0]), Data(in[1]), MutableData(dx), TF_TensorElementCount(in[1]));
+  loop(Data(in[0]), Data(in[1]), MutableData(dx), TF_TensorElementCount(in[1]));
+}
+
+}  // namespace
+
+// Mup2Gelu(x) -> y.
+void Gelu(void*, TF_OpKernelContext* context) { Elementwise(context, &GeluLoop); }
+
+// Mup2GeluGrad(dy, x) -> dx: GELU's gradient from its input alone (nothing else kept from the forward pass).
+void GeluGrad(void*, TF_OpKernelContext* context) {
+  ElementwiseGrad(context, "Mup2GeluGrad: dy and x must have one shape", &GeluGradLoop);
+}
+
+void Relu(void*, TF_OpKernelContext* context) { Elementwise(context, &ReluLoop); }
+
+void ReluBackward(void*, TF_OpKernelContext* context) {
+  ElementwiseGrad(context, "Mup2ReluBackward: dy and x must have one shape", &ReluBackwardLoop);
 }
 
 void* CreateLayerNorm(TF_OpKernelConstruction* construction) {

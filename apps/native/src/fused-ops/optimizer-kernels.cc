@@ -1,5 +1,5 @@
-// The optimizer step's fused kernels: heavy-ball SGD for one parameter, and a perturbation's
-// squared norm. Single-threaded on purpose: on 2 cores a pass this size is slower split over
+// The optimizer step's fused kernels: heavy-ball SGD for one parameter, a perturbation's squared
+// norm, and whether a step's gradients are all finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
 // TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
 
@@ -59,6 +59,37 @@ void SumOfSquares(void*, TF_OpKernelContext* context) {
     total += block;
   }
   *MutableData(out) = static_cast<float>(total);
+}
+
+// Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
+// check that every SAM step makes of its gradient before the descent, in one kernel and one read
+// of each gradient, where TF.js sums each one (N reductions, handed to TensorFlow's pool at 2
+// threads) and adds the sums. x·0 is 0 for a finite x and NaN for ±Inf or NaN, so the lanes'
+// total is 0 exactly when all are finite: unlike a plain sum, finite entries cannot overflow it.
+void AllFinite(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* out = call.Output(0, nullptr, 0);
+  if (out == nullptr) return;
+  TF_Status* status = TF_NewStatus();
+  bool finite = true;
+  for (int i = 0; i < TF_NumInputs(context) && finite; i++) {
+    TF_Tensor* x = nullptr;
+    TF_GetInput(context, i, &x, status);
+    if (TF_GetCode(status) != TF_OK) {
+      TF_OpKernelContext_Failure(context, status);
+      TF_DeleteStatus(status);
+      return;
+    }
+    const float* __restrict values = Data(x);
+    const int64_t n = TF_TensorElementCount(x);
+    float lanes = 0;
+#pragma omp simd reduction(+ : lanes)
+    for (int64_t j = 0; j < n; j++) lanes += values[j] * 0.0f;
+    finite = lanes == 0.0f;
+    TF_DeleteTensor(x);
+  }
+  TF_DeleteStatus(status);
+  *MutableData(out) = finite ? 1.0f : 0.0f;
 }
 
 }  // namespace mup2
