@@ -18,7 +18,7 @@ describe('bench layers --swaps', () => {
         'relu=stock',
         'relu=greater-mask',
         // ReLU's addon kernels are chosen where mup2's addon loads, and TensorFlow's ReluGrad is then a swap.
-        ...(layerFormRuns('relu', 'addon-kernel', 'tensorflow') ? ['relu=relu-grad-kernel'] : []),
+        ...(layerFormRuns('relu', 'addon-kernel', 'tensorflow') ? ['relu=relu-grad-kernel', 'scale=stock'] : []),
         'crossEntropy=composed',
         'logSoftmax=log-sum-exp',
       ],

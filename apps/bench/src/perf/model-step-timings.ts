@@ -8,7 +8,7 @@ export type ModelStepName = 'mlp' | 'resnet18' | 'vit';
 
 /** The layers with more than one form that each model's step runs through. */
 export const MODEL_LAYERS: { readonly [M in ModelStepName]: readonly (keyof LayerForms)[] } = {
-  mlp: ['matMul', 'columnSums', 'relu', 'crossEntropy', 'logSoftmax'],
+  mlp: ['matMul', 'columnSums', 'relu', 'scale', 'crossEntropy', 'logSoftmax'],
   resnet18: ['matMul', 'columnSums', 'relu', 'crossEntropy', 'logSoftmax'],
   vit: ['matMul', 'attention', 'columnSums', 'gelu', 'layerNorm', 'crossEntropy', 'logSoftmax'],
 };

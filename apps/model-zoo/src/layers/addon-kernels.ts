@@ -1,6 +1,6 @@
 import { FUSED_KERNELS } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
-import { register, registerGradient } from './native-kernel-registry.js';
+import { register, registerGradient, typeAttribute } from './native-kernel-registry.js';
 
 /**
  * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
@@ -24,6 +24,10 @@ export const ADDON_LAYER_KERNELS = {
   relu: 'Mup2Relu',
   /** ReLU's gradient (dy, x) → dy · [x > 0], on the calling thread. */
   reluBackward: 'Mup2ReluBackward',
+  /** x ⊙ γ with γ over the last axis (TensorFlow's Mul), whose gradient is scaleGrad. */
+  scale: 'Mup2Scale',
+  /** The gradients of x ⊙ γ: (dy, x, γ) → [dy ⊙ γ, Σ over rows of dy ⊙ x], in one pass. */
+  scaleGrad: 'Mup2ScaleGrad',
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -105,6 +109,25 @@ function registerAddonLayerKernels(): void {
           .engine()
           .runKernel(ADDON_LAYER_KERNELS.reluBackward, { dy: dy as tf.Tensor, x: x as tf.Tensor }) as tf.Tensor,
     }),
+  });
+  register(ADDON_LAYER_KERNELS.scale, (backend, { x, gamma }) =>
+    backend.executeSingleOutput('Mul', [typeAttribute(backend)], [x, gamma] as tf.TensorInfo[]),
+  );
+  register(ADDON_LAYER_KERNELS.scaleGrad, (backend, { dy, x, gamma }) =>
+    backend.executeMultipleOutputs('Mup2ScaleGrad', [], [dy, x, gamma] as tf.TensorInfo[], 2),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.scale,
+    inputsToSave: ['x', 'gamma'],
+    // One kernel gives both gradients, so it runs here (as LayerNorm's below).
+    gradFunc: (dy, [x, gamma]) => {
+      const [dx, dgamma] = tf.engine().runKernel(ADDON_LAYER_KERNELS.scaleGrad, {
+        dy: dy as tf.Tensor,
+        x: x as tf.Tensor,
+        gamma: gamma as tf.Tensor,
+      }) as tf.Tensor[];
+      return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor };
+    },
   });
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,

@@ -9,10 +9,10 @@ import { relu } from './relu.js';
 import { hasAddonLayerKernels, registerTensorflowKernels } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
-// The GELU, LayerNorm and ReLU kernels of mup2's addon (apps/native/src/fused-ops/layer-kernels.cc),
+// The GELU, LayerNorm, ReLU and gain kernels of mup2's addon (apps/native/src/fused-ops/layer-kernels.cc),
 // which `pnpm native:install` builds, against float64 loops and finite differences, at sizes that
-// run the vectorised loops and their remainders. gelu.test.ts, layer-norm.test.ts and relu.test.ts
-// run their form-by-form checks on the 'addon-kernel' form too.
+// run the vectorised loops and their remainders. gelu.test.ts, layer-norm.test.ts, relu.test.ts and
+// scale.test.ts run their form-by-form checks on the 'addon-kernel' form too.
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
 
@@ -45,7 +45,12 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
 
   it('are registered and chosen: native:install built them and the zoo loaded them', () => {
     expect(hasAddonLayerKernels()).toBe(true);
-    expect(layerForms()).toMatchObject({ gelu: 'addon-kernel', layerNorm: 'addon-kernel', relu: 'addon-kernel' });
+    expect(layerForms()).toMatchObject({
+      gelu: 'addon-kernel',
+      layerNorm: 'addon-kernel',
+      relu: 'addon-kernel',
+      scale: 'addon-kernel',
+    });
   });
 
   it('GELU and its gradient equal the float64 formula on 200,003 entries; NaN and ±∞ go through as in x·σ(v)', () => {
@@ -213,6 +218,12 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     );
     expect(run(ADDON_LAYER_KERNELS.reluBackward, { dy: tf.zeros([2, 3]), x: tf.zeros([6]) })).toThrowError(
       /Mup2ReluBackward: dy and x must have one shape/,
+    );
+    const scaleGrad = (dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor) =>
+      run(ADDON_LAYER_KERNELS.scaleGrad, { dy, x, gamma });
+    expect(scaleGrad(tf.zeros([2, 3]), tf.zeros([3, 2]), tf.zeros([2]))).toThrowError(/dy and x must have one shape/);
+    expect(scaleGrad(tf.zeros([2, 3]), tf.zeros([2, 3]), tf.zeros([2]))).toThrowError(
+      /Mup2ScaleGrad: gamma must be a vector of x's feature count/,
     );
   });
 

@@ -37,6 +37,12 @@ export interface LayerForms {
    */
   readonly relu: 'stock' | 'greater-mask' | 'relu-grad-kernel' | 'addon-kernel';
   /**
+   * A per-feature gain x ⊙ γ (the MLP's norm gain): TF.js's autodiff of tf.mul (two multiplies and
+   * a sum over rows backwards), or mup2's own kernel for both gradients in one pass (tensorflow with
+   * mup2's addon).
+   */
+  readonly scale: 'stock' | 'addon-kernel';
+  /**
    * Mean softmax cross-entropy against integer labels: composed from log softmax, one-hot and a
    * sum, or TensorFlow's SparseSoftmaxCrossEntropyWithLogits, which gives each row's loss and its
    * gradient in one kernel (tensorflow only).
@@ -58,6 +64,7 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel', 'addon-kernel'],
   logSoftmax: ['log-sum-exp', 'stock'],
   relu: ['stock', 'greater-mask', 'relu-grad-kernel', 'addon-kernel'],
+  scale: ['stock', 'addon-kernel'],
   crossEntropy: ['composed', 'fused-kernel'],
   layerNorm: ['closed-form', 'fused-batch-norm', 'addon-kernel'],
 };
@@ -91,6 +98,7 @@ const WASM_FORMS: LayerForms = {
   gelu: 'closed-form',
   logSoftmax: 'stock',
   relu: 'stock',
+  scale: 'stock',
   crossEntropy: 'composed',
   layerNorm: 'closed-form',
 };
@@ -116,6 +124,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
     gelu: 'sigmoid-grad-kernel',
     logSoftmax: 'stock',
     relu: 'relu-grad-kernel',
+    scale: 'stock',
     crossEntropy: 'fused-kernel',
     layerNorm: 'closed-form',
   },
@@ -123,14 +132,15 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
 
 /**
  * tensorflow's forms with mup2's addon loaded: GELU and LayerNorm each one kernel per pass, ReLU's
- * passes on the calling thread (at 2 threads the MLP's SAM step 6% faster, ResNet-18's SGD step 4%;
- * docs/performance.md).
+ * passes on the calling thread (at 2 threads the MLP's SAM step 6% faster, ResNet-18's SGD step 4%),
+ * a gain's gradients in one kernel (docs/performance.md).
  */
 const TENSORFLOW_WITH_ADDON: LayerForms = {
   ...(FORMS_BY_BACKEND.tensorflow as LayerForms),
   gelu: 'addon-kernel',
   layerNorm: 'addon-kernel',
   relu: 'addon-kernel',
+  scale: 'addon-kernel',
 };
 
 const OTHER_BACKENDS: LayerForms = {
@@ -140,6 +150,7 @@ const OTHER_BACKENDS: LayerForms = {
   gelu: 'closed-form',
   logSoftmax: 'log-sum-exp',
   relu: 'stock',
+  scale: 'stock',
   crossEntropy: 'composed',
   layerNorm: 'closed-form',
 };

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../layers/fast-matmul.js';
 import { softmaxCrossEntropy } from '../layers/log-softmax.js';
 import { relu } from '../layers/relu.js';
+import { scaleFeatures } from '../layers/scale.js';
 import type { ZooModel } from './zoo-model.js';
 
 export interface MlpOptions {
@@ -91,7 +92,7 @@ export function createMlp(options: MlpOptions): ZooModel {
       let z = fastMatMul(h, kernel as tf.Tensor2D);
       if (layer === 0 && gain) {
         gainInput = z;
-        z = tf.mul(z, gain);
+        z = scaleFeatures(z, gain as tf.Tensor1D);
       }
       const layerBias = biases[layer];
       if (layerBias) z = tf.add(z, layerBias);

@@ -101,6 +101,7 @@ void Gelu(void*, TF_OpKernelContext* context);
 void GeluGrad(void*, TF_OpKernelContext* context);
 void Relu(void*, TF_OpKernelContext* context);
 void ReluBackward(void*, TF_OpKernelContext* context);
+void ScaleGrad(void*, TF_OpKernelContext* context);
 // LayerNorm's kernel state is its epsilon (a float attribute), made by CreateLayerNorm.
 void* CreateLayerNorm(TF_OpKernelConstruction* construction);
 void DeleteLayerNorm(void* epsilon);

@@ -142,6 +142,23 @@ void ElementwiseGrad(TF_OpKernelContext* context, const char* shape_error,
   loop(Data(in[0]), Data(in[1]), MutableData(dx), TF_TensorElementCount(in[1]));
 }
 
+// Per-feature scaling y = x ⊙ γ (γ over the last axis) backwards: dx = dy ⊙ γ, and dγ = Σ over rows
+// of dy ⊙ x, summed in float64.
+MUP2_VECTOR_CLONES
+void ScaleGradLoop(const float* __restrict dy, const float* __restrict x, const float* __restrict gamma,
+                   int64_t rows, int64_t features, float* __restrict dx, double* __restrict dgamma) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict dy_row = dy + r * features;
+    const float* __restrict x_row = x + r * features;
+    float* __restrict dx_row = dx + r * features;
+#pragma omp simd
+    for (int64_t j = 0; j < features; j++) {
+      dx_row[j] = dy_row[j] * gamma[j];
+      dgamma[j] += static_cast<double>(dy_row[j] * x_row[j]);
+    }
+  }
+}
+
 }  // namespace
 
 // Mup2Gelu(x) -> y.
@@ -232,6 +249,32 @@ void LayerNormGrad(void*, TF_OpKernelContext* context) {
     dgamma_out[j] = static_cast<float>(gamma_sums[j]);
     dbeta_out[j] = static_cast<float>(beta_sums[j]);
   }
+}
+
+// Mup2ScaleGrad(dy, x [..., features], gamma [features]) -> (dx, dgamma): the gradients of x ⊙ γ, in
+// one pass where TF.js multiplies twice and sums over the rows (each handed to TensorFlow's pool at
+// 2 threads).
+void ScaleGrad(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* in[3];
+  if (!call.Inputs(3, in)) return;
+  TF_Tensor *dy = in[0], *x = in[1], *gamma = in[2];
+  int64_t rows, features;
+  if (!RowsOf(x, &rows, &features) || !SameShape(dy, x)) {
+    call.Fail("Mup2ScaleGrad: dy and x must have one shape, of rank >= 1 with at least one feature");
+    return;
+  }
+  if (!IsVector(gamma, features)) {
+    call.Fail("Mup2ScaleGrad: gamma must be a vector of x's feature count");
+    return;
+  }
+  TF_Tensor* dx = call.OutputLike(0, x);
+  TF_Tensor* dgamma = dx ? call.Output(1, &features, 1) : nullptr;
+  if (dgamma == nullptr) return;
+  std::vector<double> sums(features, 0.0);
+  ScaleGradLoop(Data(dy), Data(x), Data(gamma), rows, features, MutableData(dx), sums.data());
+  float* dgamma_out = MutableData(dgamma);
+  for (int64_t j = 0; j < features; j++) dgamma_out[j] = static_cast<float>(sums[j]);
 }
 
 }  // namespace mup2

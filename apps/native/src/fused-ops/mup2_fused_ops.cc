@@ -36,12 +36,19 @@ void ScalarOutput(TF_ShapeInferenceContext* context, TF_Status* status) {
   TF_DeleteShapeHandle(scalar);
 }
 
-// Output 0 shaped like input 0, outputs 1 and 2 vectors (of a length the kernel finds).
-void LikeInput0AndTwoVectors(TF_ShapeInferenceContext* context, TF_Status* status) {
+// Output 0 shaped like input 0, outputs 1 … `vectors` vectors (of a length the kernel finds).
+void LikeInput0AndVectors(TF_ShapeInferenceContext* context, TF_Status* status, int vectors) {
   OneLikeInput0(context, status);
   TF_ShapeHandle* vector = TF_ShapeInferenceContextVectorFromSize(context, -1);
-  for (int i = 1; i <= 2 && TF_GetCode(status) == TF_OK; i++) TF_ShapeInferenceContextSetOutput(context, i, vector, status);
+  for (int i = 1; i <= vectors && TF_GetCode(status) == TF_OK; i++)
+    TF_ShapeInferenceContextSetOutput(context, i, vector, status);
   TF_DeleteShapeHandle(vector);
+}
+void LikeInput0AndVector(TF_ShapeInferenceContext* context, TF_Status* status) {
+  LikeInput0AndVectors(context, status, 1);
+}
+void LikeInput0AndTwoVectors(TF_ShapeInferenceContext* context, TF_Status* status) {
+  LikeInput0AndVectors(context, status, 2);
 }
 
 struct OpSpec {
@@ -76,6 +83,12 @@ const OpSpec kOps[] = {
      &mup2::LayerNorm,
      &mup2::CreateLayerNorm,
      &mup2::DeleteLayerNorm},
+    {"Mup2ScaleGrad",
+     {"dy: float", "x: float", "gamma: float"},
+     {"dx: float", "dgamma: float"},
+     nullptr,
+     &LikeInput0AndVector,
+     &mup2::ScaleGrad},
     {"Mup2LayerNormGrad",
      {"dy: float", "x: float", "gamma: float", "mean: float", "rstd: float"},
      {"dx: float", "dgamma: float", "dbeta: float"},
