@@ -45,7 +45,8 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * give v' = [1, 0], w' = [0.5, 2]; Σ [1, 2, 3]² = 14; GELU(0) = 0 and its slope there σ(0) = ½;
  * LayerNorm of the row [1, 3] (ε 0) is x̂ = [−1, 1], so γ = [2, 2] and β = [1, 1] give [−1, 3], mean
  * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
- * [3] are all finite (1), and [1, 2] with [NaN] are not (0).
+ * [3] are all finite (1), and [1, 2] with [NaN] are not (0); w = [1, 2], d = [2, −4], s = 0.5 give
+ * w + s·d = [2, 0].
  */
 const FUSED_PROBE = `
 const { createRequire } = require('node:module');
@@ -60,6 +61,8 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const count = (n) => [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }];
   const finite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([3])]);
   const notFinite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([NaN])]);
+  const moved = backend.executeSingleOutput('Mup2AddScaled', [],
+    [tf.tensor1d([1, 2]), tf.tensor1d([2, -4]), tf.scalar(0.5)]);
   const gelu = backend.executeSingleOutput('Mup2Gelu', [], [tf.tensor1d([0])]);
   const geluGrad = backend.executeSingleOutput('Mup2GeluGrad', [], [tf.tensor1d([1]), tf.tensor1d([0])]);
   const x = tf.tensor2d([[1, 3]]);
@@ -68,8 +71,8 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
     [x, tf.tensor1d([2, 2]), tf.tensor1d([1, 1])], 3);
   const normGrad = backend.executeMultipleOutputs('Mup2LayerNormGrad', [],
     [tf.tensor2d([[1, 0]]), x, tf.tensor1d([2, 2]), norm[1], norm[2]], 3);
-  const got = JSON.stringify([w, v, sum, finite, notFinite, gelu, geluGrad, ...norm, ...normGrad].map((t) => t.arraySync()));
-  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0]];
+  const got = JSON.stringify([w, v, sum, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad].map((t) => t.arraySync()));
+  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0]];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;

@@ -79,6 +79,7 @@ function ascendByRule(
   let states: Record<string, ParameterState> | undefined;
   try {
     // With reuse, ε is kept at radius 1 and scaled by each step's radius (see perturbationInterval).
+    // Without reuse ε itself is not kept: the weights w + ε come straight out (one pass each).
     const computed = computePerturbation(
       rule,
       plan.selected,
@@ -86,33 +87,34 @@ function ascendByRule(
       reuse === undefined ? radius : 1,
       plan.widthMultiplier,
       stateContext,
+      reuse === undefined,
     );
     states = computed.states;
     const finite = context.nonFinite === 'ignore' || Number.isFinite(computed.normSquared.dataSync()[0]);
     computed.normSquared.dispose();
     if (!finite) {
-      tf.dispose(computed.perturbations);
+      tf.dispose([computed.perturbations, computed.moved ?? {}]);
       disposeProposed(states, context.ruleState);
       return { kind: 'rejected', pass: 'first', at: 'w', offending: offendingNames(firstGrads) };
     }
-    let perturbations = computed.perturbations;
-    if (reuse !== undefined) {
-      reuse.propose(plan, context.step, perturbations);
-      perturbations = scaledPerturbations(perturbations, radius);
-    }
     releaseFirst();
-    point.moveBy(perturbations);
+    if (reuse !== undefined) {
+      reuse.propose(plan, context.step, computed.perturbations);
+      point.moveBy(scaledPerturbations(computed.perturbations, radius));
+    } else {
+      point.moveTo(computed.moved ?? {});
+    }
     for (let ascentStep = 2; ascentStep <= context.ascentSteps; ascentStep++) {
       const at = point.gradients(loss(true), plan.selectedVariables);
       at.value.dispose();
       let next: ReturnType<typeof computePerturbation>;
       try {
-        next = computePerturbation(rule, plan.selected, at.grads, radius, plan.widthMultiplier, stateContext);
+        next = computePerturbation(rule, plan.selected, at.grads, radius, plan.widthMultiplier, stateContext, true);
         disposeProposed(next.states, context.ruleState);
         const nextFinite = context.nonFinite === 'ignore' || Number.isFinite(next.normSquared.dataSync()[0]);
         next.normSquared.dispose();
         if (!nextFinite) {
-          tf.dispose(next.perturbations);
+          tf.dispose(next.moved ?? {});
           disposeProposed(states, context.ruleState);
           return {
             kind: 'rejected',
@@ -124,7 +126,7 @@ function ascendByRule(
       } finally {
         tf.dispose(at.grads);
       }
-      point.moveBy(next.perturbations);
+      point.moveTo(next.moved ?? {});
     }
     return { kind: 'moved', states };
   } catch (error) {

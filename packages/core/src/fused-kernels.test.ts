@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFiniteTensors, FUSED_KERNELS, hasFusedKernel, momentumStep, sumOfSquares } from './fused-kernels.js';
+import {
+  addScaled,
+  allFiniteTensors,
+  FUSED_KERNELS,
+  hasFusedKernel,
+  momentumStep,
+  sumOfSquares,
+} from './fused-kernels.js';
 import { muSgd } from './mu-sgd.js';
 
 // Without a fused kernel registered (core's tests load no backend extras), the helpers run
@@ -14,6 +21,20 @@ describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, ()
     expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(false);
+    expect(hasFusedKernel(FUSED_KERNELS.addScaled)).toBe(false);
+  });
+
+  it('addScaled equals w + s·d in float64', () => {
+    const w = values(77, 0).map(Math.fround);
+    const d = values(77, 1).map(Math.fround);
+    const before = tf.memory().numTensors;
+    const [wt, dt, s] = [tf.tensor1d(w), tf.tensor1d(d), tf.scalar(0.25)];
+    const moved = addScaled(wt, dt, s);
+    Array.from(moved.dataSync()).forEach((value, i) =>
+      expect(value).toBeCloseTo((w[i] as number) + 0.25 * (d[i] as number), 5),
+    );
+    tf.dispose([wt, dt, s, moved]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('allFiniteTensors is false exactly when some tensor holds a NaN or ±Infinity', () => {

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *   `[w − lr·(mu·v + g), mu·v + g]`: heavy-ball SGD for one parameter (muSgd with momentum,
  *   without weight decay or Nesterov).
  * - `sumOfSquares`: input `x` (float32); output the scalar Σ x²: a perturbation's squared norm.
+ * - `addScaled`: inputs `w`, `d` (float32, one shape) and the scalar `s`; output `w + s·d`: the
+ *   weights a perturbation s·d moves a parameter to.
  * - `allFinite`: inputs a list of float32 tensors (any shapes, at least one), passed as an array;
  *   output the scalar 1 when every entry is finite, else 0: the step's check of its gradients.
  */
@@ -17,6 +19,7 @@ export const FUSED_KERNELS = {
   momentumStep: 'Mup2MomentumStep',
   sumOfSquares: 'Mup2SumOfSquares',
   allFinite: 'Mup2AllFinite',
+  addScaled: 'Mup2AddScaled',
 } as const;
 
 /** Whether the active backend registered the fused kernel `name` (one of FUSED_KERNELS). */
@@ -80,4 +83,12 @@ export function momentumStep(
     const velocity = tf.add(tf.mul(v, momentum), g);
     return [tf.sub(w, tf.mul(velocity, learningRate)), velocity] as [tf.Tensor, tf.Tensor];
   });
+}
+
+/** w + s·d, through the backend's fused kernel when it has one, else TF.js's multiply and add. A new tensor. */
+export function addScaled(w: tf.Tensor, d: tf.Tensor, s: tf.Scalar): tf.Tensor {
+  if (w.dtype === 'float32' && d.dtype === 'float32' && hasFusedKernel(FUSED_KERNELS.addScaled)) {
+    return tf.engine().runKernel(FUSED_KERNELS.addScaled, { w, d, s }) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.add(w, tf.mul(d, s)));
 }

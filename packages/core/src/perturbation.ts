@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sumOfSquares } from './fused-kernels.js';
+import { addScaled, sumOfSquares } from './fused-kernels.js';
 import type { ParamSpec } from './param-spec.js';
 import type { LayerScale, PerturbationDirection, PerturbationRule } from './perturbation-rule.js';
 import type { ParameterState } from './perturbation-rule-v2.js';
@@ -13,8 +13,10 @@ export interface PlannedParameter {
 
 /** The perturbation of one step, as computePerturbation returns it. */
 export interface Perturbation {
-  /** ε_p for each selected parameter, keyed by variable name. */
+  /** ε_p for each selected parameter, keyed by variable name (empty with `moved`). */
   readonly perturbations: tf.NamedTensorMap;
+  /** With the option `moved`: w_p + ε_p, from each variable's current value, in place of ε_p. */
+  readonly moved?: tf.NamedTensorMap;
   /** Σ_q b_q ‖N_q‖², the squared normaliser (NaN or Infinity when a gradient was not finite). */
   readonly normSquared: tf.Scalar;
   /** A v2 rule's proposed states, by variable name (new tensors, the caller's). */
@@ -32,7 +34,9 @@ export const NORM_EPSILON = 1e-12;
 
 /**
  * ε_p = ρ · a_p · D_p / ( sqrt( Σ_q b_q ‖N_q‖² ) + 1e-12 ), as in docs/mup2-explained.md.
- * All intermediates are disposed; the caller owns the returned tensors.
+ * With `moved`, the weights w_p + ε_p instead (one pass each where the backend has a fused kernel:
+ * what an ascent needs that does not keep ε). All intermediates are disposed; the caller owns the
+ * returned tensors.
  */
 export function computePerturbation(
   rule: PerturbationRule,
@@ -41,6 +45,7 @@ export function computePerturbation(
   radius: number,
   widthMultiplier: number,
   stateContext?: RuleStateContext,
+  moved = false,
 ): Perturbation {
   return tf.tidy(() => {
     const directions: tf.Tensor[] = [];
@@ -67,13 +72,22 @@ export function computePerturbation(
       used.push(parameter);
     }
     const normSquared: tf.Scalar = normTerms.length > 0 ? tf.addN(normTerms) : tf.scalar(0);
-    const step = tf.div(radius, tf.add(tf.sqrt(normSquared), NORM_EPSILON));
+    const step: tf.Scalar = tf.div(radius, tf.add(tf.sqrt(normSquared), NORM_EPSILON));
     const perturbations: tf.NamedTensorMap = {};
+    const points: tf.NamedTensorMap = {};
     used.forEach((parameter, index) => {
-      const factor = parameter.scale.perturbation === 1 ? step : tf.mul(step, parameter.scale.perturbation);
-      perturbations[parameter.spec.variable.name] = tf.mul(directions[index] as tf.Tensor, factor);
+      const factor: tf.Scalar = parameter.scale.perturbation === 1 ? step : tf.mul(step, parameter.scale.perturbation);
+      const { variable } = parameter.spec;
+      const direction = directions[index] as tf.Tensor;
+      if (moved) points[variable.name] = addScaled(variable, direction, factor);
+      else perturbations[variable.name] = tf.mul(direction, factor);
     });
-    return Object.keys(states).length > 0 ? { perturbations, normSquared, states } : { perturbations, normSquared };
+    return {
+      perturbations,
+      normSquared,
+      ...(moved && { moved: points }),
+      ...(Object.keys(states).length > 0 && { states }),
+    };
   });
 }
 

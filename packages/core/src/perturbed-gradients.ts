@@ -35,6 +35,20 @@ export class PerturbedPoint {
     }
   }
 
+  /** w ← the given point for each selected variable `points` names (w + ε, made by computePerturbation's `moved`); the points are disposed. */
+  moveTo(points: tf.NamedTensorMap): void {
+    try {
+      for (const variable of this.plan.selectedVariables) {
+        const point = points[variable.name];
+        if (point === undefined) continue;
+        this.hold(variable);
+        variable.assign(point);
+      }
+    } finally {
+      tf.dispose(points);
+    }
+  }
+
   /**
    * The loss and gradients of `variables` at the current point. Non-trainable state (BatchNorm
    * statistics) comes back to its value before the pass: statistics come from passes at w only.

@@ -75,6 +75,9 @@ export function registerAddonKernels(): void {
   register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
     backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
   );
+  register(FUSED_KERNELS.addScaled, (backend, { w, d, s }) =>
+    backend.executeSingleOutput('Mup2AddScaled', [], [w, d, s] as tf.TensorInfo[]),
+  );
   // Its inputs come as an array (as AddN's do): TensorFlow's list input, with its length as N.
   register(FUSED_KERNELS.allFinite, (backend, inputs) => {
     const tensors = Object.values(inputs) as tf.TensorInfo[];

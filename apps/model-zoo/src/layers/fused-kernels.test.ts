@@ -28,6 +28,36 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(true);
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(true);
     expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(true);
+    expect(hasFusedKernel(FUSED_KERNELS.addScaled)).toBe(true);
+  });
+
+  it('Mup2AddScaled gives w + s·d as a float64 loop does (after the float32 product)', () => {
+    const n = 4099;
+    const [w, d] = [values(n, 0), values(n, 1)];
+    const s = Math.fround(-0.0371);
+    const before = tf.memory().numTensors;
+    const moved = tf.tidy(
+      () =>
+        tf.engine().runKernel(FUSED_KERNELS.addScaled, {
+          w: tf.tensor1d(w),
+          d: tf.tensor1d(d),
+          s: tf.scalar(s),
+        }) as tf.Tensor,
+    );
+    const got = moved.dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      worst = Math.max(worst, Math.abs((got[i] as number) - ((w[i] as number) + s * (d[i] as number))));
+    }
+    expect(worst).toBeLessThan(1e-6);
+    moved.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const run = (inputs: tf.NamedTensorMap) => () =>
+      tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.addScaled, inputs));
+    expect(run({ w: tf.zeros([2, 3]), d: tf.zeros([3, 2]), s: tf.scalar(1) })).toThrowError(
+      /w and d must have one shape/,
+    );
+    expect(run({ w: tf.zeros([2]), d: tf.zeros([2]), s: tf.zeros([2]) })).toThrowError(/s must hold one value/);
   });
 
   it('Mup2AllFinite says 1 exactly when every entry of every input is finite, wherever a NaN or ±∞ sits', () => {
@@ -157,12 +187,12 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     variable.dispose();
   });
 
-  it("a SAM step's norm runs through Mup2SumOfSquares and the step matches a float64 one", async () => {
+  it("a SAM step's norm, move and finiteness check run through the fused kernels and the step matches a float64 one", async () => {
     const rules = await loadRules();
     const rule = rules.descriptor('sam').create({ rho: 0.3, scaling: 'mup2' });
     expect(
       await kernelsCalled(() => runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 })),
-    ).toContain(FUSED_KERNELS.sumOfSquares);
+    ).toEqual(expect.arrayContaining([FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled, FUSED_KERNELS.allFinite]));
     const step = runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 });
     const reference = float64SamStep(step.start, step.data, {
       shape: step.shape,

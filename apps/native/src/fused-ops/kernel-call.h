@@ -97,6 +97,7 @@ inline bool IsVector(const TF_Tensor* tensor, int64_t size) {
 void MomentumStep(void*, TF_OpKernelContext* context);
 void SumOfSquares(void*, TF_OpKernelContext* context);
 void AllFinite(void*, TF_OpKernelContext* context);
+void AddScaled(void*, TF_OpKernelContext* context);
 void Gelu(void*, TF_OpKernelContext* context);
 void GeluGrad(void*, TF_OpKernelContext* context);
 void Relu(void*, TF_OpKernelContext* context);

@@ -70,6 +70,7 @@ const OpSpec kOps[] = {
      &TwoLikeInput0,
      &mup2::MomentumStep},
     {"Mup2SumOfSquares", {"x: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::SumOfSquares},
+    {"Mup2AddScaled", {"w: float", "d: float", "s: float"}, {"moved: float"}, nullptr, &OneLikeInput0, &mup2::AddScaled},
     {"Mup2AllFinite", {"x: N * float"}, {"finite: float"}, "N: int >= 1", &ScalarOutput, &mup2::AllFinite},
     {"Mup2Gelu", {"x: float"}, {"y: float"}, nullptr, &OneLikeInput0, &mup2::Gelu},
     {"Mup2GeluGrad", {"dy: float", "x: float"}, {"dx: float"}, nullptr, &OneLikeInput0, &mup2::GeluGrad},

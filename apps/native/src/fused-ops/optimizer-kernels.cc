@@ -1,5 +1,5 @@
 // The optimizer step's fused kernels: heavy-ball SGD for one parameter, a perturbation's squared
-// norm, and whether a step's gradients are all finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
+// norm, the point a perturbation moves the weights to, and whether a step's gradients are all finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
 // TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
 
@@ -59,6 +59,32 @@ void SumOfSquares(void*, TF_OpKernelContext* context) {
     total += block;
   }
   *MutableData(out) = static_cast<float>(total);
+}
+
+// Mup2AddScaled(w, d, s) -> w + s * d: the weights a SAM ascent moves one parameter to, in one pass
+// (2 reads, 1 write) where TF.js multiplies into the perturbation and then adds it (3 reads, 2
+// writes, each pass handed to TensorFlow's pool at 2 threads).
+void AddScaled(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* in[3];
+  if (!call.Inputs(3, in)) return;
+  TF_Tensor *w = in[0], *d = in[1], *s = in[2];
+  if (!SameShape(w, d)) {
+    call.Fail("Mup2AddScaled: w and d must have one shape");
+    return;
+  }
+  if (TF_TensorElementCount(s) != 1) {
+    call.Fail("Mup2AddScaled: s must hold one value");
+    return;
+  }
+  TF_Tensor* out = call.OutputLike(0, w);
+  if (out == nullptr) return;
+  const int64_t n = TF_TensorElementCount(w);
+  const float* __restrict weights = Data(w);
+  const float* __restrict direction = Data(d);
+  float* __restrict moved = MutableData(out);
+  const float scale = *Data(s);
+  for (int64_t i = 0; i < n; i++) moved[i] = weights[i] + direction[i] * scale;
 }
 
 // Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
