@@ -21,32 +21,12 @@ export class PerturbedPoint {
 
   /** w ← w + δ for each selected variable δ names; the perturbations are disposed. */
   moveBy(perturbations: tf.NamedTensorMap): void {
-    try {
-      for (const variable of this.plan.selectedVariables) {
-        const delta = perturbations[variable.name];
-        if (delta === undefined) continue;
-        this.hold(variable);
-        const moved = tf.add(variable, delta);
-        variable.assign(moved);
-        moved.dispose();
-      }
-    } finally {
-      tf.dispose(perturbations);
-    }
+    this.move(perturbations, (variable, delta) => tf.add(variable, delta));
   }
 
   /** w ← the given point for each selected variable `points` names (w + ε, made by computePerturbation's `moved`); the points are disposed. */
   moveTo(points: tf.NamedTensorMap): void {
-    try {
-      for (const variable of this.plan.selectedVariables) {
-        const point = points[variable.name];
-        if (point === undefined) continue;
-        this.hold(variable);
-        variable.assign(point);
-      }
-    } finally {
-      tf.dispose(points);
-    }
+    this.move(points, (_, point) => point);
   }
 
   /**
@@ -78,6 +58,22 @@ export class PerturbedPoint {
       original.dispose();
     }
     this.originals.clear();
+  }
+
+  /** Each selected variable `values` names, held, then assigned `next(variable, value)`; `values` is disposed. */
+  private move(values: tf.NamedTensorMap, next: (variable: tf.Variable, value: tf.Tensor) => tf.Tensor): void {
+    try {
+      for (const variable of this.plan.selectedVariables) {
+        const value = values[variable.name];
+        if (value === undefined) continue;
+        this.hold(variable);
+        const moved = next(variable, value);
+        variable.assign(moved);
+        if (moved !== value) moved.dispose();
+      }
+    } finally {
+      tf.dispose(values);
+    }
   }
 
   private hold(variable: tf.Variable): void {
