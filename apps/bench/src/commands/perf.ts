@@ -73,7 +73,7 @@ function modelTable(result: ModelPerf): string {
 /** wasm's and tensorflow's SGD steps of each model, from one run taking the backends in turn. */
 function backendTable(steps: readonly ModelStepTimes[], rounds: number): string {
   return [
-    `### SGD step on wasm and on tensorflow (each model's own layer forms; median of ${rounds} rounds, backends in turn)`,
+    `### SGD step on wasm and on tensorflow (each model's own layer forms; median of ${rounds} rounds, backends in turn, each sample after one untimed step)`,
     '',
     '| model (batch) | wasm ms | tensorflow ms | wasm / tensorflow |',
     '|---|---:|---:|---:|',

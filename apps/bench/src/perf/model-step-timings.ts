@@ -84,7 +84,9 @@ export async function measureModelSteps(
       }
     }
     const samples = prepared.map(() => [] as number[]);
-    // Sized, rotated samples as timeInterleaved takes them (why there); the backend is set per entry.
+    // Sized, rotated samples as timeInterleaved takes them (why there); the backend is set per entry, and
+    // each sample follows one untimed step: after the other backend's turn, tensorflow's second thread
+    // has gone to sleep, and its first step pays the wake-up (docs/performance.md, "The second thread").
     const stepsPerSample = prepared.map(() => 1);
     for (let round = 0; round < options.warmup + options.rounds; round++) {
       options.onRound?.(name, round);
@@ -93,6 +95,7 @@ export async function measureModelSteps(
         const entry = prepared[index] as (typeof prepared)[number];
         const steps = stepsPerSample[index] as number;
         await tf.setBackend(entry.backend);
+        entry.step();
         const started = performance.now();
         for (let step = 0; step < steps; step++) entry.step();
         const perStep = (performance.now() - started) / steps;
