@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
-// Mup2MatMul (TensorFlow's MatMul, or BatchMatMulV2 with b transposed), the tensorflow backend's
-// 2-D product, against float64 loops: its value and the gradients it registers, in all four
-// transpose cases, and no tensor left behind.
+// Mup2MatMul (TensorFlow's MatMul, or BatchMatMulV2 with b transposed over an inner dimension of
+// 64 or more), the tensorflow backend's 2-D product, against float64 loops: its value and the
+// gradients it registers, in all four transpose cases and both ops, and no tensor left behind.
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
 
@@ -37,14 +37,17 @@ const relativeError = (actual: number[], expected: number[]) =>
   maxAbsDifference(actual, expected) / Math.max(...expected.map(Math.abs));
 
 describe.skipIf(!onTensorflow)('Mup2MatMul on tensorflow', () => {
+  // Inner dimension 129 takes BatchMatMulV2 where b is transposed, 10 MatMul's transpose_b.
   describe.each([
-    [false, false],
-    [false, true],
-    [true, false],
-    [true, true],
-  ])('transposeA %s, transposeB %s', (transposeA, transposeB) => {
+    [false, false, 129],
+    [false, true, 129],
+    [true, false, 129],
+    [true, true, 129],
+    [false, true, 10],
+    [true, true, 10],
+  ])('transposeA %s, transposeB %s, inner dimension %i', (transposeA, transposeB, k) => {
     it('gives op(a)·op(b) and the gradients of Σ (op(a)·op(b)) ⊙ u as float64 loops do', () => {
-      const [m, k, n] = [37, 129, 23];
+      const [m, n] = [37, 23];
       const shapeA: [number, number] = transposeA ? [k, m] : [m, k];
       const shapeB: [number, number] = transposeB ? [n, k] : [k, n];
       const a = testValues(m * k, 1, 2);
