@@ -9,6 +9,13 @@ export function callsPerSample(milliseconds: number): number {
   return Math.max(1, Math.min(MAX_CALLS_PER_SAMPLE, Math.ceil(SAMPLE_MS / Math.max(milliseconds, 1e-3))));
 }
 
+/** Milliseconds per call over `count` consecutive calls of `step`. */
+export function msPerCall(step: () => void, count: number): number {
+  const start = performance.now();
+  for (let call = 0; call < count; call++) step();
+  return (performance.now() - start) / count;
+}
+
 /**
  * Times several step functions in one process, interleaved round by round after a warm-up, so
  * that drift of the machine (other load, thermal state) hits all of them alike; reports the
@@ -30,10 +37,7 @@ export function timeInterleaved(
     for (let offset = 0; offset < names.length; offset++) {
       const index = (offset + round) % names.length;
       const step = steps[names[index] as string] as () => void;
-      const count = calls[index] as number;
-      const start = performance.now();
-      for (let call = 0; call < count; call++) step();
-      const perCall = (performance.now() - start) / count;
+      const perCall = msPerCall(step, calls[index] as number);
       if (round >= options.warmup) samples[index]?.push(perCall);
       else calls[index] = callsPerSample(perCall);
     }

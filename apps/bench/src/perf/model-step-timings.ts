@@ -1,6 +1,6 @@
 import { LAYER_FORM_CANDIDATES, type LayerForms, layerFormRuns, layerForms, withLayerForms } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { callsPerSample } from './interleaved-timer.js';
+import { callsPerSample, msPerCall } from './interleaved-timer.js';
 import { median } from './median.js';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
@@ -96,9 +96,7 @@ export async function measureModelSteps(
         const steps = stepsPerSample[index] as number;
         await tf.setBackend(entry.backend);
         entry.step();
-        const started = performance.now();
-        for (let step = 0; step < steps; step++) entry.step();
-        const perStep = (performance.now() - started) / steps;
+        const perStep = msPerCall(entry.step, steps);
         if (round >= options.warmup) samples[index]?.push(perStep);
         else stepsPerSample[index] = callsPerSample(perStep);
       }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { FUSED_KERNELS, hasFusedKernel, initBackend } from '@mup2/core';
 import { loadRules } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { callsPerSample } from './interleaved-timer.js';
+import { callsPerSample, msPerCall } from './interleaved-timer.js';
 import { createPerfSteps, PERF_MODELS } from './perf-suite.js';
 
 const { values } = parseArgs({ options: { warmup: { type: 'string', default: '3' } } });
@@ -17,16 +17,10 @@ const { steps } = createPerfSteps(PERF_MODELS.mlp, {
   scalings: ['naive'],
 });
 const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
-/** Milliseconds per step over `count` consecutive steps. */
-const timed = (step: () => void, count: number) => {
-  const started = performance.now();
-  for (let call = 0; call < count; call++) step();
-  return (performance.now() - started) / count;
-};
 // Each round, per kind: one untimed step, then a sample of consecutive steps sized as the Python peers size theirs.
 const sizes: Record<string, number> = {};
 for (let round = 0; round < Number(values.warmup); round++) {
-  for (const [kind, step] of Object.entries(kinds)) sizes[kind] = callsPerSample(timed(step, 1));
+  for (const [kind, step] of Object.entries(kinds)) sizes[kind] = callsPerSample(msPerCall(step, 1));
 }
 const fusedKernels = hasFusedKernel(FUSED_KERNELS.momentumStep);
 const threads = backend === 'tensorflow' ? Number(process.env.TF_NUM_INTRAOP_THREADS) || undefined : 1;
@@ -38,7 +32,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const times: Record<string, number> = {};
   for (const [kind, step] of Object.entries(kinds)) {
     step();
-    times[kind] = timed(step, sizes[kind] ?? 1);
+    times[kind] = msPerCall(step, sizes[kind] ?? 1);
   }
   process.stdout.write(`${JSON.stringify(times)}\n`);
 }
