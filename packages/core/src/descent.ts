@@ -25,21 +25,16 @@ export function applyDescent(
   const { clipNorm, nonFinite } = settings;
   let gradients = grads;
   if ((clipNorm !== undefined || nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
-    // Without clipping only finiteness matters: one pass over the gradients (allFiniteTensors).
-    let normValue = 0;
-    if (clipNorm === undefined) {
-      if (!allFiniteTensors(Object.values(grads))) normValue = Number.NaN;
-    } else {
-      const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
-      normValue = norm.dataSync()[0] as number;
-      norm.dispose();
-    }
-    if (nonFinite !== 'ignore' && !Number.isFinite(normValue)) {
+    // Clipping needs the norm, which is not finite exactly when a gradient is not (barring overflow);
+    // without it only finiteness matters: one pass over the gradients (allFiniteTensors).
+    const normValue = clipNorm === undefined ? undefined : globalNorm(grads);
+    const finite = normValue === undefined ? allFiniteTensors(Object.values(grads)) : Number.isFinite(normValue);
+    if (nonFinite !== 'ignore' && !finite) {
       const offending = offendingNames(grads);
       tf.dispose(grads);
       return { pass: 'second', at: 'w + ε', offending };
     }
-    if (clipNorm !== undefined && normValue > clipNorm) {
+    if (clipNorm !== undefined && normValue !== undefined && normValue > clipNorm) {
       const factor = clipNorm / normValue;
       gradients = tf.tidy(() => {
         const clipped: tf.NamedTensorMap = {};
@@ -61,6 +56,14 @@ export function applyDescent(
     tf.dispose(gradients);
   }
   return undefined;
+}
+
+/** ‖g‖ over all the gradients, read back. */
+function globalNorm(grads: tf.NamedTensorMap): number {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+  const value = norm.dataSync()[0] as number;
+  norm.dispose();
+  return value;
 }
 
 /** The error of a step rejected for a non-finite gradient ('throw'). */

@@ -38,6 +38,16 @@ function layerNorm64(x: number[], gamma: number[], beta: number[], epsilon: numb
   return y;
 }
 
+/** f(x) and the gradient of Σ f(x)·u, elementwise f on vectors, as plain arrays. */
+function valueAndGradient(f: (t: tf.Tensor) => tf.Tensor, x: number[], upstream: number[]): [number[], number[]] {
+  return tf.tidy(() => {
+    const input = tf.tensor1d(x);
+    const weights = tf.tensor1d(upstream);
+    const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(f(t), weights)))([input]);
+    return [Array.from(f(input).dataSync()), Array.from((gradient as tf.Tensor).dataSync())];
+  });
+}
+
 const dot = (a: number[], b: number[]) => a.reduce((total, v, i) => total + v * (b[i] as number), 0);
 
 describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () => {
@@ -58,15 +68,10 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     const x = testValues(n, 2, 6);
     const upstream = testValues(n, 5, 1);
     const before = tf.memory().numTensors;
-    const [y, dx] = tf.tidy(() => {
-      const input = tf.tensor1d(x);
-      const weights = tf.tensor1d(upstream);
-      const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), weights)))([input]);
-      return [gelu(input).dataSync(), (gradient as tf.Tensor).dataSync()];
-    });
-    expect(maxAbsDifference(y as Float32Array, x.map(gelu64))).toBeLessThan(1e-5);
+    const [y, dx] = valueAndGradient(gelu, x, upstream);
+    expect(maxAbsDifference(y, x.map(gelu64))).toBeLessThan(1e-5);
     const expectedDx = x.map((v, i) => (upstream[i] as number) * geluSlope64(v));
-    expect(maxAbsDifference(dx as Float32Array, expectedDx)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(dx, expectedDx)).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
 
     const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 100, -100, 0];
@@ -84,22 +89,17 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     const x = testValues(n, 3, 4).map(Math.fround);
     const upstream = testValues(n, 7, 1).map(Math.fround);
     const before = tf.memory().numTensors;
-    const [y, dx] = tf.tidy(() => {
-      const input = tf.tensor1d(x);
-      const weights = tf.tensor1d(upstream);
-      const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(relu(t), weights)))([input]);
-      return [relu(input).dataSync(), (gradient as tf.Tensor).dataSync()];
-    });
+    const [y, dx] = valueAndGradient(relu, x, upstream);
     expect(tf.memory().numTensors).toBe(before);
     expect(
       maxAbsDifference(
-        y as Float32Array,
+        y,
         x.map((v) => Math.max(v, 0)),
       ),
     ).toBe(0);
     expect(
       maxAbsDifference(
-        dx as Float32Array,
+        dx,
         x.map((v, i) => (v > 0 ? (upstream[i] as number) : 0)),
       ),
     ).toBe(0);
@@ -108,14 +108,7 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
     const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 3, -3];
     const specialDy = [1, Number.NaN, Number.NaN, 2, Number.POSITIVE_INFINITY, 1];
     const both = (form: 'addon-kernel' | 'relu-grad-kernel') =>
-      withLayerForms({ relu: form }, () =>
-        tf.tidy(() => {
-          const input = tf.tensor1d(special);
-          const weights = tf.tensor1d(specialDy);
-          const [gradient] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(relu(t), weights)))([input]);
-          return [Array.from(relu(input).dataSync()), Array.from((gradient as tf.Tensor).dataSync())];
-        }),
-      );
+      withLayerForms({ relu: form }, () => valueAndGradient(relu, special, specialDy));
     expect(both('addon-kernel')).toEqual(both('relu-grad-kernel'));
   });
 

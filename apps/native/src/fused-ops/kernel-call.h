@@ -26,12 +26,18 @@ class KernelCall {
   // definition's float: TensorFlow refuses any other before the kernel runs.)
   bool Inputs(int count, TF_Tensor** inputs) {
     for (int i = 0; i < count; i++) {
-      inputs[i] = nullptr;
-      TF_GetInput(context_, i, &inputs[i], status_);
-      if (!Check()) return false;
+      inputs[i] = TakeInput(i);
+      if (inputs[i] == nullptr) return false;
       Keep(inputs[i]);
     }
     return true;
+  }
+  // Input i, for a kernel with more inputs than this holds: the caller deletes it
+  // (TF_DeleteTensor). nullptr after failing the op.
+  TF_Tensor* TakeInput(int i) {
+    TF_Tensor* input = nullptr;
+    TF_GetInput(context_, i, &input, status_);
+    return Check() ? input : nullptr;
   }
   // Output i with the given dimensions, or nullptr after failing the op.
   TF_Tensor* Output(int i, const int64_t* dims, int rank) {

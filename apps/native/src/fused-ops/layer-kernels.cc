@@ -102,7 +102,6 @@ void LayerNormGradLoop(const float* __restrict dy, const float* __restrict x, co
   }
 }
 
-
 // ReLU as TensorFlow's Relu and ReluGrad compute it: y = max(x, 0) with NaN passed through, and
 // dx = dy · [x > 0] as a product, so a NaN upstream gradient still comes through (NaN · 0 is NaN).
 MUP2_VECTOR_CLONES

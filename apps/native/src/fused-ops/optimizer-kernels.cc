@@ -1,5 +1,6 @@
 // The optimizer step's fused kernels: heavy-ball SGD for one parameter, a perturbation's squared
-// norm, the point a perturbation moves the weights to, and whether a step's gradients are all finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
+// norm, the point a perturbation moves the weights to, and whether a step's gradients are all
+// finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
 // TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
 
@@ -96,16 +97,10 @@ void AllFinite(void*, TF_OpKernelContext* context) {
   KernelCall call(context);
   TF_Tensor* out = call.Output(0, nullptr, 0);
   if (out == nullptr) return;
-  TF_Status* status = TF_NewStatus();
   bool finite = true;
   for (int i = 0; i < TF_NumInputs(context) && finite; i++) {
-    TF_Tensor* x = nullptr;
-    TF_GetInput(context, i, &x, status);
-    if (TF_GetCode(status) != TF_OK) {
-      TF_OpKernelContext_Failure(context, status);
-      TF_DeleteStatus(status);
-      return;
-    }
+    TF_Tensor* x = call.TakeInput(i);
+    if (x == nullptr) return;
     const float* __restrict values = Data(x);
     const int64_t n = TF_TensorElementCount(x);
     float lanes = 0;
@@ -114,7 +109,6 @@ void AllFinite(void*, TF_OpKernelContext* context) {
     finite = lanes == 0.0f;
     TF_DeleteTensor(x);
   }
-  TF_DeleteStatus(status);
   *MutableData(out) = finite ? 1.0f : 0.0f;
 }
 
