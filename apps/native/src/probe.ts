@@ -71,8 +71,15 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
     [x, tf.tensor1d([2, 2]), tf.tensor1d([1, 1])], 3);
   const normGrad = backend.executeMultipleOutputs('Mup2LayerNormGrad', [],
     [tf.tensor2d([[1, 0]]), x, tf.tensor1d([2, 2]), norm[1], norm[2]], 3);
-  const got = JSON.stringify([w, v, sum, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad].map((t) => t.arraySync()));
-  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0]];
+  const scale = { name: 'scale', type: backend.binding.TF_ATTR_FLOAT, value: 2 };
+  const softmax = backend.executeSingleOutput('Mup2Softmax', [scale], [tf.tensor1d([3, 3])]);
+  const softmaxGrad = backend.executeSingleOutput('Mup2SoftmaxGrad', [scale], [tf.tensor1d([1, 0]), softmax]);
+  const swapped = backend.executeSingleOutput('Mup2SwapAxes', [], [tf.tensor4d([1, 2], [1, 2, 1, 1])]);
+  const biased = backend.executeSingleOutput('Mup2BiasAdd', [], [x, tf.tensor1d([1, 1])]);
+  const got = JSON.stringify([w, v, sum, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
+    softmax, softmaxGrad, swapped, biased].map((t) => t.arraySync()));
+  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
+    [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]]];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;

@@ -1,6 +1,6 @@
 import { FUSED_KERNELS } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
-import { register, registerGradient, typeAttribute } from './native-kernel-registry.js';
+import { type NativeBackend, register, registerGradient, typeAttribute } from './native-kernel-registry.js';
 
 /**
  * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
@@ -28,6 +28,17 @@ export const ADDON_LAYER_KERNELS = {
   scale: 'Mup2Scale',
   /** The gradients of x ⊙ γ: (dy, x, γ) → [dy ⊙ γ, Σ over rows of dy ⊙ x], in one pass. */
   scaleGrad: 'Mup2ScaleGrad',
+  /** softmax(scale·x) over the last axis (attribute scale > 0), on the calling thread (attention-kernels.cc). */
+  softmax: 'Mup2Softmax',
+  /** Its gradient from its output: (dy, y; scale) → scale·y ⊙ (dy − Σ over the last axis of dy ⊙ y). */
+  softmaxGrad: 'Mup2SoftmaxGrad',
+  /**
+   * x + bias over the last axis, on the calling thread. No gradient of its own: biasAdd (bias-add.ts)
+   * gives it one.
+   */
+  biasAdd: 'Mup2BiasAdd',
+  /** x [outer, a, b, inner] → [outer, b, a, inner]: the attention heads' split and merge; its own gradient. */
+  swapAxes: 'Mup2SwapAxes',
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -132,6 +143,7 @@ function registerAddonLayerKernels(): void {
       return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor };
     },
   });
+  registerAttentionKernels();
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,
     inputsToSave: ['x'],
@@ -168,5 +180,40 @@ function registerAddonLayerKernels(): void {
       }) as tf.Tensor[];
       return { x: () => dx as tf.Tensor, gamma: () => dgamma as tf.Tensor, beta: () => dbeta as tf.Tensor };
     },
+  });
+}
+
+/** Softmax, the swap of axes that splits heads, and the bias add: the attention's kernels besides its products. */
+function registerAttentionKernels(): void {
+  const scaleAttribute = (backend: NativeBackend, scale: unknown) => [
+    { name: 'scale', type: backend.binding.TF_ATTR_FLOAT, value: scale as number },
+  ];
+  register(ADDON_LAYER_KERNELS.softmax, (backend, { x }, { scale }) =>
+    backend.executeSingleOutput('Mup2Softmax', scaleAttribute(backend, scale), [x as tf.TensorInfo]),
+  );
+  register(ADDON_LAYER_KERNELS.softmaxGrad, (backend, { dy, y }, { scale }) =>
+    backend.executeSingleOutput('Mup2SoftmaxGrad', scaleAttribute(backend, scale), [dy, y] as tf.TensorInfo[]),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.softmax,
+    outputsToSave: [true],
+    gradFunc: (dy, [y], attrs) => ({
+      x: () =>
+        tf
+          .engine()
+          .runKernel(ADDON_LAYER_KERNELS.softmaxGrad, { dy: dy as tf.Tensor, y: y as tf.Tensor }, attrs) as tf.Tensor,
+    }),
+  });
+  register(ADDON_LAYER_KERNELS.biasAdd, (backend, { x, bias }) =>
+    backend.executeSingleOutput('Mup2BiasAdd', [], [x, bias] as tf.TensorInfo[]),
+  );
+  register(ADDON_LAYER_KERNELS.swapAxes, (backend, { x }) =>
+    backend.executeSingleOutput('Mup2SwapAxes', [], [x as tf.TensorInfo]),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.swapAxes,
+    gradFunc: (dy) => ({
+      x: () => tf.engine().runKernel(ADDON_LAYER_KERNELS.swapAxes, { x: dy as tf.Tensor }) as tf.Tensor,
+    }),
   });
 }

@@ -243,12 +243,18 @@ describe.skipIf(!onTensorflow)("mup2's addon layer kernels on tensorflow", () =>
       gradientsOf();
     });
     expect(profile.kernelNames).toEqual(
-      expect.arrayContaining(['Mup2LayerNorm', 'Mup2LayerNormGrad', 'Mup2Gelu', 'Mup2GeluGrad']),
+      expect.arrayContaining([
+        ...['Mup2LayerNorm', 'Mup2LayerNormGrad', 'Mup2Gelu', 'Mup2GeluGrad'],
+        ...['Mup2Softmax', 'Mup2SoftmaxGrad', 'Mup2SwapAxes', 'Mup2BiasAdd'],
+      ]),
     );
     const before = tf.memory().numTensors;
     const [lossFused, ...fused] = gradientsOf();
     expect(tf.memory().numTensors).toBe(before);
-    const [lossComposed, ...composed] = withLayerForms({ gelu: 'closed-form', layerNorm: 'closed-form' }, gradientsOf);
+    const [lossComposed, ...composed] = withLayerForms(
+      { gelu: 'closed-form', layerNorm: 'closed-form', attention: 'batched-matmul', biasAdd: 'stock' },
+      gradientsOf,
+    );
     expect(Math.abs(lossFused - lossComposed)).toBeLessThan(1e-5);
     fused.forEach((gradient, i) => {
       const reference = composed[i] as number[];

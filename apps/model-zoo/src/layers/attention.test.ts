@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AttentionWeights, selfAttention } from './attention.js';
+import { type AttentionShape, type AttentionWeights, scaledDotProductAttention, selfAttention } from './attention.js';
+import { hasAddonLayerKernels } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
 const testBackend = tf.getBackend();
@@ -96,7 +97,14 @@ function stockAttention(x: tf.Tensor2D, w: AttentionWeights): tf.Tensor2D {
   return tf.add(tf.matMul(context, w.output), w.outputBias);
 }
 
-describe.each(['grouped-conv', 'batched-matmul'] as const)('selfAttention with %s products', (kernel) => {
+// mup2's kernels around the batched products where the addon runs (tensorflow with `pnpm native:install`).
+const kernels: NonNullable<AttentionShape['kernel']>[] = [
+  'grouped-conv',
+  'batched-matmul',
+  ...(hasAddonLayerKernels(testBackend) ? (['addon-kernel'] as const) : []),
+];
+
+describe.each(kernels)('selfAttention with %s products', (kernel) => {
   it('equals softmax(scale·q·kᵀ)·v per head, then the output projection (float64)', () => {
     const expected = attention64();
     const { output, context } = tf.tidy(() => {
@@ -149,7 +157,7 @@ describe.each(['grouped-conv', 'batched-matmul'] as const)('selfAttention with %
   });
 
   it('gives the same values on cpu as on the test backend', async () => {
-    const run = () =>
+    const run = (products = kernel) =>
       tf.tidy(() =>
         Array.from(
           selfAttention(tf.tensor2d(raw.x, [batch * tokens, width]), weights(), {
@@ -157,12 +165,13 @@ describe.each(['grouped-conv', 'batched-matmul'] as const)('selfAttention with %
             tokens,
             heads,
             scale,
-            kernel,
+            kernel: products,
           }).output.dataSync(),
         ),
       );
     await tf.setBackend('cpu');
-    const onCpu = run();
+    // cpu has no addon: its batched products stand in for the addon's.
+    const onCpu = run(kernel === 'addon-kernel' ? 'batched-matmul' : kernel);
     await tf.setBackend(testBackend);
     expect(maxAbsDifference(run(), onCpu)).toBeLessThan(1e-5);
   });
@@ -170,5 +179,15 @@ describe.each(['grouped-conv', 'batched-matmul'] as const)('selfAttention with %
   it('rejects a width not divisible by the heads', () => {
     const x = tf.zeros([6, 4]) as tf.Tensor2D;
     expect(() => selfAttention(x, weights(), { batch: 2, tokens: 3, heads: 3, scale: 1 })).toThrow(/divisible/);
+  });
+
+  it('rejects a scale that is not positive, naming it', () => {
+    const q = tf.zeros([6, 4]) as tf.Tensor2D;
+    const shape = { batch: 2, tokens: 3, heads: 2, kernel };
+    expect(() => scaledDotProductAttention(q, q, q, { ...shape, scale: 0 })).toThrow(
+      /scale must be a positive number, got 0/,
+    );
+    expect(() => scaledDotProductAttention(q, q, q, { ...shape, scale: Number.NaN })).toThrow(/got NaN/);
+    q.dispose();
   });
 });

@@ -15,8 +15,14 @@ export interface LayerForms {
    * TensorFlow's 2-D MatMul op where tf.matMul calls BatchMatMulV2 (tensorflow only; dense only).
    */
   readonly matMul: 'plain-products' | 'stock' | 'matmul-kernel';
-  /** Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop) or batched matMuls. */
-  readonly attention: 'grouped-conv' | 'batched-matmul';
+  /**
+   * Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop),
+   * batched matMuls, or batched matMuls with the heads' split and merge and the softmax (both
+   * passes) in mup2's own kernels, on the calling thread (tensorflow with mup2's addon).
+   */
+  readonly attention: 'grouped-conv' | 'batched-matmul' | 'addon-kernel';
+  /** A bias added over rows: tf.add, or mup2's own kernel on the calling thread (tensorflow with mup2's addon). */
+  readonly biasAdd: 'stock' | 'addon-kernel';
   /**
    * Sums over the rows of a matrix: a ones-row matMul (wasm reduces leading axes through a transpose),
    * tf.sum, or TensorFlow's BiasAddGrad kernel (tensorflow only).
@@ -59,7 +65,8 @@ export interface LayerForms {
 /** The candidates of each layer, for benchmarks. */
 export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly LayerForms[K][] } = {
   matMul: ['plain-products', 'stock', 'matmul-kernel'],
-  attention: ['grouped-conv', 'batched-matmul'],
+  attention: ['grouped-conv', 'batched-matmul', 'addon-kernel'],
+  biasAdd: ['stock', 'addon-kernel'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
   gelu: ['closed-form', 'autodiff', 'sigmoid-grad-kernel', 'addon-kernel'],
   logSoftmax: ['log-sum-exp', 'stock'],
@@ -94,6 +101,7 @@ export function layerFormRuns<K extends keyof LayerForms>(_layer: K, form: Layer
 const WASM_FORMS: LayerForms = {
   matMul: 'plain-products',
   attention: 'grouped-conv',
+  biasAdd: 'stock',
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
   logSoftmax: 'stock',
@@ -120,6 +128,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   tensorflow: {
     matMul: 'matmul-kernel',
     attention: 'batched-matmul',
+    biasAdd: 'stock',
     columnSums: 'bias-add-grad',
     gelu: 'sigmoid-grad-kernel',
     logSoftmax: 'stock',
@@ -141,11 +150,14 @@ const TENSORFLOW_WITH_ADDON: LayerForms = {
   layerNorm: 'addon-kernel',
   relu: 'addon-kernel',
   scale: 'addon-kernel',
+  attention: 'addon-kernel',
+  biasAdd: 'addon-kernel',
 };
 
 const OTHER_BACKENDS: LayerForms = {
   matMul: 'plain-products',
   attention: 'batched-matmul',
+  biasAdd: 'stock',
   columnSums: 'ones-matmul',
   gelu: 'closed-form',
   logSoftmax: 'log-sum-exp',

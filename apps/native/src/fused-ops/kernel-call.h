@@ -99,6 +99,16 @@ inline bool IsVector(const TF_Tensor* tensor, int64_t size) {
   return TF_NumDims(tensor) == 1 && (size < 0 || TF_Dim(tensor, 0) == size);
 }
 
+// x's features (its last axis) and rows (the product of the others); false unless x has rank ≥ 1
+// and at least one feature.
+inline bool RowsOf(const TF_Tensor* x, int64_t* rows, int64_t* features) {
+  const int rank = TF_NumDims(x);
+  if (rank < 1 || TF_Dim(x, rank - 1) == 0) return false;
+  *features = TF_Dim(x, rank - 1);
+  *rows = TF_TensorElementCount(x) / *features;
+  return true;
+}
+
 // The kernels, for the op table in mup2_fused_ops.cc. Each fails its op on bad shapes, naming them.
 void MomentumStep(void*, TF_OpKernelContext* context);
 void SumOfSquares(void*, TF_OpKernelContext* context);
@@ -109,10 +119,27 @@ void GeluGrad(void*, TF_OpKernelContext* context);
 void Relu(void*, TF_OpKernelContext* context);
 void ReluBackward(void*, TF_OpKernelContext* context);
 void ScaleGrad(void*, TF_OpKernelContext* context);
-// LayerNorm's kernel state is its epsilon (a float attribute), made by CreateLayerNorm.
-void* CreateLayerNorm(TF_OpKernelConstruction* construction);
-void DeleteLayerNorm(void* epsilon);
+// A kernel whose state is one float attribute (LayerNorm's epsilon, the softmax's scale): its value,
+// read by CreateFloatAttribute<name> when TensorFlow builds the kernel, freed by DeleteFloatAttribute.
+template <const char* kName>
+void* CreateFloatAttribute(TF_OpKernelConstruction* construction) {
+  TF_Status* status = TF_NewStatus();
+  float value = 0;
+  TF_OpKernelConstruction_GetAttrFloat(construction, kName, &value, status);
+  if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(construction, status);
+  TF_DeleteStatus(status);
+  return new float(value);
+}
+inline void DeleteFloatAttribute(void* value) { delete static_cast<float*>(value); }
+inline constexpr char kEpsilon[] = "epsilon";
+inline constexpr char kScale[] = "scale";
+// LayerNorm's kernel state is its epsilon (CreateFloatAttribute<kEpsilon>).
 void LayerNorm(void* epsilon, TF_OpKernelContext* context);
 void LayerNormGrad(void*, TF_OpKernelContext* context);
+// The softmax kernels' state is their scale (CreateFloatAttribute<kScale>).
+void Softmax(void* scale, TF_OpKernelContext* context);
+void SoftmaxGrad(void* scale, TF_OpKernelContext* context);
+void BiasAdd(void*, TF_OpKernelContext* context);
+void SwapAxes(void*, TF_OpKernelContext* context);
 
 }  // namespace mup2

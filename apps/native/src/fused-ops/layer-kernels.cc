@@ -174,26 +174,6 @@ void ReluBackward(void*, TF_OpKernelContext* context) {
   ElementwiseGrad(context, "Mup2ReluBackward: dy and x must have one shape", &ReluBackwardLoop);
 }
 
-void* CreateLayerNorm(TF_OpKernelConstruction* construction) {
-  TF_Status* status = TF_NewStatus();
-  float epsilon = 0;
-  TF_OpKernelConstruction_GetAttrFloat(construction, "epsilon", &epsilon, status);
-  if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(construction, status);
-  TF_DeleteStatus(status);
-  return new float(epsilon);
-}
-
-void DeleteLayerNorm(void* epsilon) { delete static_cast<float*>(epsilon); }
-
-// x's features (its last axis) and rows (the product of the others); false unless x has rank ≥ 1
-// and at least one feature.
-bool RowsOf(const TF_Tensor* x, int64_t* rows, int64_t* features) {
-  const int rank = TF_NumDims(x);
-  if (rank < 1 || TF_Dim(x, rank - 1) == 0) return false;
-  *features = TF_Dim(x, rank - 1);
-  *rows = TF_TensorElementCount(x) / *features;
-  return true;
-}
 
 // Mup2LayerNorm(x [..., features], gamma [features], beta [features]; epsilon) -> (y, mean [rows],
 // rstd [rows]), normalising over the last axis; rows are the other axes' entries in order.

@@ -51,6 +51,11 @@ void LikeInput0AndTwoVectors(TF_ShapeInferenceContext* context, TF_Status* statu
   LikeInput0AndVectors(context, status, 2);
 }
 
+// The output's shape left unknown (the C API builds no shape from dimensions; the kernel checks its input).
+void UnknownOutput(TF_ShapeInferenceContext* context, TF_Status* status) {
+  TF_ShapeInferenceContextSetUnknownShape(context, status);
+}
+
 struct OpSpec {
   const char* name;
   const char* inputs[5];
@@ -82,8 +87,8 @@ const OpSpec kOps[] = {
      "epsilon: float",
      &LikeInput0AndTwoVectors,
      &mup2::LayerNorm,
-     &mup2::CreateLayerNorm,
-     &mup2::DeleteLayerNorm},
+     &mup2::CreateFloatAttribute<mup2::kEpsilon>,
+     &mup2::DeleteFloatAttribute},
     {"Mup2ScaleGrad",
      {"dy: float", "x: float", "gamma: float"},
      {"dx: float", "dgamma: float"},
@@ -96,6 +101,24 @@ const OpSpec kOps[] = {
      nullptr,
      &LikeInput0AndTwoVectors,
      &mup2::LayerNormGrad},
+    {"Mup2Softmax",
+     {"x: float"},
+     {"y: float"},
+     "scale: float",
+     &OneLikeInput0,
+     &mup2::Softmax,
+     &mup2::CreateFloatAttribute<mup2::kScale>,
+     &mup2::DeleteFloatAttribute},
+    {"Mup2SoftmaxGrad",
+     {"dy: float", "y: float"},
+     {"dx: float"},
+     "scale: float",
+     &OneLikeInput0,
+     &mup2::SoftmaxGrad,
+     &mup2::CreateFloatAttribute<mup2::kScale>,
+     &mup2::DeleteFloatAttribute},
+    {"Mup2BiasAdd", {"x: float", "bias: float"}, {"y: float"}, nullptr, &OneLikeInput0, &mup2::BiasAdd},
+    {"Mup2SwapAxes", {"x: float"}, {"y: float"}, nullptr, &UnknownOutput, &mup2::SwapAxes},
 };
 
 // Registers each op and its CPU kernel; false with the status's message on the first failure.
