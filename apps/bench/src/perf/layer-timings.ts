@@ -1,6 +1,7 @@
 import {
   type AttentionWeights,
   BatchNorm,
+  biasAdd,
   columnSums,
   conv2d,
   fastBatchMatMul,
@@ -187,6 +188,16 @@ export function measureLayerForms(reps: number): LayerCase[] {
         ),
       );
     }
+    // The ViT's projections' bias, forward and backward.
+    const [projected, bias] = [normal([4096, 64]), normal([64])];
+    cases.push(
+      timeForms(
+        'biasAdd',
+        'bias over rows of [4096, 64]',
+        trained((x, b) => biasAdd(x as tf.Tensor2D, b as tf.Tensor1D), [projected, bias]),
+        { reps },
+      ),
+    );
     const rows = normal([8192, 256]);
     cases.push(
       timeForms(

@@ -10,7 +10,7 @@ export type ModelStepName = 'mlp' | 'resnet18' | 'vit';
 export const MODEL_LAYERS: { readonly [M in ModelStepName]: readonly (keyof LayerForms)[] } = {
   mlp: ['matMul', 'columnSums', 'relu', 'scale', 'crossEntropy', 'logSoftmax'],
   resnet18: ['matMul', 'columnSums', 'relu', 'crossEntropy', 'logSoftmax'],
-  vit: ['matMul', 'attention', 'columnSums', 'gelu', 'layerNorm', 'crossEntropy', 'logSoftmax'],
+  vit: ['matMul', 'attention', 'biasAdd', 'columnSums', 'gelu', 'layerNorm', 'crossEntropy', 'logSoftmax'],
 };
 
 /** One layer of the step in another form than the backend's choice: `layer=form`. */
