@@ -37,12 +37,13 @@ describe.skipIf(!onTensorflow)("mup2's addon attention kernels on tensorflow", (
     expect(layerForms()).toMatchObject({ attention: 'addon-kernel', biasAdd: 'addon-kernel' });
   });
 
-  it('softmax(s·x) and its gradient equal float64 ones on [3, 701, 67], leaving no tensor', () => {
+  it.each([
+    0.37, -0.8,
+  ])('softmax(s·x) and its gradient equal float64 ones on [3, 701, 67] at s = %s, leaving no tensor', (scale) => {
     const [outer, rows, features] = [3, 701, 67];
     const count = outer * rows * features;
     const x = testValues(count, 1, 6);
     const upstream = testValues(count, 2, 1);
-    const scale = 0.37;
     const before = tf.memory().numTensors;
     const [y, dx] = tf.tidy(() => {
       const input = tf.tensor3d(x, [outer, rows, features]);

@@ -28,7 +28,7 @@ export const ADDON_LAYER_KERNELS = {
   scale: 'Mup2Scale',
   /** The gradients of x ⊙ γ: (dy, x, γ) → [dy ⊙ γ, Σ over rows of dy ⊙ x], in one pass. */
   scaleGrad: 'Mup2ScaleGrad',
-  /** softmax(scale·x) over the last axis (attribute scale > 0), on the calling thread (attention-kernels.cc). */
+  /** softmax(scale·x) over the last axis (attribute scale), on the calling thread (attention-kernels.cc). */
   softmax: 'Mup2Softmax',
   /** Its gradient from its output: (dy, y; scale) → scale·y ⊙ (dy − Σ over the last axis of dy ⊙ y). */
   softmaxGrad: 'Mup2SoftmaxGrad',

@@ -16,8 +16,8 @@ extern "C" __attribute__((simd("notinbranch"), const, nothrow)) float expf(float
 namespace mup2 {
 namespace {
 
-// y = exp(s·x − max) / Σ exp(s·x − max) per row (s > 0; max over s·x). A NaN, or +∞, in a row makes the
-// whole row NaN, as in TensorFlow's Softmax (through the sum).
+// y = exp(s·x − max) / Σ exp(s·x − max) per row, max over s·x. A NaN, or +∞, in a row makes the whole
+// row NaN, as in TensorFlow's Softmax (through the sum).
 MUP2_VECTOR_CLONES
 void SoftmaxLoop(const float* __restrict x, float scale, float* __restrict y, int64_t rows, int64_t features) {
   for (int64_t r = 0; r < rows; r++) {
@@ -25,8 +25,7 @@ void SoftmaxLoop(const float* __restrict x, float scale, float* __restrict y, in
     float* __restrict out = y + r * features;
     float top = -INFINITY;
 #pragma omp simd reduction(max : top)
-    for (int64_t j = 0; j < features; j++) top = row[j] > top ? row[j] : top;
-    top *= scale;
+    for (int64_t j = 0; j < features; j++) top = scale * row[j] > top ? scale * row[j] : top;
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < features; j++) {
@@ -68,8 +67,7 @@ void BiasAddLoop(const float* __restrict x, const float* __restrict bias, float*
 
 }  // namespace
 
-// Mup2Softmax(x [..., features]; scale) -> softmax(scale·x) over the last axis (scale > 0, which the
-// caller checks: the maximum is taken before scaling).
+// Mup2Softmax(x [..., features]; scale) -> softmax(scale·x) over the last axis.
 void Softmax(void* scale, TF_OpKernelContext* context) {
   KernelCall call(context);
   TF_Tensor* x;
