@@ -12,7 +12,6 @@ describe('bench layers --swaps', () => {
     const expected: Record<string, string[]> = {
       tensorflow: [
         'matMul=plain-products',
-        'matMul=stock',
         'columnSums=ones-matmul',
         'columnSums=stock',
         'relu=stock',

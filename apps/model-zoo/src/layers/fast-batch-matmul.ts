@@ -27,6 +27,5 @@ export function fastBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
     throw new Error(`fastBatchMatMul: cannot multiply [${a.shape.join(', ')}] by [${b.shape.join(', ')}].`);
   }
-  // 'matmul-kernel' concerns 2-D products; batched ones take tf.matMul's (BatchMatMulV2) there.
   return layerForms().matMul === 'plain-products' ? (fastBatchMatMulImpl(a, b) as tf.Tensor3D) : tf.matMul(a, b);
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerForms } from './layer-forms.js';
-import { runTensorflowKernel, TENSORFLOW_KERNELS } from './tensorflow-kernels.js';
 
 /**
  * a·b with a gradient that materialises the transposes and then calls a plain
@@ -25,19 +24,7 @@ const fastMatMulImpl = tf.customGrad((a, b, save) => {
   };
 });
 
-/**
- * a·b in the backend's fastest form (layerForms().matMul): the gradient above, tf.matMul's own, or
- * TensorFlow's 2-D MatMul kernel (tensorflow only).
- */
+/** a·b in the backend's fastest form (layerForms().matMul): the gradient above, or tf.matMul's own. */
 export function fastMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const form = layerForms().matMul;
-  if (form === 'stock') return tf.matMul(a, b);
-  if (form === 'matmul-kernel') {
-    return runTensorflowKernel(
-      TENSORFLOW_KERNELS.matMul,
-      { a, b },
-      { transposeA: false, transposeB: false },
-    ) as tf.Tensor2D;
-  }
-  return fastMatMulImpl(a, b) as tf.Tensor2D;
+  return layerForms().matMul === 'stock' ? tf.matMul(a, b) : (fastMatMulImpl(a, b) as tf.Tensor2D);
 }

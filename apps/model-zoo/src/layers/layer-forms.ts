@@ -11,10 +11,11 @@ export interface LayerForms {
   /**
    * Dense and batched matMul gradients: 'plain-products' materialises the transposes and
    * calls the plain matMul (wasm runs transposeA/B 10–40× slower); 'stock' is tf.matMul's
-   * own gradient, whose transposed products native BLAS reads for free; 'matmul-kernel' is
-   * TensorFlow's 2-D MatMul op where tf.matMul calls BatchMatMulV2 (tensorflow only; dense only).
+   * own gradient, whose transposed products native BLAS reads for free. (TensorFlow's 2-D MatMul op
+   * is not offered on tensorflow: it corrupts the heap when a signal arrives during it, which
+   * BatchMatMulV2, tf.matMul's kernel, does not; docs/native-backend.md.)
    */
-  readonly matMul: 'plain-products' | 'stock' | 'matmul-kernel';
+  readonly matMul: 'plain-products' | 'stock';
   /**
    * Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop),
    * batched matMuls, or batched matMuls with the heads' split and merge and the softmax (both
@@ -64,7 +65,7 @@ export interface LayerForms {
 
 /** The candidates of each layer, for benchmarks. */
 export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly LayerForms[K][] } = {
-  matMul: ['plain-products', 'stock', 'matmul-kernel'],
+  matMul: ['plain-products', 'stock'],
   attention: ['grouped-conv', 'batched-matmul', 'addon-kernel'],
   biasAdd: ['stock', 'addon-kernel'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
@@ -78,7 +79,6 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
 
 /** Forms that call a TensorFlow kernel of tensorflow-kernels.ts, so run on the tensorflow backend only. */
 const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
-  'matmul-kernel',
   'bias-add-grad',
   'relu-grad-kernel',
   'fused-kernel',
@@ -123,10 +123,10 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
   // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (TENSORFLOW_WITH_ADDON).
-  // Dense products go to TensorFlow's 2-D MatMul rather than tf.matMul's BatchMatMulV2: with oneDNN
-  // 10–70% faster on the MLP's shapes alone, the MLP's SGD step 17% faster (docs/performance.md).
+  // Products stay with tf.matMul's BatchMatMulV2: TensorFlow's 2-D MatMul was 1–2% faster in the MLP's
+  // step but corrupts the heap when a signal lands during it (docs/native-backend.md).
   tensorflow: {
-    matMul: 'matmul-kernel',
+    matMul: 'stock',
     attention: 'batched-matmul',
     biasAdd: 'stock',
     columnSums: 'bias-add-grad',

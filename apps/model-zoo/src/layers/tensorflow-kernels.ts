@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADDON_LAYER_KERNELS, registerAddonKernels } from './addon-kernels.js';
-import {
-  type NativeAttribute,
-  type NativeBackend,
-  register,
-  registerGradient,
-  typeAttribute,
-} from './native-kernel-registry.js';
+import { type NativeAttribute, type NativeBackend, register, typeAttribute } from './native-kernel-registry.js';
 
 /**
  * TensorFlow kernels that tfjs-node has but does not expose as TF.js ops, registered as TF.js
@@ -19,13 +13,6 @@ export const TENSORFLOW_KERNELS = {
   reluGrad: 'Mup2ReluGrad',
   /** SigmoidGrad(y, dy) = dy ⊙ y ⊙ (1 − y), σ's gradient from its output: one kernel for TF.js's three. */
   sigmoidGrad: 'Mup2SigmoidGrad',
-  /**
-   * A product of matrices (attributes transposeA, transposeB) through TensorFlow's 2-D MatMul op,
-   * and through BatchMatMulV2 when b is transposed over an inner dimension of 64 or more (MatMul is
-   * slower there): tf.matMul always calls BatchMatMulV2, which with oneDNN runs the MLP's and ViT's
-   * products 10–70% slower.
-   */
-  matMul: 'Mup2MatMul',
   /** BiasAddGrad(x): the sum over every axis but the last, a reduction TF.js runs as a transpose and a sum. */
   columnSums: 'Mup2ColumnSums',
   /** SparseSoftmaxCrossEntropyWithLogits: each row's loss and its gradient in one pass. */
@@ -59,49 +46,6 @@ export function hasAddonLayerKernels(backend: string = tf.getBackend()): boolean
   return tf.getKernel(ADDON_LAYER_KERNELS.gelu, 'tensorflow') !== undefined;
 }
 
-/**
- * Below this inner dimension MatMul beats BatchMatMulV2 with b transposed too: at 2 threads
- * [128, 10]·[1024, 10]ᵀ took 51 µs against 157, [128, 32]·[1024, 32]ᵀ 103 against 145; from 128 up
- * BatchMatMulV2 was as fast or faster ([128, 1024]·[1024, 1024]ᵀ 1,445 against 2,798 µs).
- */
-const TRANSPOSED_B_MATMUL_BELOW = 64;
-
-/** TF's MatMul, or BatchMatMulV2 with b transposed over a wide inner dimension; both take 2-D inputs without reshapes. */
-function registerMatMul(): void {
-  register(TENSORFLOW_KERNELS.matMul, (backend, { a, b }, { transposeA, transposeB }) => {
-    const batched = transposeB === true && ((b as tf.TensorInfo).shape[1] as number) >= TRANSPOSED_B_MATMUL_BELOW;
-    const flags = batched
-      ? { adj_x: transposeA === true, adj_y: true }
-      : { transpose_a: transposeA === true, transpose_b: transposeB === true };
-    return backend.executeSingleOutput(
-      batched ? 'BatchMatMulV2' : 'MatMul',
-      [
-        typeAttribute(backend),
-        ...Object.entries(flags).map(([name, value]) => ({ name, type: backend.binding.TF_ATTR_BOOL, value })),
-      ],
-      [a as tf.TensorInfo, b as tf.TensorInfo],
-    );
-  });
-  const product = (a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) =>
-    tf.engine().runKernel(TENSORFLOW_KERNELS.matMul, { a, b }, { transposeA, transposeB }) as tf.Tensor;
-  // C = op(a)·op(b): the four cases of tf.matMul's own gradient.
-  registerGradient({
-    kernelName: TENSORFLOW_KERNELS.matMul,
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, [a, b], attrs) => {
-      const [gradient, left, right] = [dy as tf.Tensor, a as tf.Tensor, b as tf.Tensor];
-      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB)
-        return { a: () => product(gradient, right, false, true), b: () => product(left, gradient, true, false) };
-      if (!transposeA && transposeB)
-        return { a: () => product(gradient, right, false, false), b: () => product(gradient, left, true, false) };
-      if (transposeA && !transposeB)
-        return { a: () => product(right, gradient, false, true), b: () => product(left, gradient, false, false) };
-      return { a: () => product(right, gradient, true, true), b: () => product(gradient, left, true, true) };
-    },
-  });
-}
-
 let registered = false;
 
 /** Registers the kernels above for the 'tensorflow' backend (once per thread; harmless where tfjs-node is absent). */
@@ -109,7 +53,6 @@ export function registerTensorflowKernels(): void {
   if (registered) return;
   registered = true;
   registerAddonKernels();
-  registerMatMul();
   register(TENSORFLOW_KERNELS.reluGrad, (backend, { dy, x }) =>
     backend.executeSingleOutput('ReluGrad', [typeAttribute(backend)], [dy as tf.TensorInfo, x as tf.TensorInfo]),
   );
