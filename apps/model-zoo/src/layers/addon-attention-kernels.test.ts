@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
+import { ADDON_LAYER_KERNELS, dropKernelsWithoutOps } from './addon-kernels.js';
+import { selfAttention } from './attention.js';
 import { biasAdd } from './bias-add.js';
-import { layerForms, withLayerForms } from './layer-forms.js';
+import { layerFormRuns, layerForms, withLayerForms } from './layer-forms.js';
 import { hasAddonLayerKernels, registerTensorflowKernels } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
@@ -147,6 +148,30 @@ describe.skipIf(!onTensorflow)("mup2's addon attention kernels on tensorflow", (
       columnSums[i % features] = (columnSums[i % features] as number) + u;
     });
     expect(maxAbsDifference(dbias as Float32Array, columnSums)).toBeLessThan(1e-3); // sums of 1,037 rows
+  });
+
+  it('an addon without the softmax op (built from older source) leaves the attention in its batched-matmul form', () => {
+    const kernels = [ADDON_LAYER_KERNELS.softmax, ADDON_LAYER_KERNELS.softmaxGrad, ADDON_LAYER_KERNELS.biasAdd];
+    const saved = kernels.map((name) => tf.getKernel(name, 'tensorflow') as tf.KernelConfig);
+    const others = Object.values(ADDON_LAYER_KERNELS).filter((name) => name !== ADDON_LAYER_KERNELS.softmax);
+    try {
+      dropKernelsWithoutOps(new Set(others.filter((name) => name !== ADDON_LAYER_KERNELS.biasAdd)));
+      expect(kernels.map((name) => tf.getKernel(name, 'tensorflow'))).toEqual([undefined, saved[1], undefined]);
+      expect(layerForms()).toMatchObject({ attention: 'batched-matmul', biasAdd: 'stock', gelu: 'addon-kernel' });
+      expect(layerFormRuns('attention', 'addon-kernel', 'tensorflow')).toBe(false);
+      const x = tf.zeros([2 * 3, 4]) as tf.Tensor2D;
+      const w = tf.eye(4) as tf.Tensor2D;
+      const b = tf.zeros([4]) as tf.Tensor1D;
+      const weights = { query: w, key: w, value: w, output: w, queryBias: b, keyBias: b, valueBias: b, outputBias: b };
+      const { output } = selfAttention(x, weights, { batch: 2, tokens: 3, heads: 2, scale: 1 });
+      expect(Array.from(output.dataSync())).toEqual(new Array(24).fill(0));
+      tf.dispose([x, w, b, output]);
+    } finally {
+      saved.forEach((config, i) => {
+        if (tf.getKernel(kernels[i] as string, 'tensorflow') === undefined) tf.registerKernel(config);
+      });
+    }
+    expect(layerForms()).toMatchObject({ attention: 'addon-kernel', biasAdd: 'addon-kernel' });
   });
 
   it('refuse bad shapes, saying what they expected', () => {

@@ -41,45 +41,78 @@ export const ADDON_LAYER_KERNELS = {
   swapAxes: 'Mup2SwapAxes',
 } as const;
 
+/** The addon kernels each layer's 'addon-kernel' form calls (layerForms picks a form only where all are there). */
+export const ADDON_FORM_KERNELS = {
+  gelu: [ADDON_LAYER_KERNELS.gelu, ADDON_LAYER_KERNELS.geluGrad],
+  layerNorm: [ADDON_LAYER_KERNELS.layerNorm, ADDON_LAYER_KERNELS.layerNormGrad],
+  relu: [ADDON_LAYER_KERNELS.relu, ADDON_LAYER_KERNELS.reluBackward],
+  scale: [ADDON_LAYER_KERNELS.scale, ADDON_LAYER_KERNELS.scaleGrad],
+  attention: [ADDON_LAYER_KERNELS.softmax, ADDON_LAYER_KERNELS.softmaxGrad, ADDON_LAYER_KERNELS.swapAxes],
+  biasAdd: [ADDON_LAYER_KERNELS.biasAdd],
+} as const;
+
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
 const FUSED_OPS_FILE = 'mup2_fused_ops.node';
 
 /**
  * Loads the fused kernels' addon from the deps/lib folder of the tfjs-node this process runs, which
- * registers its ops with that libtensorflow. False where there is none (a tfjs-node installed
- * otherwise, Node < 20.16), or with MUP2_FUSED_KERNELS=0 (to time the step without them); a file
- * that is there but does not load is said on stderr once.
+ * registers its ops with that libtensorflow, and returns the names of the ops it has (an addon built
+ * from older source has fewer). Undefined where there is none (a tfjs-node installed otherwise,
+ * Node < 20.16), or with MUP2_FUSED_KERNELS=0 (to time the step without them); a file that is there
+ * but does not load is said on stderr once.
  */
-function loadFusedOps(): boolean {
+function loadFusedOps(): ReadonlySet<string> | undefined {
   const nodeProcess = (globalThis as { process?: NodeJS.Process }).process;
-  if (nodeProcess?.env.MUP2_FUSED_KERNELS === '0') return false;
+  if (nodeProcess?.env.MUP2_FUSED_KERNELS === '0') return undefined;
   // Through process rather than imports: this file is in the zoo's browser build too.
   const nodeModule = nodeProcess?.getBuiltinModule?.('node:module') as typeof import('node:module') | undefined;
   const nodeFs = nodeProcess?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-  if (nodeProcess === undefined || nodeModule === undefined || nodeFs === undefined) return false;
+  if (nodeProcess === undefined || nodeModule === undefined || nodeFs === undefined) return undefined;
   const entry = Object.keys(nodeModule.createRequire(import.meta.url).cache).find((path) =>
     /[\\/]@tensorflow[\\/]tfjs-node[\\/]dist[\\/]index\.js$/.test(path),
   );
-  if (entry === undefined) return false;
+  if (entry === undefined) return undefined;
   const addon = `${entry.slice(0, -'dist/index.js'.length)}deps/lib/${FUSED_OPS_FILE}`;
-  if (!nodeFs.existsSync(addon)) return false;
+  if (!nodeFs.existsSync(addon)) return undefined;
   try {
     // dlopen rather than require: no resolution (and no loader hook) between us and the file.
-    nodeProcess.dlopen({ exports: {} }, addon);
-    return true;
+    const module = { exports: {} as { ops?: unknown } };
+    nodeProcess.dlopen(module, addon);
+    return new Set(Array.isArray(module.exports.ops) ? (module.exports.ops as string[]) : []);
   } catch (error) {
     nodeProcess.stderr.write(
       `mup2: the fused kernels in ${addon} did not load, so the step runs without them: ` +
         `${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
     );
-    return false;
+    return undefined;
   }
 }
 
 /** Registers @mup2/core's FUSED_KERNELS and ADDON_LAYER_KERNELS for 'tensorflow' when their addon loads (see loadFusedOps). */
 export function registerAddonKernels(): void {
-  if (!loadFusedOps()) return;
+  const ops = loadFusedOps();
+  if (ops === undefined) return;
   registerAddonLayerKernels();
+  registerOptimizerKernels();
+  dropKernelsWithoutOps(ops);
+}
+
+/**
+ * Unregisters the kernels whose op the loaded addon lacks (one built from older source, before
+ * `pnpm native:install` rebuilt it), so that the layers' forms and @mup2/core's fused paths fall
+ * back to the compositions (layerForms, hasFusedKernel) rather than fail on an op TensorFlow does
+ * not know. Each kernel runs the op of its own name; Mup2Scale runs TensorFlow's Mul, and goes
+ * with its gradient's op.
+ */
+export function dropKernelsWithoutOps(ops: ReadonlySet<string>): void {
+  for (const name of [...Object.values(ADDON_LAYER_KERNELS), ...Object.values(FUSED_KERNELS)]) {
+    const op = name === ADDON_LAYER_KERNELS.scale ? ADDON_LAYER_KERNELS.scaleGrad : name;
+    if (!ops.has(op) && tf.getKernel(name, 'tensorflow') !== undefined) tf.unregisterKernel(name, 'tensorflow');
+  }
+}
+
+/** @mup2/core's FUSED_KERNELS, each one op of the addon. */
+function registerOptimizerKernels(): void {
   register(FUSED_KERNELS.momentumStep, (backend, { w, v, g, lr, mu }) =>
     backend.executeMultipleOutputs('Mup2MomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 2),
   );

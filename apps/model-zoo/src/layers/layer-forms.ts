@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasAddonLayerKernels } from './tensorflow-kernels.js';
+import { addonFormRuns } from './tensorflow-kernels.js';
 
 /**
  * How each layer computes, where more than one correct form exists. Every form of a
@@ -87,8 +87,8 @@ const TENSORFLOW_ONLY_FORMS: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether `backend` can run a layer in `form` (benchmarks and tests try every form that can). */
-export function layerFormRuns<K extends keyof LayerForms>(_layer: K, form: LayerForms[K], backend: string): boolean {
-  if (form === 'addon-kernel') return hasAddonLayerKernels(backend);
+export function layerFormRuns<K extends keyof LayerForms>(layer: K, form: LayerForms[K], backend: string): boolean {
+  if (form === 'addon-kernel') return layer in ADDON_FORMS && addonFormRuns(layer as keyof typeof ADDON_FORMS, backend);
   return !TENSORFLOW_ONLY_FORMS.has(form) || backend === 'tensorflow';
 }
 
@@ -145,15 +145,22 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
  * a gain's gradients in one kernel, the attention's head split, merge and softmax and the bias add on
  * the calling thread (the ViT's SGD step 12% faster at 2 threads, 7% at 1) (docs/performance.md).
  */
-const TENSORFLOW_WITH_ADDON: LayerForms = {
-  ...(FORMS_BY_BACKEND.tensorflow as LayerForms),
+const ADDON_FORMS = {
   gelu: 'addon-kernel',
   layerNorm: 'addon-kernel',
   relu: 'addon-kernel',
   scale: 'addon-kernel',
   attention: 'addon-kernel',
   biasAdd: 'addon-kernel',
-};
+} as const satisfies Partial<LayerForms>;
+
+/** tensorflow's forms, with each layer's addon form where the loaded addon has its kernels (addonFormRuns). */
+function tensorflowForms(): LayerForms {
+  const available = Object.entries(ADDON_FORMS).filter(([layer]) =>
+    addonFormRuns(layer as keyof typeof ADDON_FORMS, 'tensorflow'),
+  );
+  return { ...(FORMS_BY_BACKEND.tensorflow as LayerForms), ...Object.fromEntries(available) };
+}
 
 const OTHER_BACKENDS: LayerForms = {
   matMul: 'plain-products',
@@ -172,7 +179,7 @@ const overrides: Partial<LayerForms>[] = [];
 
 /** The forms the layers use now: the active backend's, under any withLayerForms override. */
 export function layerForms(backend: string = tf.getBackend()): LayerForms {
-  const forms = hasAddonLayerKernels(backend) ? TENSORFLOW_WITH_ADDON : (FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS);
+  const forms = backend === 'tensorflow' ? tensorflowForms() : (FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS);
   return Object.assign({}, forms, ...overrides);
 }
 

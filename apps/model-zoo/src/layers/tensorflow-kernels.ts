@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ADDON_LAYER_KERNELS, registerAddonKernels } from './addon-kernels.js';
+import { ADDON_FORM_KERNELS, ADDON_LAYER_KERNELS, registerAddonKernels } from './addon-kernels.js';
 import { type NativeAttribute, type NativeBackend, register, typeAttribute } from './native-kernel-registry.js';
 
 /**
@@ -44,6 +44,13 @@ export function hasAddonLayerKernels(backend: string = tf.getBackend()): boolean
   if (backend !== 'tensorflow') return false;
   registerTensorflowKernels();
   return tf.getKernel(ADDON_LAYER_KERNELS.gelu, 'tensorflow') !== undefined;
+}
+
+/** Whether `layer`'s 'addon-kernel' form runs on `backend`: every kernel it calls is registered there. */
+export function addonFormRuns(layer: keyof typeof ADDON_FORM_KERNELS, backend: string = tf.getBackend()): boolean {
+  if (backend !== 'tensorflow') return false;
+  registerTensorflowKernels();
+  return ADDON_FORM_KERNELS[layer].every((name) => tf.getKernel(name, 'tensorflow') !== undefined);
 }
 
 let registered = false;
