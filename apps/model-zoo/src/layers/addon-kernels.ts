@@ -4,7 +4,7 @@ import { type NativeBackend, register, registerGradient, typeAttribute } from '.
 
 /**
  * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
- * 'tensorflow' with their gradients where the addon loads (hasAddonLayerKernels). Same formulas as
+ * 'tensorflow' with their gradients where the addon loads (addonFormRuns). Same formulas as
  * gelu.ts and layer-norm.ts, in one pass over memory each.
  */
 export const ADDON_LAYER_KERNELS = {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AttentionShape, type AttentionWeights, scaledDotProductAttention, selfAttention } from './attention.js';
-import { hasAddonLayerKernels } from './tensorflow-kernels.js';
+import { addonFormRuns } from './tensorflow-kernels.js';
 import { maxAbsDifference, testValues } from './test-values.js';
 
 const testBackend = tf.getBackend();
@@ -101,7 +101,7 @@ function stockAttention(x: tf.Tensor2D, w: AttentionWeights): tf.Tensor2D {
 const kernels: NonNullable<AttentionShape['kernel']>[] = [
   'grouped-conv',
   'batched-matmul',
-  ...(hasAddonLayerKernels(testBackend) ? (['addon-kernel'] as const) : []),
+  ...(addonFormRuns('attention', testBackend) ? (['addon-kernel'] as const) : []),
 ];
 
 describe.each(kernels)('selfAttention with %s products', (kernel) => {

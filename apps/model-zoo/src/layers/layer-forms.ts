@@ -122,7 +122,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   // tf.step), the fused cross-entropy takes 2–6× less time than log softmax, one-hot and a sum, and
   // GELU with SigmoidGrad makes the ViT step 1–4% faster than its autodiff (which beats the closed
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
-  // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (TENSORFLOW_WITH_ADDON).
+  // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (ADDON_FORMS).
   // Products stay with tf.matMul's BatchMatMulV2: TensorFlow's 2-D MatMul was 1–2% faster in the MLP's
   // step but corrupts the heap when a signal lands during it (docs/native-backend.md).
   tensorflow: {
@@ -154,12 +154,18 @@ const ADDON_FORMS = {
   biasAdd: 'addon-kernel',
 } as const satisfies Partial<LayerForms>;
 
-/** tensorflow's forms, with each layer's addon form where the loaded addon has its kernels (addonFormRuns). */
+const ADDON_LAYERS = Object.keys(ADDON_FORMS) as (keyof typeof ADDON_FORMS)[];
+
+/**
+ * tensorflow's forms, with each layer's addon form where the loaded addon has its kernels
+ * (addonFormRuns), as a fresh object. layerForms() runs at every layer call: a loop, no entries.
+ */
 function tensorflowForms(): LayerForms {
-  const available = Object.entries(ADDON_FORMS).filter(([layer]) =>
-    addonFormRuns(layer as keyof typeof ADDON_FORMS, 'tensorflow'),
-  );
-  return { ...(FORMS_BY_BACKEND.tensorflow as LayerForms), ...Object.fromEntries(available) };
+  const forms: { -readonly [K in keyof LayerForms]: LayerForms[K] } = {
+    ...(FORMS_BY_BACKEND.tensorflow as LayerForms),
+  };
+  for (const layer of ADDON_LAYERS) if (addonFormRuns(layer, 'tensorflow')) forms[layer] = ADDON_FORMS[layer];
+  return forms;
 }
 
 const OTHER_BACKENDS: LayerForms = {
@@ -179,8 +185,8 @@ const overrides: Partial<LayerForms>[] = [];
 
 /** The forms the layers use now: the active backend's, under any withLayerForms override. */
 export function layerForms(backend: string = tf.getBackend()): LayerForms {
-  const forms = backend === 'tensorflow' ? tensorflowForms() : (FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS);
-  return Object.assign({}, forms, ...overrides);
+  if (backend === 'tensorflow') return Object.assign(tensorflowForms(), ...overrides);
+  return Object.assign({}, FORMS_BY_BACKEND[backend] ?? OTHER_BACKENDS, ...overrides);
 }
 
 /** Runs `run` with some layers forced to a form (benchmarks and tests compare forms with it). */

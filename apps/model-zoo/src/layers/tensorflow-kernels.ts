@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ADDON_FORM_KERNELS, ADDON_LAYER_KERNELS, registerAddonKernels } from './addon-kernels.js';
+import { ADDON_FORM_KERNELS, registerAddonKernels } from './addon-kernels.js';
 import { type NativeAttribute, type NativeBackend, register, typeAttribute } from './native-kernel-registry.js';
 
 /**
@@ -37,13 +37,6 @@ function batchNormAttributes(backend: NativeBackend, epsilon: number): NativeAtt
     { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NCHW' },
     { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
   ];
-}
-
-/** Whether addon-kernels.ts's ADDON_LAYER_KERNELS run on `backend` (tensorflow, with mup2's addon loaded). */
-export function hasAddonLayerKernels(backend: string = tf.getBackend()): boolean {
-  if (backend !== 'tensorflow') return false;
-  registerTensorflowKernels();
-  return tf.getKernel(ADDON_LAYER_KERNELS.gelu, 'tensorflow') !== undefined;
 }
 
 /** Whether `layer`'s 'addon-kernel' form runs on `backend`: every kernel it calls is registered there. */
