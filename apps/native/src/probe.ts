@@ -46,7 +46,8 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * LayerNorm of the row [1, 3] (ε 0) is x̂ = [−1, 1], so γ = [2, 2] and β = [1, 1] give [−1, 3], mean
  * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
  * [3] are all finite (1), and [1, 2] with [NaN] are not (0); w = [1, 2], d = [2, −4], s = 0.5 give
- * w + s·d = [2, 0].
+ * w + s·d = [2, 0]; softmax(2·[3, 3]) = [½, ½], and its gradient for dy = [1, 0] is 2·½·(dy − ½) =
+ * [½, −½]; [1, 2] as [1, 2, 1, 1] swapped to [1, 1, 2, 1]; [1, 3] + [1, 1] = [2, 4].
  */
 const FUSED_PROBE = `
 const { createRequire } = require('node:module');

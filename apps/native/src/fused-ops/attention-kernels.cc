@@ -8,10 +8,7 @@
 #include <cstring>
 
 #include "kernel-call.h"
-
-extern "C" __attribute__((simd("notinbranch"), const, nothrow)) float expf(float);
-
-#define MUP2_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#include "vector-loops.h"
 
 namespace mup2 {
 namespace {

@@ -8,12 +8,7 @@
 #include <vector>
 
 #include "kernel-call.h"
-
-// glibc's vector expf (libmvec), declared so that the loops below vectorise it; glibc's own
-// declarations appear only under -ffast-math, whose finite-math assumptions we do not want.
-extern "C" __attribute__((simd("notinbranch"), const, nothrow)) float expf(float);
-
-#define MUP2_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#include "vector-loops.h"
 
 namespace mup2 {
 namespace {
@@ -173,7 +168,6 @@ void Relu(void*, TF_OpKernelContext* context) { Elementwise(context, &ReluLoop);
 void ReluBackward(void*, TF_OpKernelContext* context) {
   ElementwiseGrad(context, "Mup2ReluBackward: dy and x must have one shape", &ReluBackwardLoop);
 }
-
 
 // Mup2LayerNorm(x [..., features], gamma [features], beta [features]; epsilon) -> (y, mean [rows],
 // rstd [rows]), normalising over the last axis; rows are the other axes' entries in order.
