@@ -37,6 +37,15 @@ describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, ()
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('addScaled refuses operands it would broadcast, naming their shapes, and leaves no tensor', () => {
+    const [w, d, row, s, vector] = [tf.zeros([3, 4]), tf.zeros([3, 4]), tf.zeros([4]), tf.scalar(2), tf.ones([1])];
+    const before = tf.memory().numTensors;
+    expect(() => addScaled(w, row, s)).toThrow(/w \[3,4\], d \[4\]/);
+    expect(() => addScaled(w, d, vector as unknown as tf.Scalar)).toThrow(/s \[1\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([w, d, row, s, vector]);
+  });
+
   it('allFiniteTensors is false exactly when some tensor holds a NaN or ±Infinity', () => {
     const before = tf.memory().numTensors;
     const tensors = [tf.tensor1d(values(301, 0)), tf.tensor2d(values(12, 1), [3, 4])];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeMismatchError } from './errors.js';
 
 /**
  * Kernels a backend may register to run a hot spot of the optimizer step in one pass over memory
@@ -85,8 +86,17 @@ export function momentumStep(
   });
 }
 
-/** w + s·d, through the backend's fused kernel when it has one, else TF.js's multiply and add. A new tensor. */
+/**
+ * w + s·d for tensors w and d of one shape and a scalar s (no broadcasting), in one pass through the
+ * backend's fused kernel when it has one, else TF.js's multiply and add. A new tensor; the caller
+ * owns it. Throws ShapeMismatchError naming the shapes otherwise.
+ */
 export function addScaled(w: tf.Tensor, d: tf.Tensor, s: tf.Scalar): tf.Tensor {
+  if (!tf.util.arraysEqual(w.shape, d.shape) || s.rank !== 0) {
+    throw new ShapeMismatchError(
+      `addScaled: w and d must have one shape and s must be a scalar, got w [${w.shape}], d [${d.shape}], s [${s.shape}].`,
+    );
+  }
   if (w.dtype === 'float32' && d.dtype === 'float32' && hasFusedKernel(FUSED_KERNELS.addScaled)) {
     return tf.engine().runKernel(FUSED_KERNELS.addScaled, { w, d, s }) as tf.Tensor;
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sumOfSquares } from './fused-kernels.js';
 
 /** One parameter's share of an inner product: its two tensors and its weight b_p. */
 export interface WeightedPair {
@@ -13,13 +14,14 @@ export interface WeightedPair {
  * which ‖g‖² = Σ_p b_p ‖g_p‖². Under a rule's 'mup2' scaling (b_p = m_p) every layer's term is
  * Θ(1) in width, so a cosine or a projection taken in it weighs every layer, where the plain one
  * is the readout's alone in a wide µP network. A weight of 1 multiplies nothing, so at width
- * multiplier 1 every scaling gives the same value bit for bit.
+ * multiplier 1 every scaling gives the same value bit for bit. A pair whose left and right are the
+ * same tensor (a squared norm) takes the backend's fused sum of squares where it has one.
  */
 export function weightedInnerProduct(pairs: readonly WeightedPair[]): tf.Scalar {
   return tf.tidy(() => {
     if (pairs.length === 0) return tf.scalar(0);
     const terms = pairs.map(({ left, right, weight }) => {
-      const term = tf.sum(tf.mul(left, right)) as tf.Scalar;
+      const term = left === right ? sumOfSquares(left) : (tf.sum(tf.mul(left, right)) as tf.Scalar);
       return weight === 1 ? term : (tf.mul(term, weight) as tf.Scalar);
     });
     return tf.addN(terms);

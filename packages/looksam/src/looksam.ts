@@ -1,4 +1,5 @@
 import {
+  addScaled,
   assertRadius,
   assertScaling,
   type DescentInput,
@@ -119,9 +120,10 @@ export function lookSam(options: LookSamOptions): PerturbationRuleV2 {
           tf.sqrt(gradientNorms[index] as tf.Scalar),
           tf.add(tf.sqrt(orthogonalNorms[index] as tf.Scalar), EPSILON),
         );
-        gradients[parameter.spec.variable.name] = tf.add(
+        gradients[parameter.spec.variable.name] = addScaled(
           parameter.gradient,
-          tf.mul(tf.mul(ratio, alpha), orthogonal(parameter)),
+          orthogonal(parameter),
+          tf.mul(ratio, alpha),
         );
       });
       return { gradients };

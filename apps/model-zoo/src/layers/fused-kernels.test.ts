@@ -1,5 +1,5 @@
 import { FUSED_KERNELS, hasFusedKernel, muSgd } from '@mup2/core';
-import { float64SamStep, runTinyMlpStep, updateErrors } from '@mup2/core/testing';
+import { float64SamStep, runTinyMlpStep, runTinyMlpSteps, updateErrors } from '@mup2/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../rules/load-rules.js';
@@ -206,5 +206,41 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
       expect(relativeError, name).toBeLessThan(2e-3);
     }
     expect(step.leakedTensors).toBe(0);
+  });
+
+  it("LookSAM's and GSAM's norms and LookSAM's g + c·g_v run through the fused kernels, and their steps equal TF.js's compositions' (float64-checked in their packages)", async () => {
+    const rules = await loadRules();
+    const options = { rho: 0.3, k: 2, scaling: 'mup2' } as const;
+    const run = (rule: string) =>
+      runTinyMlpSteps({ rule: rules.create(rule, options), width: 16, baseWidth: 4, learningRate: 0.5, steps: 4 });
+    for (const rule of ['looksam', 'gsam']) {
+      expect(await kernelsCalled(() => run(rule)), rule).toEqual(
+        expect.arrayContaining(
+          rule === 'looksam' ? [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled] : [FUSED_KERNELS.sumOfSquares],
+        ),
+      );
+      const fused = run(rule);
+      expect(fused.tensorGrowth, rule).toBe(0);
+      // The same steps with the two kernels unregistered: core's helpers then run TF.js's compositions.
+      const configs = [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled].map(
+        (name) => tf.getKernel(name, 'tensorflow') as tf.KernelConfig,
+      );
+      for (const config of configs) tf.unregisterKernel(config.kernelName, 'tensorflow');
+      let composed: ReturnType<typeof run>;
+      try {
+        composed = run(rule);
+      } finally {
+        for (const config of configs) tf.registerKernel(config);
+      }
+      fused.results.forEach((result, step) => {
+        const from = step === 0 ? fused.start : (fused.results[step - 1] as typeof result);
+        for (const [name, { scale, relativeError }] of Object.entries(
+          updateErrors(from, result, composed.results[step] as typeof result),
+        )) {
+          expect(scale, `${rule} step ${step + 1}: ${name} must move`).toBeGreaterThan(0);
+          expect(relativeError, `${rule} step ${step + 1}: ${name}`).toBeLessThan(1e-4);
+        }
+      });
+    }
   });
 });
