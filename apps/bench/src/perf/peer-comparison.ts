@@ -101,8 +101,8 @@ const ratio = (ours: number | undefined, theirs: number | undefined) =>
 export function peerTables(comparison: PeerComparison): string[] {
   const lines = [
     `MLP 784→1024→1024→10, batch 128, SGD with momentum 0.9 and two-pass SAM; each in its own process, ` +
-      `median of ${comparison.rounds} rounds taken in turn across all of them; each round, per step kind, one ` +
-      'untimed step and then about 100 ms of consecutive steps (ms per step).',
+      `median of ${comparison.rounds} rounds taken in turn across all of them; each round, per step kind, about ` +
+      '100 ms of untimed steps and then as many timed ones (ms per step).',
     '',
     '| | what | SGD ms | SAM ms | SAM/SGD |',
     '|---|---|---:|---:|---:|',

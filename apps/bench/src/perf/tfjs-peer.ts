@@ -17,7 +17,7 @@ const { steps } = createPerfSteps(PERF_MODELS.mlp, {
   scalings: ['naive'],
 });
 const kinds: Record<string, () => void> = { sgd: steps.sgd as () => void, sam: steps['sam naive'] as () => void };
-// Each round, per kind: one untimed step, then a sample of consecutive steps sized as the Python peers size theirs.
+// Each round, per kind: an untimed sample, then a timed one of as many steps (peer_protocol.py), sized as the Python peers size theirs.
 const sizes: Record<string, number> = {};
 for (let round = 0; round < Number(values.warmup); round++) {
   for (const [kind, step] of Object.entries(kinds)) sizes[kind] = callsPerSample(msPerCall(step, 1));
@@ -31,7 +31,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() !== 'round') break;
   const times: Record<string, number> = {};
   for (const [kind, step] of Object.entries(kinds)) {
-    step();
+    msPerCall(step, sizes[kind] ?? 1);
     times[kind] = msPerCall(step, sizes[kind] ?? 1);
   }
   process.stdout.write(`${JSON.stringify(times)}\n`);
