@@ -15,6 +15,7 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cli-options.js';
+import { type CoreScaling, coreScalingLine, measureCoreScaling } from '../perf/core-scaling.js';
 import { type Figure1Throughput, measureFigure1Throughput } from '../perf/figure1-throughput.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
 import { type ModelStepName, type ModelStepTimes, measureModelSteps } from '../perf/model-step-timings.js';
@@ -242,8 +243,10 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       process.stdout.write(`\n${throughputTable(figure1)}\n\n`);
     }
     let peers: PeerComparison | undefined;
+    let cores: CoreScaling | undefined;
     if (options.peer.length > 0) {
-      process.stdout.write(`Peers (${options.peer.join(', ')}):\n`);
+      cores = await measureCoreScaling({ threads: Math.max(2, ...options.peerThreads) });
+      process.stdout.write(`${coreScalingLine(cores)}\n\nPeers (${options.peer.join(', ')}):\n`);
       peers = await comparePeers({
         peers: options.peer,
         threads: options.peerThreads,
@@ -269,7 +272,7 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       ...(reuse ? [reuseTable(reuse), ''] : []),
       ...(backendSteps ? [backendTable(backendSteps, options.wasmRounds), ''] : []),
       ...(figure1 ? [throughputTable(figure1), ''] : []),
-      ...(peers ? ['### Peers', '', ...peerTables(peers), ''] : []),
+      ...(peers ? ['### Peers', '', ...(cores ? [coreScalingLine(cores), ''] : []), ...peerTables(peers), ''] : []),
       ...(targets.length > 0 ? ['Targets:', ...targets] : []),
     ].join('\n');
     // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
@@ -282,7 +285,7 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     );
     await writeFileAtomically(
       join(out, 'perf.json'),
-      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, backendSteps, figure1, peers, targets: measured, options }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, backendSteps, figure1, cores, peers, targets: measured, options }, null, 2)}\n`,
       'perf.md is written',
     );
     process.stdout.write(`Results: ${out}\n`);
