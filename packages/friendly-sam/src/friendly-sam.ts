@@ -1,4 +1,5 @@
 import {
+  addScaled,
   assertRadius,
   assertScaling,
   InvalidOptionError,
@@ -63,8 +64,10 @@ export function friendlySam(options: FriendlySamOptions): PerturbationRuleV2 {
     direction({ gradient, state }: PerturbationInputV2) {
       const mean = state?.mean;
       if (mean === undefined) return { direction: gradient, normTerm: gradient, state: { mean: tf.clone(gradient) } };
-      const direction = tf.sub(gradient, tf.mul(mean, sigma));
-      const next = tf.add(tf.mul(mean, lambda), tf.mul(gradient, 1 - lambda));
+      // g − σ·m and λ·m + (1 − λ)·g, each product rounded as TF.js's composition rounds it; on the
+      // native backend addScaled is one pass where the composition makes two.
+      const direction = addScaled(gradient, mean, tf.scalar(-sigma));
+      const next = addScaled(tf.mul(mean, lambda), gradient, tf.scalar(1 - lambda));
       return { direction, normTerm: direction, state: { mean: next } };
     },
   };

@@ -1,4 +1,5 @@
 import {
+  addScaled,
   assertRadius,
   assertScaling,
   type DescentInput,
@@ -77,8 +78,9 @@ export function gsam(options: GsamOptions): PerturbationRuleV2 {
       const projection = tf.div(tf.mul(cosine, gradientNorm), tf.add(perturbedNorm, EPSILON));
       const gradients: Record<string, tf.Tensor> = {};
       for (const { spec, gradient, perturbedGradient } of both) {
-        const orthogonal = tf.sub(gradient, tf.mul(projection, perturbedGradient as tf.Tensor));
-        gradients[spec.variable.name] = tf.sub(perturbedGradient as tf.Tensor, tf.mul(orthogonal, alpha));
+        // g − p·g' and g' − α·g⊥, each one pass of addScaled on the native backend.
+        const orthogonal = addScaled(gradient, perturbedGradient as tf.Tensor, tf.neg(projection));
+        gradients[spec.variable.name] = addScaled(perturbedGradient as tf.Tensor, orthogonal, tf.scalar(-alpha));
       }
       return { gradients };
     },

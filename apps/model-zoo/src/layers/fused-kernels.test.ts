@@ -208,16 +208,14 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(step.leakedTensors).toBe(0);
   });
 
-  it("LookSAM's and GSAM's norms and LookSAM's g + c·g_v run through the fused kernels, and their steps equal TF.js's compositions' (float64-checked in their packages)", async () => {
+  it("LookSAM's, GSAM's and FriendlySAM's norms and combinations of gradients run through the fused kernels, and their steps equal TF.js's compositions' (float64-checked in their packages)", async () => {
     const rules = await loadRules();
     const options = { rho: 0.3, k: 2, scaling: 'mup2' } as const;
     const run = (rule: string) =>
       runTinyMlpSteps({ rule: rules.create(rule, options), width: 16, baseWidth: 4, learningRate: 0.5, steps: 4 });
-    for (const rule of ['looksam', 'gsam']) {
+    for (const rule of ['looksam', 'gsam', 'friendly-sam']) {
       expect(await kernelsCalled(() => run(rule)), rule).toEqual(
-        expect.arrayContaining(
-          rule === 'looksam' ? [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled] : [FUSED_KERNELS.sumOfSquares],
-        ),
+        expect.arrayContaining([FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled]),
       );
       const fused = run(rule);
       expect(fused.tensorGrowth, rule).toBe(0);
