@@ -76,11 +76,13 @@ export function gsam(options: GsamOptions): PerturbationRuleV2 {
       );
       // (⟨g, g'⟩ / ‖g'‖²)·g' written as cos·‖g‖·g'/‖g'‖, the authors' form.
       const projection = tf.div(tf.mul(cosine, gradientNorm), tf.add(perturbedNorm, EPSILON));
+      // g − p·g' and g' − α·g⊥, each one pass of addScaled on the native backend (all four are scalars).
+      const minusProjection = tf.neg(projection) as tf.Scalar;
+      const minusAlpha = tf.scalar(-alpha);
       const gradients: Record<string, tf.Tensor> = {};
       for (const { spec, gradient, perturbedGradient } of both) {
-        // g − p·g' and g' − α·g⊥, each one pass of addScaled on the native backend.
-        const orthogonal = addScaled(gradient, perturbedGradient as tf.Tensor, tf.neg(projection));
-        gradients[spec.variable.name] = addScaled(perturbedGradient as tf.Tensor, orthogonal, tf.scalar(-alpha));
+        const orthogonal = addScaled(gradient, perturbedGradient as tf.Tensor, minusProjection);
+        gradients[spec.variable.name] = addScaled(perturbedGradient as tf.Tensor, orthogonal, minusAlpha);
       }
       return { gradients };
     },
