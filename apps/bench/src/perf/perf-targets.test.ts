@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PeerComparison } from './peer-comparison.js';
 import type { PeerTimes } from './peer-process.js';
 import type { ModelPerf } from './perf-suite.js';
-import { backendTargets, peerTargets, suiteTargets, targetLine, throughputTargets } from './perf-targets.js';
+import { backendTargets, isMet, peerTargets, suiteTargets, targetLine, throughputTargets } from './perf-targets.js';
 
 const peer = (label: string, framework: string, threads: number, sgd: number, sam: number): PeerTimes => ({
   label,
@@ -51,6 +51,29 @@ describe('bench perf targets', () => {
       '- MLP SGD step, tensorflow / JAX + optax (jit), 1 thread: 1.25 (target ≤ 1.3) met',
       '- MLP SAM step, tensorflow / JAX + optax (jit), 1 thread: 1.44 (target ≤ 1.3) NOT met',
     ]);
+  });
+
+  it('leaves the 2-thread comparisons with JAX undecided when JAX itself gained nothing from a second thread, and says so', () => {
+    const comparison: PeerComparison = {
+      rounds: 3,
+      rows: [
+        peer('mup2 tensorflow, 1 thread', 'mup2 (TF.js)', 1, 18.4, 38.1),
+        peer('mup2 tensorflow, 2 threads', 'mup2 (TF.js)', 2, 18, 35.1),
+        peer('JAX + optax, 1 thread', 'JAX + optax', 1, 15.7, 29.6),
+        peer('JAX + optax, 2 threads', 'JAX + optax', 2, 16.1, 30.1),
+      ],
+    };
+    const targets = peerTargets(comparison, [1, 2]);
+    const why =
+      "JAX + optax's own steps ran 0.98× as fast with 2 threads as with 1 (< 1.2): this machine had no second core to speak of";
+    expect(targets.map(targetLine)).toEqual([
+      '- MLP SGD step, tensorflow / JAX + optax (jit), 1 thread: 1.17 (target ≤ 1.3) met',
+      '- MLP SAM step, tensorflow / JAX + optax (jit), 1 thread: 1.29 (target ≤ 1.3) met',
+      `- MLP SGD step, tensorflow / JAX + optax (jit), 2 threads: 1.12 (target ≤ 1.3) undecided: ${why}`,
+      `- MLP SAM step, tensorflow / JAX + optax (jit), 2 threads: 1.17 (target ≤ 1.3) undecided: ${why}`,
+      `- MLP SAM step on tensorflow, 1 thread / 2 threads: 1.09 (target ≥ 1.4) NOT met [${why}]`,
+    ]);
+    expect(targets.map(isMet)).toEqual([true, true, undefined, undefined, false]);
   });
 
   it('says what was not measured, and why', () => {
