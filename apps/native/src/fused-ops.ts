@@ -15,7 +15,13 @@ const FUSED_OPS_FILE = 'mup2_fused_ops.node';
 
 const SOURCE_DIR = fileURLToPath(new URL('./fused-ops/', import.meta.url));
 /** The translation units and the headers they share (the digest covers all of them). */
-const SOURCES = ['mup2_fused_ops.cc', 'optimizer-kernels.cc', 'layer-kernels.cc', 'attention-kernels.cc'] as const;
+const SOURCES = [
+  'mup2_fused_ops.cc',
+  'optimizer-kernels.cc',
+  'layer-kernels.cc',
+  'loss-kernels.cc',
+  'attention-kernels.cc',
+] as const;
 const HEADERS = ['kernel-call.h', 'vector-loops.h'] as const;
 
 /** The headers the source includes beyond tfjs-node's own: they come out of the wheel with them. */

@@ -47,7 +47,9 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
  * [3] are all finite (1), and [1, 2] with [NaN] are not (0); w = [1, 2], d = [2, −4], s = 0.5 give
  * w + s·d = [2, 0]; softmax(2·[3, 3]) = [½, ½], and its gradient for dy = [1, 0] is 2·½·(dy − ½) =
- * [½, −½]; [1, 2] as [1, 2, 1, 1] swapped to [1, 1, 2, 1]; [1, 3] + [1, 1] = [2, 4].
+ * [½, −½]; [1, 2] as [1, 2, 1, 1] swapped to [1, 1, 2, 1]; [1, 3] + [1, 1] = [2, 4]; the logits
+ * [[0, 0]] against label 1 have the mean cross-entropy ln 2 (to 6 places, 0.693147) and the
+ * gradient softmax − onehot = [½, −½].
  */
 const FUSED_PROBE = `
 const { createRequire } = require('node:module');
@@ -77,10 +79,13 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const softmaxGrad = backend.executeSingleOutput('Mup2SoftmaxGrad', [scale], [tf.tensor1d([1, 0]), softmax]);
   const swapped = backend.executeSingleOutput('Mup2SwapAxes', [], [tf.tensor4d([1, 2], [1, 2, 1, 1])]);
   const biased = backend.executeSingleOutput('Mup2BiasAdd', [], [x, tf.tensor1d([1, 1])]);
+  const [loss, backprop] = backend.executeMultipleOutputs('Mup2SoftmaxCrossEntropyMean', [],
+    [tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')], 2);
   const got = JSON.stringify([w, v, sum, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
-    softmax, softmaxGrad, swapped, biased].map((t) => t.arraySync()));
+    softmax, softmaxGrad, swapped, biased, backprop].map((t) => t.arraySync())
+    .concat([Math.round(loss.arraySync() * 1e6) / 1e6]));
   const expected = [[0.5, 2], [1, 0], 14, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
-    [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]]];
+    [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], 0.693147];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;

@@ -39,6 +39,11 @@ export const ADDON_LAYER_KERNELS = {
   biasAdd: 'Mup2BiasAdd',
   /** x [outer, a, b, inner] → [outer, b, a, inner]: the attention heads' split and merge; its own gradient. */
   swapAxes: 'Mup2SwapAxes',
+  /**
+   * Mean softmax cross-entropy of logits [N, C] against int32 labels [N] → [loss, (softmax − onehot)/N],
+   * the second its gradient (loss-kernels.cc); a label outside [0, C) is an error.
+   */
+  softmaxCrossEntropyMean: 'Mup2SoftmaxCrossEntropyMean',
 } as const;
 
 /** The addon kernels each layer's 'addon-kernel' form calls (layerForms picks a form only where all are there). */
@@ -49,6 +54,7 @@ export const ADDON_FORM_KERNELS = {
   scale: [ADDON_LAYER_KERNELS.scale, ADDON_LAYER_KERNELS.scaleGrad],
   attention: [ADDON_LAYER_KERNELS.softmax, ADDON_LAYER_KERNELS.softmaxGrad, ADDON_LAYER_KERNELS.swapAxes],
   biasAdd: [ADDON_LAYER_KERNELS.biasAdd],
+  crossEntropy: [ADDON_LAYER_KERNELS.softmaxCrossEntropyMean],
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -143,6 +149,9 @@ function registerAddonLayerKernels(): void {
   );
   register(ADDON_LAYER_KERNELS.relu, (backend, { x }) =>
     backend.executeSingleOutput('Mup2Relu', [], [x as tf.TensorInfo]),
+  );
+  register(ADDON_LAYER_KERNELS.softmaxCrossEntropyMean, (backend, { logits, labels }) =>
+    backend.executeMultipleOutputs('Mup2SoftmaxCrossEntropyMean', [], [logits, labels] as tf.TensorInfo[], 2),
   );
   register(ADDON_LAYER_KERNELS.reluBackward, (backend, { dy, x }) =>
     backend.executeSingleOutput('Mup2ReluBackward', [], [dy as tf.TensorInfo, x as tf.TensorInfo]),

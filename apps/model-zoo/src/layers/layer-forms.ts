@@ -51,10 +51,11 @@ export interface LayerForms {
   readonly scale: 'stock' | 'addon-kernel';
   /**
    * Mean softmax cross-entropy against integer labels: composed from log softmax, one-hot and a
-   * sum, or TensorFlow's SparseSoftmaxCrossEntropyWithLogits, which gives each row's loss and its
-   * gradient in one kernel (tensorflow only).
+   * sum, TensorFlow's SparseSoftmaxCrossEntropyWithLogits, which gives each row's loss and its
+   * gradient in one kernel (tensorflow only), or mup2's kernel, which also takes their mean and
+   * scales the gradient by 1/N (tensorflow with mup2's addon).
    */
-  readonly crossEntropy: 'composed' | 'fused-kernel';
+  readonly crossEntropy: 'composed' | 'fused-kernel' | 'addon-kernel';
   /**
    * LayerNorm: its closed-form gradient, TensorFlow's FusedBatchNormV3 and its gradient on the
    * rows as channels (tensorflow only), or mup2's own kernels for both passes (tensorflow with
@@ -73,7 +74,7 @@ export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly
   logSoftmax: ['log-sum-exp', 'stock'],
   relu: ['stock', 'greater-mask', 'relu-grad-kernel', 'addon-kernel'],
   scale: ['stock', 'addon-kernel'],
-  crossEntropy: ['composed', 'fused-kernel'],
+  crossEntropy: ['composed', 'fused-kernel', 'addon-kernel'],
   layerNorm: ['closed-form', 'fused-batch-norm', 'addon-kernel'],
 };
 
@@ -143,7 +144,8 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
  * tensorflow's forms with mup2's addon loaded: GELU and LayerNorm each one kernel per pass, ReLU's
  * passes on the calling thread (at 2 threads the MLP's SAM step 6% faster, ResNet-18's SGD step 4%),
  * a gain's gradients in one kernel, the attention's head split, merge and softmax and the bias add on
- * the calling thread (the ViT's SGD step 12% faster at 2 threads, 7% at 1) (docs/performance.md).
+ * the calling thread (the ViT's SGD step 12% faster at 2 threads, 7% at 1), the loss's mean in its
+ * kernel (the main job's ×1 MLP: SGD step 8–13% faster at 1 thread) (docs/performance.md).
  */
 const ADDON_FORMS = {
   gelu: 'addon-kernel',
@@ -152,6 +154,7 @@ const ADDON_FORMS = {
   scale: 'addon-kernel',
   attention: 'addon-kernel',
   biasAdd: 'addon-kernel',
+  crossEntropy: 'addon-kernel',
 } as const satisfies Partial<LayerForms>;
 
 const ADDON_LAYERS = Object.keys(ADDON_FORMS) as (keyof typeof ADDON_FORMS)[];

@@ -82,3 +82,48 @@ describe.each(crossEntropyForms)('softmaxCrossEntropy, %s form', (form) => {
     tf.dispose([logits, y]);
   });
 });
+
+describe.skipIf(!layerFormRuns('crossEntropy', 'addon-kernel', tf.getBackend()))(
+  "softmaxCrossEntropy, mup2's addon kernel: what it refuses and what it passes on",
+  () => {
+    const crossEntropyOf = (x: tf.Tensor2D, labels: tf.Tensor1D) =>
+      withLayerForms({ crossEntropy: 'addon-kernel' }, () => softmaxCrossEntropy(x, labels));
+
+    it('refuses a label outside [0, classes), naming it, its row and the class count, and leaves no tensor', () => {
+      const logits = tf.tensor2d([testValues(4, 1, 1), testValues(4, 2, 1)]);
+      const before = tf.memory().numTensors;
+      for (const [bad, row] of [
+        [4, 1],
+        [-1, 0],
+      ] as const) {
+        const labels = tf.tensor1d(row === 1 ? [0, bad] : [bad, 0], 'int32');
+        expect(() => crossEntropyOf(logits, labels)).toThrow(
+          new RegExp(`label ${bad} of row ${row} is outside \\[0, 4\\)`),
+        );
+        labels.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      logits.dispose();
+    });
+
+    it('refuses labels of another length than the rows', () => {
+      tf.tidy(() => {
+        expect(() => crossEntropyOf(tf.zeros([3, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], 'int32'))).toThrow(
+          /labels a vector of N integers/,
+        );
+      });
+    });
+
+    it('makes the loss and only the NaN row of the gradient NaN, as the composition does', () => {
+      const [loss, gradient] = tf.tidy(() => {
+        const logits = tf.tensor2d([[0, Number.NaN, 1], testValues(3, 7, 1)]);
+        const y = tf.tensor1d([0, 2], 'int32');
+        const g = tf.grad((x: tf.Tensor) => crossEntropyOf(x as tf.Tensor2D, y))(logits);
+        return [crossEntropyOf(logits, y).dataSync()[0] as number, g.arraySync() as number[][]];
+      });
+      expect(loss).toBeNaN();
+      expect((gradient[0] as number[]).every(Number.isNaN)).toBe(true);
+      expect((gradient[1] as number[]).every(Number.isFinite)).toBe(true);
+    });
+  },
+);

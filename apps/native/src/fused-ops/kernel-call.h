@@ -119,6 +119,7 @@ void GeluGrad(void*, TF_OpKernelContext* context);
 void Relu(void*, TF_OpKernelContext* context);
 void ReluBackward(void*, TF_OpKernelContext* context);
 void ScaleGrad(void*, TF_OpKernelContext* context);
+void SoftmaxCrossEntropyMean(void*, TF_OpKernelContext* context);
 // A kernel whose state is one float attribute (LayerNorm's epsilon, the softmax's scale): its value,
 // read by CreateFloatAttribute<name> when TensorFlow builds the kernel, freed by DeleteFloatAttribute.
 template <const char* kName>

@@ -36,6 +36,16 @@ void ScalarOutput(TF_ShapeInferenceContext* context, TF_Status* status) {
   TF_DeleteShapeHandle(scalar);
 }
 
+// Output 0 a scalar, output 1 shaped like input 0.
+void ScalarAndLikeInput0(TF_ShapeInferenceContext* context, TF_Status* status) {
+  ScalarOutput(context, status);
+  if (TF_GetCode(status) != TF_OK) return;
+  TF_ShapeHandle* shape = TF_NewShapeHandle();
+  TF_ShapeInferenceContextGetInput(context, 0, shape, status);
+  if (TF_GetCode(status) == TF_OK) TF_ShapeInferenceContextSetOutput(context, 1, shape, status);
+  TF_DeleteShapeHandle(shape);
+}
+
 // Output 0 shaped like input 0, outputs 1 … `vectors` vectors (of a length the kernel finds).
 void LikeInput0AndVectors(TF_ShapeInferenceContext* context, TF_Status* status, int vectors) {
   OneLikeInput0(context, status);
@@ -77,6 +87,12 @@ const OpSpec kOps[] = {
     {"Mup2SumOfSquares", {"x: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::SumOfSquares},
     {"Mup2AddScaled", {"w: float", "d: float", "s: float"}, {"moved: float"}, nullptr, &OneLikeInput0, &mup2::AddScaled},
     {"Mup2AllFinite", {"x: N * float"}, {"finite: float"}, "N: int >= 1", &ScalarOutput, &mup2::AllFinite},
+    {"Mup2SoftmaxCrossEntropyMean",
+     {"logits: float", "labels: int32"},
+     {"loss: float", "backprop: float"},
+     nullptr,
+     &ScalarAndLikeInput0,
+     &mup2::SoftmaxCrossEntropyMean},
     {"Mup2Gelu", {"x: float"}, {"y: float"}, nullptr, &OneLikeInput0, &mup2::Gelu},
     {"Mup2GeluGrad", {"dy: float", "x: float"}, {"dx: float"}, nullptr, &OneLikeInput0, &mup2::GeluGrad},
     {"Mup2Relu", {"x: float"}, {"y: float"}, nullptr, &OneLikeInput0, &mup2::Relu},
