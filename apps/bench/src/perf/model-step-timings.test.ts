@@ -19,6 +19,8 @@ describe('bench layers --swaps', () => {
         // ReLU's addon kernels are chosen where mup2's addon loads, and TensorFlow's ReluGrad is then a swap.
         ...(layerFormRuns('relu', 'addon-kernel', 'tensorflow') ? ['relu=relu-grad-kernel', 'scale=stock'] : []),
         'crossEntropy=composed',
+        // Likewise the loss's addon kernel, and TensorFlow's SparseSoftmaxCrossEntropyWithLogits is then a swap.
+        ...(layerFormRuns('crossEntropy', 'addon-kernel', 'tensorflow') ? ['crossEntropy=fused-kernel'] : []),
         'logSoftmax=log-sum-exp',
       ],
       wasm: ['matMul=stock', 'columnSums=stock', 'relu=greater-mask', 'logSoftmax=log-sum-exp'],
