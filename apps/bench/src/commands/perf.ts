@@ -44,6 +44,7 @@ interface PerfOptions {
   ruleModule?: string[];
   perturbationIntervals: number[];
   rounds: number;
+  mlpRounds: number;
   warmup: number;
   backend?: string;
   peer: PythonPeerName[];
@@ -57,7 +58,7 @@ interface PerfOptions {
 
 function modelTable(result: ModelPerf): string {
   const lines = [
-    `### ${result.label} (batch ${result.batch})`,
+    `### ${result.label} (batch ${result.batch}; median of ${result.steps[0]?.rounds?.length ?? '?'} rounds)`,
     '',
     '| step | ms | ratio to SGD |',
     '|---|---:|---:|',
@@ -116,6 +117,12 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
       [2, 5, 10],
     )
     .option('--rounds <n>', 'timed rounds per step kind (median)', positiveInteger, 10)
+    .option(
+      '--mlp-rounds <n>',
+      "timed rounds of the MLP's steps, whose ratios the targets read with a 95% interval from the rounds (its steps are short)",
+      positiveInteger,
+      40,
+    )
     .option('--warmup <n>', 'untimed rounds first', positiveInteger, 3)
     .option('--backend <name>', 'TF.js backend (default: tensorflow if installed, else wasm, else cpu)')
     .option(
@@ -178,13 +185,14 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
         label: `perf ${PERF_MODELS[name].label}`,
         format: '{value}/{total} rounds | ETA {eta_formatted}',
       });
-      bar.start(options.warmup + options.rounds, 0);
+      const rounds = name === 'mlp' ? options.mlpRounds : options.rounds;
+      bar.start(options.warmup + rounds, 0);
       const result = runInterruptibly(
         () =>
           measureModelPerf(PERF_MODELS[name], {
             rules: ruleNames,
             registry,
-            rounds: options.rounds,
+            rounds,
             warmup: options.warmup,
             onRound: (done) => bar.update(done),
           }),

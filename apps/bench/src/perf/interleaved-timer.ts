@@ -29,6 +29,15 @@ export function timeInterleaved(
   steps: Record<string, () => void>,
   options: { warmup: number; rounds: number; onRound?: (done: number, total: number) => void },
 ): Record<string, number> {
+  const samples = sampleInterleaved(steps, options);
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
+/** timeInterleaved's samples, milliseconds per call: entry r of every step's list comes from timed round r. */
+export function sampleInterleaved(
+  steps: Record<string, () => void>,
+  options: { warmup: number; rounds: number; onRound?: (done: number, total: number) => void },
+): Record<string, number[]> {
   const names = Object.keys(steps);
   const total = options.warmup + options.rounds;
   const calls = names.map(() => 1);
@@ -43,5 +52,5 @@ export function timeInterleaved(
     }
     options.onRound?.(round + 1, total);
   }
-  return Object.fromEntries(names.map((name, index) => [name, median(samples[index] ?? [])]));
+  return Object.fromEntries(names.map((name, index) => [name, samples[index] ?? []]));
 }

@@ -1,7 +1,8 @@
 import { InvalidOptionError, muSgd, PERTURBATION_SCALINGS, type PerturbationScaling, SamOptimizer } from '@mup2/core';
 import { createModel, type RuleRegistry } from '@mup2/model-zoo';
 import * as tf from '@tensorflow/tfjs';
-import { timeInterleaved } from './interleaved-timer.js';
+import { sampleInterleaved } from './interleaved-timer.js';
+import { median } from './median.js';
 
 /** A model the perf suite times, with the input it is timed on. */
 export interface PerfModel {
@@ -35,6 +36,8 @@ export interface StepTime {
   readonly stepsPerCall: number;
   /** This step's time over the SGD step's on the same model. */
   readonly overSgd: number;
+  /** Milliseconds per step in each timed round, in round order (`milliseconds` is their median). */
+  readonly rounds?: readonly number[];
 }
 
 export interface ModelPerf {
@@ -137,30 +140,31 @@ export function measureModelPerf(
   const batch = options.batch ?? perfModel.batch;
   const before = tf.memory().numTensors;
   const { steps, stepsPerCall, dispose } = createPerfSteps(perfModel, options);
-  const perCall = timeInterleaved(steps, {
+  const samples = sampleInterleaved(steps, {
     warmup: options.warmup,
     rounds: options.rounds,
     ...(options.onRound !== undefined && { onRound: options.onRound }),
   });
-  const milliseconds = Object.fromEntries(
-    Object.entries(perCall).map(([name, ms]) => [name, ms / (stepsPerCall[name] ?? 1)]),
+  const perStep = Object.fromEntries(
+    Object.entries(samples).map(([name, values]) => [name, values.map((ms) => ms / (stepsPerCall[name] ?? 1))]),
   );
   const stepCount =
     (options.warmup + options.rounds) * Object.values(stepsPerCall).reduce((sum, count) => sum + count, 0);
   // The model, batch and optimizers (with their momentum buffers) are disposed before counting: what is left leaked.
   dispose();
   const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
-  const sgd = milliseconds.sgd as number;
+  const sgd = median(perStep.sgd ?? []);
   return {
     model: perfModel.model,
     label: perfModel.label,
     batch,
     tensorGrowthPerStep,
-    steps: Object.entries(milliseconds).map(([step, ms]) => ({
+    steps: Object.entries(perStep).map(([step, rounds]) => ({
       step,
-      milliseconds: ms,
+      milliseconds: median(rounds),
       stepsPerCall: stepsPerCall[step] ?? 1,
-      overSgd: ms / sgd,
+      overSgd: median(rounds) / sgd,
+      rounds,
     })),
   };
 }

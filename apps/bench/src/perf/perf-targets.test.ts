@@ -108,6 +108,46 @@ describe('bench perf targets', () => {
     ]);
   });
 
+  it("judges the suite's ratios by their interval over the rounds: met, not met, or undecided", () => {
+    // Five rounds; SGD drifts from 10 to 14 ms, and each other step is set against another round by round.
+    const sgd = [10, 11, 12, 13, 14];
+    const times = (base: number[], ratios: number[]) => base.map((ms, round) => ms * (ratios[round] as number));
+    const samNaive = times(sgd, [1.8, 1.82, 1.84, 1.86, 1.88]);
+    const samMup2 = times(samNaive, [0.99, 1.05, 1.0, 1.04, 0.99]); // over naive: median 1.00, spread across 1.03
+    const samOnMup2 = times(sgd, [1.8, 1.81, 1.82, 1.83, 1.84]); // over SGD: all of it above 1.75
+    const step = (name: string, rounds: number[]) => ({
+      step: name,
+      rounds,
+      milliseconds: 0,
+      stepsPerCall: 1,
+      overSgd: 0,
+    });
+    const mlp: ModelPerf = {
+      model: 'mlp',
+      label: 'MLP',
+      batch: 128,
+      tensorGrowthPerStep: 0,
+      steps: [step('sgd', sgd), step('sam naive', samNaive), step('sam mup2', samMup2), step('sam-on mup2', samOnMup2)],
+    };
+    const [samOverSgd, samOnOverSgd, samMup2OverNaive] = suiteTargets([mlp], ['sam', 'sam-on']);
+    // Five rounds hold a median between their least and greatest ratio with probability 1 − 2/32 (94%).
+    expect(samOverSgd?.value).toBeCloseTo(1.88 * 0.99, 12); // the rounds' ratios: 1.782, 1.911, 1.84, 1.934, 1.861
+    expect([samOverSgd?.interval?.low, samOverSgd?.interval?.high]).toEqual([
+      expect.closeTo(1.8 * 0.99, 12),
+      expect.closeTo(1.86 * 1.04, 12),
+    ]);
+    expect(isMet(samOverSgd as never)).toBe(true);
+    expect(targetLine(samOnOverSgd as never)).toBe(
+      '- MLP SAM-ON/SGD (mup2): 1.82 (target ≤ 1.75, 94% interval 1.80–1.84 over 5 rounds) NOT met',
+    );
+    expect(isMet(samOnOverSgd as never)).toBe(false);
+    expect(samMup2OverNaive?.label).toBe('MLP sam mup2/naive');
+    expect(targetLine(samMup2OverNaive as never)).toBe(
+      '- MLP sam mup2/naive: 1.00 (target ≤ 1.03, 94% interval 0.99–1.05 over 5 rounds) undecided: the interval spans the bound',
+    );
+    expect(isMet(samMup2OverNaive as never)).toBeUndefined();
+  });
+
   it('wants ViT and ResNet-18 five times faster on tensorflow than on wasm, and 2 workers 1.6 times 1', () => {
     const lines = backendTargets([
       { model: 'mlp', label: 'MLP', batch: 128, milliseconds: { wasm: 70, tensorflow: 10 }, withWasmForms: {} },
