@@ -61,6 +61,7 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const [w, v] = backend.executeMultipleOutputs('Mup2MomentumStep', [],
     [tf.tensor1d([1, 2]), tf.tensor1d([1, -1]), tf.tensor1d([0.5, 0.5]), tf.scalar(0.5), tf.scalar(0.5)], 2);
   const sum = backend.executeSingleOutput('Mup2SumOfSquares', [], [tf.tensor1d([1, 2, 3])]);
+  const dot = backend.executeSingleOutput('Mup2InnerProduct', [], [tf.tensor1d([1, 2, 3]), tf.tensor1d([4, -5, 6])]);
   const count = (n) => [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }];
   const finite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([3])]);
   const notFinite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([NaN])]);
@@ -81,10 +82,10 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const biased = backend.executeSingleOutput('Mup2BiasAdd', [], [x, tf.tensor1d([1, 1])]);
   const [loss, backprop] = backend.executeMultipleOutputs('Mup2SoftmaxCrossEntropyMean', [],
     [tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')], 2);
-  const got = JSON.stringify([w, v, sum, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
+  const got = JSON.stringify([w, v, sum, dot, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
     softmax, softmaxGrad, swapped, biased, backprop].map((t) => t.arraySync())
     .concat([Math.round(loss.arraySync() * 1e6) / 1e6]));
-  const expected = [[0.5, 2], [1, 0], 14, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
+  const expected = [[0.5, 2], [1, 0], 14, 12, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
     [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], 0.693147];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });

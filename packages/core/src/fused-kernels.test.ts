@@ -5,6 +5,7 @@ import {
   allFiniteTensors,
   FUSED_KERNELS,
   hasFusedKernel,
+  innerProduct,
   momentumStep,
   sumOfSquares,
 } from './fused-kernels.js';
@@ -22,6 +23,7 @@ describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, ()
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.addScaled)).toBe(false);
+    expect(hasFusedKernel(FUSED_KERNELS.innerProduct)).toBe(false);
   });
 
   it('addScaled equals w + s·d in float64', () => {
@@ -68,6 +70,21 @@ describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, ()
     const result = sumOfSquares(input);
     expect(Math.abs((result.dataSync()[0] as number) - expected) / expected).toBeLessThan(1e-6);
     tf.dispose([input, result]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('innerProduct equals Σ x·y in float64, and refuses operands of two shapes, naming them', () => {
+    const x = values(3000, 0.5).map(Math.fround);
+    const y = values(3000, 2).map(Math.fround);
+    const expected = x.reduce((total, value, i) => total + value * (y[i] as number), 0);
+    const norms = Math.hypot(...x) * Math.hypot(...y);
+    const before = tf.memory().numTensors;
+    const [xt, yt, row] = [tf.tensor2d(x, [60, 50]), tf.tensor2d(y, [60, 50]), tf.zeros([50])];
+    const result = innerProduct(xt, yt);
+    // Relative to ‖x‖‖y‖, the scale of a float32 sum's error (Σ x·y itself may be near 0).
+    expect(Math.abs((result.dataSync()[0] as number) - expected) / norms).toBeLessThan(1e-6);
+    expect(() => innerProduct(xt, row)).toThrow(/x \[60,50\], y \[50\]/);
+    tf.dispose([xt, yt, row, result]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -11,6 +11,8 @@ import { ShapeMismatchError } from './errors.js';
  *   `[w − lr·(mu·v + g), mu·v + g]`: heavy-ball SGD for one parameter (muSgd with momentum,
  *   without weight decay or Nesterov).
  * - `sumOfSquares`: input `x` (float32); output the scalar Σ x²: a perturbation's squared norm.
+ * - `innerProduct`: inputs `x`, `y` (float32, one shape); output the scalar Σ x·y: an inner product
+ *   of two gradients (GSAM's, LookSAM's).
  * - `addScaled`: inputs `w`, `d` (float32, one shape) and the scalar `s`; output `w + s·d`: the
  *   weights a perturbation s·d moves a parameter to.
  * - `allFinite`: inputs a list of float32 tensors (any shapes, at least one), passed as an array;
@@ -19,6 +21,7 @@ import { ShapeMismatchError } from './errors.js';
 export const FUSED_KERNELS = {
   momentumStep: 'Mup2MomentumStep',
   sumOfSquares: 'Mup2SumOfSquares',
+  innerProduct: 'Mup2InnerProduct',
   allFinite: 'Mup2AllFinite',
   addScaled: 'Mup2AddScaled',
 } as const;
@@ -34,6 +37,20 @@ export function sumOfSquares(x: tf.Tensor): tf.Scalar {
     return tf.engine().runKernel(FUSED_KERNELS.sumOfSquares, { x }) as tf.Scalar;
   }
   return tf.tidy(() => tf.sum(tf.square(x)) as tf.Scalar);
+}
+
+/**
+ * Σ x·y for tensors x and y of one shape (no broadcasting), through the backend's fused kernel when it
+ * has one, else tf.sum(tf.mul(x, y)). Throws ShapeMismatchError naming the shapes otherwise.
+ */
+export function innerProduct(x: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  if (!tf.util.arraysEqual(x.shape, y.shape)) {
+    throw new ShapeMismatchError(`innerProduct: x and y must have one shape, got x [${x.shape}], y [${y.shape}].`);
+  }
+  if (x.dtype === 'float32' && y.dtype === 'float32' && hasFusedKernel(FUSED_KERNELS.innerProduct)) {
+    return tf.engine().runKernel(FUSED_KERNELS.innerProduct, { x, y }) as tf.Scalar;
+  }
+  return tf.tidy(() => tf.sum(tf.mul(x, y)) as tf.Scalar);
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sumOfSquares } from './fused-kernels.js';
+import { innerProduct, sumOfSquares } from './fused-kernels.js';
 
 /** One parameter's share of an inner product: its two tensors and its weight b_p. */
 export interface WeightedPair {
@@ -15,13 +15,15 @@ export interface WeightedPair {
  * Θ(1) in width, so a cosine or a projection taken in it weighs every layer, where the plain one
  * is the readout's alone in a wide µP network. A weight of 1 multiplies nothing, so at width
  * multiplier 1 every scaling gives the same value bit for bit. A pair whose left and right are the
- * same tensor (a squared norm) takes the backend's fused sum of squares where it has one.
+ * same tensor (a squared norm) takes the backend's fused sum of squares where it has one, any other
+ * pair its fused inner product (tf.sum(tf.mul(left, right)) without them); left and right of a
+ * pair must have one shape (ShapeMismatchError otherwise).
  */
 export function weightedInnerProduct(pairs: readonly WeightedPair[]): tf.Scalar {
   return tf.tidy(() => {
     if (pairs.length === 0) return tf.scalar(0);
     const terms = pairs.map(({ left, right, weight }) => {
-      const term = left === right ? sumOfSquares(left) : (tf.sum(tf.mul(left, right)) as tf.Scalar);
+      const term = left === right ? sumOfSquares(left) : innerProduct(left, right);
       return weight === 1 ? term : (tf.mul(term, weight) as tf.Scalar);
     });
     return tf.addN(terms);

@@ -125,6 +125,9 @@ function registerOptimizerKernels(): void {
   register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
     backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
   );
+  register(FUSED_KERNELS.innerProduct, (backend, { x, y }) =>
+    backend.executeSingleOutput('Mup2InnerProduct', [], [x, y] as tf.TensorInfo[]),
+  );
   register(FUSED_KERNELS.addScaled, (backend, { w, d, s }) =>
     backend.executeSingleOutput('Mup2AddScaled', [], [w, d, s] as tf.TensorInfo[]),
   );

@@ -29,6 +29,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(true);
     expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(true);
     expect(hasFusedKernel(FUSED_KERNELS.addScaled)).toBe(true);
+    expect(hasFusedKernel(FUSED_KERNELS.innerProduct)).toBe(true);
   });
 
   it('Mup2AddScaled gives w + s·d as a float64 loop does (after the float32 product)', () => {
@@ -147,6 +148,23 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     tf.dispose([result, empty]);
   });
 
+  it('Mup2InnerProduct gives Σ x·y as a float64 sum does, for a million entries and for none, and refuses two shapes', () => {
+    const x = values(1_000_003, 0.25);
+    const y = values(1_000_003, 1.5, 2);
+    const expected = x.reduce((total, value, i) => total + value * (y[i] as number), 0);
+    const norms = Math.sqrt(x.reduce((t, v) => t + v * v, 0) * y.reduce((t, v) => t + v * v, 0));
+    const run = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.innerProduct, { x: a, y: b }) as tf.Scalar);
+    const result = tf.tidy(() => run(tf.tensor1d(x), tf.tensor1d(y)));
+    expect(result.shape).toEqual([]);
+    // Relative to ‖x‖‖y‖, the scale of a float32 sum's error (Σ x·y itself may be near 0).
+    expect(Math.abs((result.dataSync()[0] as number) - expected) / norms).toBeLessThan(1e-6);
+    const empty = tf.tidy(() => run(tf.zeros([0, 3]), tf.zeros([0, 3])));
+    expect(empty.dataSync()[0]).toBe(0);
+    tf.dispose([result, empty]);
+    expect(() => tf.tidy(() => run(tf.zeros([2, 3]), tf.zeros([3, 2])))).toThrowError(/x and y must have one shape/);
+  });
+
   it('refuses w, v and g of different shapes, and int32 tensors, saying what it expected', () => {
     const run = (inputs: tf.NamedTensorMap) => () =>
       tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.momentumStep, inputs));
@@ -208,19 +226,23 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(step.leakedTensors).toBe(0);
   });
 
-  it("LookSAM's, GSAM's and FriendlySAM's norms and combinations of gradients run through the fused kernels, and their steps equal TF.js's compositions' (float64-checked in their packages)", async () => {
+  it("LookSAM's, GSAM's and FriendlySAM's norms, inner products and combinations of gradients run through the fused kernels, and their steps equal TF.js's compositions' (float64-checked in their packages)", async () => {
     const rules = await loadRules();
     const options = { rho: 0.3, k: 2, scaling: 'mup2' } as const;
     const run = (rule: string) =>
       runTinyMlpSteps({ rule: rules.create(rule, options), width: 16, baseWidth: 4, learningRate: 0.5, steps: 4 });
     for (const rule of ['looksam', 'gsam', 'friendly-sam']) {
       expect(await kernelsCalled(() => run(rule)), rule).toEqual(
-        expect.arrayContaining([FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled]),
+        expect.arrayContaining([
+          FUSED_KERNELS.sumOfSquares,
+          FUSED_KERNELS.addScaled,
+          ...(rule === 'friendly-sam' ? [] : [FUSED_KERNELS.innerProduct]),
+        ]),
       );
       const fused = run(rule);
       expect(fused.tensorGrowth, rule).toBe(0);
-      // The same steps with the two kernels unregistered: core's helpers then run TF.js's compositions.
-      const configs = [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled].map(
+      // The same steps with the three kernels unregistered: core's helpers then run TF.js's compositions.
+      const configs = [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled, FUSED_KERNELS.innerProduct].map(
         (name) => tf.getKernel(name, 'tensorflow') as tf.KernelConfig,
       );
       for (const config of configs) tf.unregisterKernel(config.kernelName, 'tensorflow');

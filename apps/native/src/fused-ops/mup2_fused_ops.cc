@@ -85,6 +85,7 @@ const OpSpec kOps[] = {
      &TwoLikeInput0,
      &mup2::MomentumStep},
     {"Mup2SumOfSquares", {"x: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::SumOfSquares},
+    {"Mup2InnerProduct", {"x: float", "y: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::InnerProduct},
     {"Mup2AddScaled", {"w: float", "d: float", "s: float"}, {"moved: float"}, nullptr, &OneLikeInput0, &mup2::AddScaled},
     {"Mup2AllFinite", {"x: N * float"}, {"finite: float"}, "N: int >= 1", &ScalarOutput, &mup2::AllFinite},
     {"Mup2SoftmaxCrossEntropyMean",

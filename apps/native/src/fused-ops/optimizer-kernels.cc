@@ -62,6 +62,34 @@ void SumOfSquares(void*, TF_OpKernelContext* context) {
   *MutableData(out) = static_cast<float>(total);
 }
 
+// Mup2InnerProduct(x, y) -> scalar sum of x * y (one shape), where TF.js multiplies into a fresh
+// buffer and then sums it: GSAM's and LookSAM's inner products of two gradients. Blocks of 1024 are
+// summed in float lanes, the blocks in double, as in SumOfSquares.
+void InnerProduct(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* in[2];
+  if (!call.Inputs(2, in)) return;
+  if (!SameShape(in[0], in[1])) {
+    call.Fail("Mup2InnerProduct: x and y must have one shape");
+    return;
+  }
+  TF_Tensor* out = call.Output(0, nullptr, 0);
+  if (out == nullptr) return;
+  const float* __restrict left = Data(in[0]);
+  const float* __restrict right = Data(in[1]);
+  const int64_t n = TF_TensorElementCount(in[0]);
+  constexpr int64_t kBlock = 1024;
+  double total = 0;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t end = start + kBlock < n ? start + kBlock : n;
+    float block = 0;
+#pragma omp simd reduction(+ : block)
+    for (int64_t i = start; i < end; i++) block += left[i] * right[i];
+    total += block;
+  }
+  *MutableData(out) = static_cast<float>(total);
+}
+
 // Mup2AddScaled(w, d, s) -> w + s * d: the weights a SAM ascent moves one parameter to, in one pass
 // (2 reads, 1 write) where TF.js multiplies into the perturbation and then adds it (3 reads, 2
 // writes, each pass handed to TensorFlow's pool at 2 threads).
