@@ -1,5 +1,5 @@
 // The optimizer step's fused kernels: heavy-ball SGD for one parameter, a perturbation's squared
-// norm, the point a perturbation moves the weights to, and whether a step's gradients are all
+// norm, an inner product of two gradients, the point a perturbation moves the weights to, and whether a step's gradients are all
 // finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
 // TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
@@ -40,31 +40,32 @@ void MomentumStep(void*, TF_OpKernelContext* context) {
   }
 }
 
-// Mup2SumOfSquares(x) -> scalar sum of x^2, where TF.js squares into a fresh buffer and then sums it.
-// Blocks of 1024 are summed in float lanes, the blocks in double.
-void SumOfSquares(void*, TF_OpKernelContext* context) {
-  KernelCall call(context);
-  TF_Tensor* x;
-  if (!call.Inputs(1, &x)) return;
-  TF_Tensor* out = call.Output(0, nullptr, 0);
-  if (out == nullptr) return;
-  const float* __restrict values = Data(x);
-  const int64_t n = TF_TensorElementCount(x);
+// Sum over i < n of x[i] * y[i]: blocks of 1024 summed in float lanes, the blocks in double.
+static float BlockedDot(const float* __restrict x, const float* __restrict y, int64_t n) {
   constexpr int64_t kBlock = 1024;
   double total = 0;
   for (int64_t start = 0; start < n; start += kBlock) {
     const int64_t end = start + kBlock < n ? start + kBlock : n;
     float block = 0;
 #pragma omp simd reduction(+ : block)
-    for (int64_t i = start; i < end; i++) block += values[i] * values[i];
+    for (int64_t i = start; i < end; i++) block += x[i] * y[i];
     total += block;
   }
-  *MutableData(out) = static_cast<float>(total);
+  return static_cast<float>(total);
+}
+
+// Mup2SumOfSquares(x) -> scalar sum of x^2, where TF.js squares into a fresh buffer and then sums it.
+void SumOfSquares(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  TF_Tensor* x;
+  if (!call.Inputs(1, &x)) return;
+  TF_Tensor* out = call.Output(0, nullptr, 0);
+  if (out == nullptr) return;
+  *MutableData(out) = BlockedDot(Data(x), Data(x), TF_TensorElementCount(x));
 }
 
 // Mup2InnerProduct(x, y) -> scalar sum of x * y (one shape), where TF.js multiplies into a fresh
-// buffer and then sums it: GSAM's and LookSAM's inner products of two gradients. Blocks of 1024 are
-// summed in float lanes, the blocks in double, as in SumOfSquares.
+// buffer and then sums it: GSAM's and LookSAM's inner products of two gradients.
 void InnerProduct(void*, TF_OpKernelContext* context) {
   KernelCall call(context);
   TF_Tensor* in[2];
@@ -75,19 +76,7 @@ void InnerProduct(void*, TF_OpKernelContext* context) {
   }
   TF_Tensor* out = call.Output(0, nullptr, 0);
   if (out == nullptr) return;
-  const float* __restrict left = Data(in[0]);
-  const float* __restrict right = Data(in[1]);
-  const int64_t n = TF_TensorElementCount(in[0]);
-  constexpr int64_t kBlock = 1024;
-  double total = 0;
-  for (int64_t start = 0; start < n; start += kBlock) {
-    const int64_t end = start + kBlock < n ? start + kBlock : n;
-    float block = 0;
-#pragma omp simd reduction(+ : block)
-    for (int64_t i = start; i < end; i++) block += left[i] * right[i];
-    total += block;
-  }
-  *MutableData(out) = static_cast<float>(total);
+  *MutableData(out) = BlockedDot(Data(in[0]), Data(in[1]), TF_TensorElementCount(in[0]));
 }
 
 // Mup2AddScaled(w, d, s) -> w + s * d: the weights a SAM ascent moves one parameter to, in one pass
