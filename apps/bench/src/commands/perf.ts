@@ -18,6 +18,7 @@ import { commaList, nameList, positiveInteger, positiveIntegerList } from '../cl
 import { type CoreScaling, coreScalingLine, measureCoreScaling } from '../perf/core-scaling.js';
 import { type Figure1Throughput, measureFigure1Throughput } from '../perf/figure1-throughput.js';
 import { measureMatmulThroughput } from '../perf/matmul-throughput.js';
+import { type MemoryBandwidth, measureMemoryBandwidth, memoryBandwidthLine } from '../perf/memory-bandwidth.js';
 import { type ModelStepName, type ModelStepTimes, measureModelSteps } from '../perf/model-step-timings.js';
 import { comparePeers, type PeerComparison, peerTables } from '../perf/peer-comparison.js';
 import { type ModelPerf, measureModelPerf, PERF_MODELS } from '../perf/perf-suite.js';
@@ -177,8 +178,11 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     const matmul = runInterruptibly(() => measureMatmulThroughput(), STOPPED);
     process.stdout.write(
       `Backend ${backend}; matMul 128×1024 @ 1024×1024: ${matmul.plain.toFixed(2)} GFLOP/s plain, ` +
-        `${matmul.transposeA.toFixed(2)} transposeA, ${matmul.transposeB.toFixed(2)} transposeB\n\n`,
+        `${matmul.transposeA.toFixed(2)} transposeA, ${matmul.transposeB.toFixed(2)} transposeB\n`,
     );
+    // Measured again before the peers: the figures of a run taken hours apart on a shared machine differ with it.
+    const memory: { start: MemoryBandwidth; peers?: MemoryBandwidth } = { start: measureMemoryBandwidth() };
+    process.stdout.write(`${memoryBandwidthLine(memory.start)}\n\n`);
     const results: ModelPerf[] = [];
     for (const name of available) {
       const bar = progressBar({
@@ -254,7 +258,10 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     let cores: CoreScaling | undefined;
     if (options.peer.length > 0) {
       cores = await measureCoreScaling({ threads: Math.max(2, ...options.peerThreads) });
-      process.stdout.write(`${coreScalingLine(cores)}\n\nPeers (${options.peer.join(', ')}):\n`);
+      memory.peers = measureMemoryBandwidth();
+      process.stdout.write(
+        `${coreScalingLine(cores)}\n${memoryBandwidthLine(memory.peers)}\n\nPeers (${options.peer.join(', ')}):\n`,
+      );
       peers = await comparePeers({
         peers: options.peer,
         threads: options.peerThreads,
@@ -274,13 +281,24 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     if (targets.length > 0) process.stdout.write(`Targets:\n${targets.join('\n')}\n\n`);
     const markdown = [
       `Backend: ${backend}. matMul GFLOP/s: plain ${matmul.plain.toFixed(2)}, transposeA ${matmul.transposeA.toFixed(2)}, transposeB ${matmul.transposeB.toFixed(2)}.`,
+      memoryBandwidthLine(memory.start),
       '',
       ...results.map(modelTable),
       '',
       ...(reuse ? [reuseTable(reuse), ''] : []),
       ...(backendSteps ? [backendTable(backendSteps, options.wasmRounds), ''] : []),
       ...(figure1 ? [throughputTable(figure1), ''] : []),
-      ...(peers ? ['### Peers', '', ...(cores ? [coreScalingLine(cores), ''] : []), ...peerTables(peers), ''] : []),
+      ...(peers
+        ? [
+            '### Peers',
+            '',
+            ...(cores ? [coreScalingLine(cores)] : []),
+            ...(memory.peers ? [memoryBandwidthLine(memory.peers)] : []),
+            '',
+            ...peerTables(peers),
+            '',
+          ]
+        : []),
       ...(targets.length > 0 ? ['Targets:', ...targets] : []),
     ].join('\n');
     // Created only now: a Ctrl-C (which stops this command at once, it has written nothing before here) leaves
@@ -293,7 +311,7 @@ export function registerPerfCommand(program: Command, rules: RuleRegistry): void
     );
     await writeFileAtomically(
       join(out, 'perf.json'),
-      `${JSON.stringify({ command: 'perf', backend, matmul, results, reuse, backendSteps, figure1, cores, peers, targets: measured, options }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'perf', backend, matmul, memory, results, reuse, backendSteps, figure1, cores, peers, targets: measured, options }, null, 2)}\n`,
       'perf.md is written',
     );
     process.stdout.write(`Results: ${out}\n`);
