@@ -90,6 +90,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       for (const [list, index] of [
         [0, 0],
+        [0, 517], // inside the vector loop, in neither the first lane nor the tail
         [0, n - 1],
         [1, 14],
         [3, 7],

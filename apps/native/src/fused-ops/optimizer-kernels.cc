@@ -3,6 +3,7 @@
 // finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
 // TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
+#include "vector-loops.h"
 
 namespace mup2 {
 
@@ -40,15 +41,26 @@ void MomentumStep(void*, TF_OpKernelContext* context) {
   }
 }
 
+// Independent partial sums per pass: with one vector accumulator a reduction is bound by the add's
+// latency (~14 GB/s here), with several by memory (docs/performance.md).
+constexpr int64_t kLanes = 32;
+
 // Sum over i < n of x[i] * y[i]: blocks of 1024 summed in float lanes, the blocks in double.
+MUP2_VECTOR_CLONES
 static float BlockedDot(const float* __restrict x, const float* __restrict y, int64_t n) {
   constexpr int64_t kBlock = 1024;
   double total = 0;
   for (int64_t start = 0; start < n; start += kBlock) {
     const int64_t end = start + kBlock < n ? start + kBlock : n;
+    float lanes[kLanes] = {};
+    int64_t i = start;
+    for (; i + kLanes <= end; i += kLanes) {
+#pragma omp simd
+      for (int64_t k = 0; k < kLanes; k++) lanes[k] += x[i + k] * y[i + k];
+    }
     float block = 0;
-#pragma omp simd reduction(+ : block)
-    for (int64_t i = start; i < end; i++) block += x[i] * y[i];
+    for (; i < end; i++) block += x[i] * y[i];
+    for (int64_t k = 0; k < kLanes; k++) block += lanes[k];
     total += block;
   }
   return static_cast<float>(total);
@@ -105,6 +117,21 @@ void AddScaled(void*, TF_OpKernelContext* context) {
   for (int64_t i = 0; i < n; i++) moved[i] = weights[i] + direction[i] * scale;
 }
 
+// Whether x[0..n) holds no NaN and no infinity (why x * 0: Mup2AllFinite below).
+MUP2_VECTOR_CLONES
+static bool AllFiniteValues(const float* __restrict x, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
+    for (int64_t k = 0; k < kLanes; k++) lanes[k] += x[i + k] * 0.0f;
+  }
+  float total = 0;
+  for (; i < n; i++) total += x[i] * 0.0f;
+  for (int64_t k = 0; k < kLanes; k++) total += lanes[k];
+  return total == 0.0f;
+}
+
 // Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
 // check that every SAM step makes of its gradient before the descent, in one kernel and one read
 // of each gradient, where TF.js sums each one (N reductions, handed to TensorFlow's pool at 2
@@ -118,12 +145,7 @@ void AllFinite(void*, TF_OpKernelContext* context) {
   for (int i = 0; i < TF_NumInputs(context) && finite; i++) {
     TF_Tensor* x = call.TakeInput(i);
     if (x == nullptr) return;
-    const float* __restrict values = Data(x);
-    const int64_t n = TF_TensorElementCount(x);
-    float lanes = 0;
-#pragma omp simd reduction(+ : lanes)
-    for (int64_t j = 0; j < n; j++) lanes += values[j] * 0.0f;
-    finite = lanes == 0.0f;
+    finite = AllFiniteValues(Data(x), TF_TensorElementCount(x));
     TF_DeleteTensor(x);
   }
   *MutableData(out) = finite ? 1.0f : 0.0f;
