@@ -1,4 +1,5 @@
-import { binomialDistribution, median } from 'simple-statistics';
+import { binomialDistribution } from 'simple-statistics';
+import { median } from './median.js';
 
 /** The confidence wanted of the intervals the in-process targets are judged by. */
 export const RATIO_INTERVAL_LEVEL = 0.95;

@@ -153,7 +153,8 @@ export function measureModelPerf(
   // The model, batch and optimizers (with their momentum buffers) are disposed before counting: what is left leaked.
   dispose();
   const tensorGrowthPerStep = (tf.memory().numTensors - before) / stepCount;
-  const sgd = median(perStep.sgd ?? []);
+  const medians = Object.fromEntries(Object.entries(perStep).map(([name, rounds]) => [name, median(rounds)]));
+  const sgd = medians.sgd as number;
   return {
     model: perfModel.model,
     label: perfModel.label,
@@ -161,9 +162,9 @@ export function measureModelPerf(
     tensorGrowthPerStep,
     steps: Object.entries(perStep).map(([step, rounds]) => ({
       step,
-      milliseconds: median(rounds),
+      milliseconds: medians[step] as number,
       stepsPerCall: stepsPerCall[step] ?? 1,
-      overSgd: median(rounds) / sgd,
+      overSgd: (medians[step] as number) / sgd,
       rounds,
     })),
   };
