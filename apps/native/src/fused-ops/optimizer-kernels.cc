@@ -1,7 +1,7 @@
 // The optimizer step's fused kernels: heavy-ball SGD for one parameter, a perturbation's squared
-// norm, an inner product of two gradients, the point a perturbation moves the weights to, and whether a step's gradients are all
-// finite. Single-threaded on purpose: on 2 cores a pass this size is slower split over
-// TensorFlow's pool (docs/performance.md).
+// norm, an inner product of two gradients, the point a perturbation moves the weights to, and
+// whether a step's gradients are all finite. Single-threaded on purpose: on 2 cores a pass this
+// size is slower split over TensorFlow's pool (docs/performance.md).
 #include "kernel-call.h"
 #include "vector-loops.h"
 
@@ -41,9 +41,23 @@ void MomentumStep(void*, TF_OpKernelContext* context) {
   }
 }
 
-// Independent partial sums per pass: with one vector accumulator a reduction is bound by the add's
-// latency (~14 GB/s here), with several by memory (docs/performance.md).
-constexpr int64_t kLanes = 32;
+// Sum over begin <= i < end of term(i), in 32 independent partial sums: with one vector accumulator
+// a reduction is bound by the add's latency (~14 GB/s here), with several by memory
+// (docs/performance.md). Inlined into each caller's clone (baseline, AVX2, AVX-512).
+template <typename Term>
+inline float LaneSum(int64_t begin, int64_t end, Term term) {
+  constexpr int64_t kLanes = 32;
+  float lanes[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+#pragma omp simd
+    for (int64_t k = 0; k < kLanes; k++) lanes[k] += term(i + k);
+  }
+  float total = 0;
+  for (; i < end; i++) total += term(i);
+  for (int64_t k = 0; k < kLanes; k++) total += lanes[k];
+  return total;
+}
 
 // Sum over i < n of x[i] * y[i]: blocks of 1024 summed in float lanes, the blocks in double.
 MUP2_VECTOR_CLONES
@@ -52,16 +66,7 @@ static float BlockedDot(const float* __restrict x, const float* __restrict y, in
   double total = 0;
   for (int64_t start = 0; start < n; start += kBlock) {
     const int64_t end = start + kBlock < n ? start + kBlock : n;
-    float lanes[kLanes] = {};
-    int64_t i = start;
-    for (; i + kLanes <= end; i += kLanes) {
-#pragma omp simd
-      for (int64_t k = 0; k < kLanes; k++) lanes[k] += x[i + k] * y[i + k];
-    }
-    float block = 0;
-    for (; i < end; i++) block += x[i] * y[i];
-    for (int64_t k = 0; k < kLanes; k++) block += lanes[k];
-    total += block;
+    total += LaneSum(start, end, [=](int64_t i) { return x[i] * y[i]; });
   }
   return static_cast<float>(total);
 }
@@ -120,16 +125,7 @@ void AddScaled(void*, TF_OpKernelContext* context) {
 // Whether x[0..n) holds no NaN and no infinity (why x * 0: Mup2AllFinite below).
 MUP2_VECTOR_CLONES
 static bool AllFiniteValues(const float* __restrict x, int64_t n) {
-  float lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-#pragma omp simd
-    for (int64_t k = 0; k < kLanes; k++) lanes[k] += x[i + k] * 0.0f;
-  }
-  float total = 0;
-  for (; i < n; i++) total += x[i] * 0.0f;
-  for (int64_t k = 0; k < kLanes; k++) total += lanes[k];
-  return total == 0.0f;
+  return LaneSum(0, n, [=](int64_t i) { return x[i] * 0.0f; }) == 0.0f;
 }
 
 // Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
