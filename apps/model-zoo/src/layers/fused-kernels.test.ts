@@ -32,8 +32,11 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(hasFusedKernel(FUSED_KERNELS.innerProduct)).toBe(true);
   });
 
-  it('Mup2AddScaled gives w + s·d as a float64 loop does (after the float32 product)', () => {
-    const n = 4099;
+  // 4,099 entries take the plain loop; 262,147 (past 1 MiB) non-temporal stores and then the plain
+  // loop for the last 3. Neither is a multiple of any vector width.
+  const sizes = [4099, 262_147];
+
+  it.each(sizes)('Mup2AddScaled gives w + s·d as a float64 loop does (after the float32 product), %i entries', (n) => {
     const [w, d] = [values(n, 0), values(n, 1)];
     const s = Math.fround(-0.0371);
     const before = tf.memory().numTensors;
@@ -53,6 +56,9 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(worst).toBeLessThan(1e-6);
     moved.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Mup2AddScaled refuses w and d of two shapes and an s of more than one value', () => {
     const run = (inputs: tf.NamedTensorMap) => () =>
       tf.tidy(() => tf.engine().runKernel(FUSED_KERNELS.addScaled, inputs));
     expect(run({ w: tf.zeros([2, 3]), d: tf.zeros([3, 2]), s: tf.scalar(1) })).toThrowError(
@@ -105,8 +111,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('Mup2MomentumStep gives [w − lr·(mu·v + g), mu·v + g] as a float64 loop does', () => {
-    const n = 4099; // not a multiple of any vector width
+  it.each(sizes)('Mup2MomentumStep gives [w − lr·(mu·v + g), mu·v + g] as a float64 loop does, %i entries', (n) => {
     const [w, v, g] = [values(n, 0), values(n, 1), values(n, 2)];
     const before = tf.memory().numTensors;
     const [next, velocity] = tf.tidy(
