@@ -27,7 +27,7 @@ for (let i = 0; i < workerData.iterations; i++) x = x * 0.999999 + i * 0.5;
 parentPort.postMessage({ ms: performance.now() - start, x });
 `;
 
-async function runLoops(copies: number, iterations: number): Promise<number[]> {
+async function runWorkerLoops(copies: number, iterations: number): Promise<number[]> {
   const flag = new SharedArrayBuffer(4);
   const workers = Array.from(
     { length: copies },
@@ -51,13 +51,20 @@ async function runLoops(copies: number, iterations: number): Promise<number[]> {
   }
 }
 
-/** Measures CoreScaling with loops of about `loopMs` each (default 300 ms; the whole takes ~`rounds` × 2 × loopMs). */
+/** Runs `copies` loops of `iterations` together; each one's elapsed milliseconds. */
+export type LoopRunner = (copies: number, iterations: number) => Promise<number[]>;
+
+/**
+ * Measures CoreScaling with loops of about `loopMs` each (default 300 ms; the whole takes ~`rounds`
+ * × 2 × loopMs), on worker threads unless `run` is given (a test's stand-in).
+ */
 export async function measureCoreScaling(
-  options: { threads?: number; rounds?: number; loopMs?: number } = {},
+  options: { threads?: number; rounds?: number; loopMs?: number; run?: LoopRunner } = {},
 ): Promise<CoreScaling> {
   const threads = options.threads ?? 2;
   const rounds = options.rounds ?? 3;
   const loopMs = options.loopMs ?? 300;
+  const runLoops = options.run ?? runWorkerLoops;
   // Sized from a short calibration run so that one loop lasts about loopMs.
   const calibration = 2_000_000;
   const [calibrationMs = 1] = await runLoops(1, calibration);
