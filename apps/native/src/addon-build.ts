@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { BuildTools } from './prerequisites.js';
 import { runCommand } from './run-command.js';
 import type { TfjsNodePackage } from './tfjs-node-package.js';
@@ -16,6 +16,9 @@ function napiBuildVersion(addon: string): string {
  * and copies it to the path tfjs-node loads. The variables are the ones node-pre-gyp
  * passes; calling node-gyp directly keeps tfjs-node's install script out of it
  * (that script rewrites the package's package.json, a file pnpm shares from its store).
+ * The output folder is passed relative to the build folder, where gyp resolves it: pnpm's folder
+ * of a patched package (ours is: patches/) has an '=' in its name (…_patch_hash=…), which make
+ * reads as an assignment in a target's absolute path.
  */
 export async function buildAddon(pkg: TfjsNodePackage, tools: BuildTools): Promise<void> {
   const napi = napiBuildVersion(pkg.addon);
@@ -28,7 +31,7 @@ export async function buildAddon(pkg: TfjsNodePackage, tools: BuildTools): Promi
       `--python=${tools.python}`,
       `--jobs=${availableParallelism()}`,
       '--module_name=tfjs_binding',
-      `--module_path=${dirname(pkg.addon)}`,
+      `--module_path=${relative(join(pkg.dir, 'build'), dirname(pkg.addon))}`,
       `--napi_build_version=${napi}`,
       `--node_napi_label=napi-v${napi}`,
     ],
