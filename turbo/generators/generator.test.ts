@@ -37,8 +37,10 @@ const ROOT_FILES = [
   '.npmrc',
   '.changeset/config.json',
 ];
-// The bench and the zoo, and what the bench depends on in the workspace (its native-backend installer).
+// The bench and the zoo, what the bench depends on in the workspace (its native-backend installer),
+// and the patches package.json's pnpm.patchedDependencies names (pnpm install fails without them).
 const COPIED_DIRECTORIES = [
+  'patches',
   'packages/core',
   'packages/coord',
   'apps/model-zoo',
