@@ -16,9 +16,9 @@ function napiBuildVersion(addon: string): string {
  * and copies it to the path tfjs-node loads. The variables are the ones node-pre-gyp
  * passes; calling node-gyp directly keeps tfjs-node's install script out of it
  * (that script rewrites the package's package.json, a file pnpm shares from its store).
- * The output folder is passed relative to the build folder, where gyp resolves it: pnpm's folder
- * of a patched package (ours is: patches/) has an '=' in its name (…_patch_hash=…), which make
- * reads as an assignment in a target's absolute path.
+ * The output folder is passed relative to the build folder, where gyp resolves it: pnpm puts a
+ * patched package (tfjs-node is one, patches/) in a folder with an '=' in its name
+ * (…_patch_hash=…), which make reads as an assignment in a target's absolute path.
  */
 export async function buildAddon(pkg: TfjsNodePackage, tools: BuildTools): Promise<void> {
   const napi = napiBuildVersion(pkg.addon);
