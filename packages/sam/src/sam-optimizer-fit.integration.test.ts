@@ -27,10 +27,19 @@ function makeData(count: number, seed: number) {
   return { x: tf.tensor2d(x), y: tf.tensor2d(oneHot), labels };
 }
 
+/** A seeded MLP (Glorot-uniform kernels, seeds 1 and 2), so that every run trains the same weights. */
 function mlp(width: number, options: { batchNorm?: { momentum: number } } = {}): tf.Sequential {
-  const layers: tf.layers.Layer[] = [tf.layers.dense({ units: width, inputShape: [FEATURES], activation: 'relu' })];
+  const kernelInitializer = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const layers: tf.layers.Layer[] = [
+    tf.layers.dense({
+      units: width,
+      inputShape: [FEATURES],
+      activation: 'relu',
+      kernelInitializer: kernelInitializer(1),
+    }),
+  ];
   if (options.batchNorm) layers.push(tf.layers.batchNormalization({ momentum: options.batchNorm.momentum }));
-  layers.push(tf.layers.dense({ units: CLASSES, activation: 'softmax' }));
+  layers.push(tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: kernelInitializer(2) }));
   return tf.sequential({ layers });
 }
 
