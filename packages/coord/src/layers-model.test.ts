@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordCheck } from './coord-check.js';
+import type { BuildContext } from './coord-model.js';
 import { fromLayersModel } from './layers-model.js';
 import { samRule } from './test-fixtures/sam-rule.js';
 
 /**
- * A small CNN of `width` channels: conv → BN → strided conv → dense readout. With a seed (the check's
- * BuildContext), kernel k of the three is drawn from Glorot-uniform seeded 10·seed + k, so the check's
- * result is the same in every run; without one, from Math.random as tfjs-layers does by default.
+ * A small CNN of `width` channels: conv → BN → strided conv → dense readout. Kernel k of the three
+ * is drawn from Glorot-uniform seeded 10·seed + k (the seed the check's BuildContext gives, else 1),
+ * so the check's result is the same in every run.
  */
-const cnn = (width: number, context?: { readonly seed: number }) => {
-  const kernel = (k: number) =>
-    context === undefined ? {} : { kernelInitializer: tf.initializers.glorotUniform({ seed: 10 * context.seed + k }) };
+const cnn = (width: number, { seed }: Pick<BuildContext, 'seed'> = { seed: 1 }) => {
+  const kernel = (k: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: 10 * seed + k }) });
   return tf.sequential({
     layers: [
       tf.layers.conv2d({
