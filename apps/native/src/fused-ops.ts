@@ -21,6 +21,7 @@ const SOURCES = [
   'layer-kernels.cc',
   'loss-kernels.cc',
   'attention-kernels.cc',
+  'thin-matmul-kernels.cc',
 ] as const;
 const HEADERS = ['kernel-call.h', 'vector-loops.h'] as const;
 

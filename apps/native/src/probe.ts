@@ -49,7 +49,7 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * w + s·d = [2, 0]; softmax(2·[3, 3]) = [½, ½], and its gradient for dy = [1, 0] is 2·½·(dy − ½) =
  * [½, −½]; [1, 2] as [1, 2, 1, 1] swapped to [1, 1, 2, 1]; [1, 3] + [1, 1] = [2, 4]; the logits
  * [[0, 0]] against label 1 have the mean cross-entropy ln 2 (to 6 places, 0.693147) and the
- * gradient softmax − onehot = [½, −½].
+ * gradient softmax − onehot = [½, −½]; [[1, 3]]ᵀ · [[1, 2]] (the thin product, a transposed) = [[1, 2], [3, 6]].
  */
 const FUSED_PROBE = `
 const { createRequire } = require('node:module');
@@ -82,11 +82,13 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const biased = backend.executeSingleOutput('Mup2BiasAdd', [], [x, tf.tensor1d([1, 1])]);
   const [loss, backprop] = backend.executeMultipleOutputs('Mup2SoftmaxCrossEntropyMean', [],
     [tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')], 2);
+  const transposeA = { name: 'transpose', type: backend.binding.TF_ATTR_INT, value: 1 };
+  const thin = backend.executeSingleOutput('Mup2ThinMatMul', [transposeA], [x, tf.tensor2d([[1, 2]])]);
   const got = JSON.stringify([w, v, sum, dot, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
-    softmax, softmaxGrad, swapped, biased, backprop].map((t) => t.arraySync())
+    softmax, softmaxGrad, swapped, biased, backprop, thin].map((t) => t.arraySync())
     .concat([Math.round(loss.arraySync() * 1e6) / 1e6]));
   const expected = [[0.5, 2], [1, 0], 14, 12, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
-    [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], 0.693147];
+    [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], [[1, 2], [3, 6]], 0.693147];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });
 `;

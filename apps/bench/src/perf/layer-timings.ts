@@ -126,6 +126,16 @@ export function measureLayerForms(reps: number): LayerCase[] {
         },
       ),
     );
+    // A classifier's readout, thin enough for the addon-kernel form's Mup2ThinMatMul (THIN_SIDE).
+    const readout = normal([1024, 10]);
+    cases.push(
+      timeForms(
+        'matMul',
+        'readout [128, 1024] · [1024, 10]',
+        trained((x, w) => fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), [a, readout]),
+        { reps },
+      ),
+    );
     const [qa, qb] = [normal([128, 64, 16]), normal([128, 16, 64])];
     cases.push(
       timeForms(

@@ -44,6 +44,11 @@ export const ADDON_LAYER_KERNELS = {
    * the second its gradient (loss-kernels.cc); a label outside [0, C) is an error.
    */
   softmaxCrossEntropyMean: 'Mup2SoftmaxCrossEntropyMean',
+  /**
+   * op(a) · op(b) of matrices on the calling thread, attribute transpose (bit 0: a, bit 1: b), for
+   * products with a thin side (thin-matmul-kernels.cc); its own gradient.
+   */
+  thinMatMul: 'Mup2ThinMatMul',
 } as const;
 
 /** The addon kernels each layer's 'addon-kernel' form calls (layerForms picks a form only where all are there). */
@@ -55,6 +60,7 @@ export const ADDON_FORM_KERNELS = {
   attention: [ADDON_LAYER_KERNELS.softmax, ADDON_LAYER_KERNELS.softmaxGrad, ADDON_LAYER_KERNELS.swapAxes],
   biasAdd: [ADDON_LAYER_KERNELS.biasAdd],
   crossEntropy: [ADDON_LAYER_KERNELS.softmaxCrossEntropyMean],
+  matMul: [ADDON_LAYER_KERNELS.thinMatMul],
 } as const;
 
 /** mup2's addon of fused kernels, built by `pnpm native:install` next to libtensorflow (apps/native/src/fused-ops.ts). */
@@ -189,6 +195,7 @@ function registerAddonLayerKernels(): void {
     },
   });
   registerAttentionKernels();
+  registerThinMatMul();
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,
     inputsToSave: ['x'],
@@ -260,5 +267,45 @@ function registerAttentionKernels(): void {
     gradFunc: (dy) => ({
       x: () => tf.engine().runKernel(ADDON_LAYER_KERNELS.swapAxes, { x: dy as tf.Tensor }) as tf.Tensor,
     }),
+  });
+}
+
+/**
+ * The gradients of op(a) · op(b) by its transpose flags t: [operands, flags] of the product that
+ * gives each input's gradient from the output's (dy).
+ */
+const THIN_MATMUL_GRADIENTS: Record<number, { a: [string, string, number]; b: [string, string, number] }> = {
+  0: { a: ['dy', 'b', 2], b: ['a', 'dy', 1] },
+  1: { a: ['b', 'dy', 2], b: ['a', 'dy', 0] },
+  2: { a: ['dy', 'b', 0], b: ['dy', 'a', 1] },
+  3: { a: ['b', 'dy', 3], b: ['dy', 'a', 3] },
+};
+
+function registerThinMatMul(): void {
+  register(ADDON_LAYER_KERNELS.thinMatMul, (backend, { a, b }, { transpose }) =>
+    backend.executeSingleOutput(
+      'Mup2ThinMatMul',
+      [{ name: 'transpose', type: backend.binding.TF_ATTR_INT, value: transpose as number }],
+      [a, b] as tf.TensorInfo[],
+    ),
+  );
+  registerGradient({
+    kernelName: ADDON_LAYER_KERNELS.thinMatMul,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b], attrs) => {
+      const operands: Record<string, tf.Tensor> = { dy: dy as tf.Tensor, a: a as tf.Tensor, b: b as tf.Tensor };
+      const rule = THIN_MATMUL_GRADIENTS[attrs.transpose as number] as (typeof THIN_MATMUL_GRADIENTS)[0];
+      const product =
+        ([first, second, transpose]: [string, string, number]) =>
+        () =>
+          tf
+            .engine()
+            .runKernel(
+              ADDON_LAYER_KERNELS.thinMatMul,
+              { a: operands[first] as tf.Tensor, b: operands[second] as tf.Tensor },
+              { transpose },
+            ) as tf.Tensor;
+      return { a: product(rule.a), b: product(rule.b) };
+    },
   });
 }

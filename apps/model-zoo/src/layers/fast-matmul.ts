@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADDON_LAYER_KERNELS } from './addon-kernels.js';
 import { layerForms } from './layer-forms.js';
 
 /**
@@ -24,7 +25,19 @@ const fastMatMulImpl = tf.customGrad((a, b, save) => {
   };
 });
 
-/** a·b in the backend's fastest form (layerForms().matMul): the gradient above, or tf.matMul's own. */
+/**
+ * The matMul form 'addon-kernel' runs a product as mup2's Mup2ThinMatMul when one of its three sides
+ * (rows of a, the inner side, columns of b) is at most this; so are the sides of its two gradient
+ * products. Chosen by timing (docs/performance.md, "Thin products on the calling thread").
+ */
+export const THIN_SIDE = 10;
+
+/** a·b in the backend's fastest form (layerForms().matMul): the gradient above, tf.matMul's own, or the thin kernel's. */
 export function fastMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return layerForms().matMul === 'stock' ? tf.matMul(a, b) : (fastMatMulImpl(a, b) as tf.Tensor2D);
+  const form = layerForms().matMul;
+  if (form === 'plain-products') return fastMatMulImpl(a, b) as tf.Tensor2D;
+  if (form === 'addon-kernel' && Math.min(a.shape[0], a.shape[1], b.shape[1]) <= THIN_SIDE) {
+    return tf.engine().runKernel(ADDON_LAYER_KERNELS.thinMatMul, { a, b }, { transpose: 0 }) as tf.Tensor2D;
+  }
+  return tf.matMul(a, b);
 }

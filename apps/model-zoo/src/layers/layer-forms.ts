@@ -13,9 +13,11 @@ export interface LayerForms {
    * calls the plain matMul (wasm runs transposeA/B 10–40× slower); 'stock' is tf.matMul's
    * own gradient, whose transposed products native BLAS reads for free. (TensorFlow's 2-D MatMul op
    * is not offered on tensorflow: it corrupts the heap when a signal arrives during it, which
-   * BatchMatMulV2, tf.matMul's kernel, does not; docs/native-backend.md.)
+   * BatchMatMulV2, tf.matMul's kernel, does not; docs/native-backend.md.) 'addon-kernel' is 'stock'
+   * but for products with a side of at most THIN_SIDE (a classifier's outputs), which run both
+   * passes in mup2's own kernel on the calling thread (tensorflow with mup2's addon; fast-matmul.ts).
    */
-  readonly matMul: 'plain-products' | 'stock';
+  readonly matMul: 'plain-products' | 'stock' | 'addon-kernel';
   /**
    * Per-head attention products: depthwise convolutions (wasm's batched matMul is a scalar loop),
    * batched matMuls, or batched matMuls with the heads' split and merge and the softmax (both
@@ -66,7 +68,7 @@ export interface LayerForms {
 
 /** The candidates of each layer, for benchmarks. */
 export const LAYER_FORM_CANDIDATES: { readonly [K in keyof LayerForms]: readonly LayerForms[K][] } = {
-  matMul: ['plain-products', 'stock'],
+  matMul: ['plain-products', 'stock', 'addon-kernel'],
   attention: ['grouped-conv', 'batched-matmul', 'addon-kernel'],
   biasAdd: ['stock', 'addon-kernel'],
   columnSums: ['ones-matmul', 'stock', 'bias-add-grad'],
@@ -148,6 +150,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
  * kernel (the main job's ×1 MLP: SGD step 8–13% faster at 1 thread) (docs/performance.md).
  */
 const ADDON_FORMS = {
+  matMul: 'addon-kernel',
   gelu: 'addon-kernel',
   layerNorm: 'addon-kernel',
   relu: 'addon-kernel',

@@ -134,8 +134,20 @@ void* CreateFloatAttribute(TF_OpKernelConstruction* construction) {
   return new float(value);
 }
 inline void DeleteFloatAttribute(void* value) { delete static_cast<float*>(value); }
+// The same for one int attribute (Mup2ThinMatMul's transpose).
+template <const char* kName>
+void* CreateIntAttribute(TF_OpKernelConstruction* construction) {
+  TF_Status* status = TF_NewStatus();
+  int32_t value = 0;
+  TF_OpKernelConstruction_GetAttrInt32(construction, kName, &value, status);
+  if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(construction, status);
+  TF_DeleteStatus(status);
+  return new int(value);
+}
+inline void DeleteIntAttribute(void* value) { delete static_cast<int*>(value); }
 inline constexpr char kEpsilon[] = "epsilon";
 inline constexpr char kScale[] = "scale";
+inline constexpr char kTranspose[] = "transpose";
 // LayerNorm's kernel state is its epsilon (CreateFloatAttribute<kEpsilon>).
 void LayerNorm(void* epsilon, TF_OpKernelContext* context);
 void LayerNormGrad(void*, TF_OpKernelContext* context);
@@ -144,5 +156,7 @@ void Softmax(void* scale, TF_OpKernelContext* context);
 void SoftmaxGrad(void* scale, TF_OpKernelContext* context);
 void BiasAdd(void*, TF_OpKernelContext* context);
 void SwapAxes(void*, TF_OpKernelContext* context);
+// Its state is its transpose flags (CreateIntAttribute<kTranspose>): bit 0 a, bit 1 b.
+void ThinMatMul(void* transpose, TF_OpKernelContext* context);
 
 }  // namespace mup2

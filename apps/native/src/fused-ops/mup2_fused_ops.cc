@@ -136,6 +136,14 @@ const OpSpec kOps[] = {
      &mup2::DeleteFloatAttribute},
     {"Mup2BiasAdd", {"x: float", "bias: float"}, {"y: float"}, nullptr, &OneLikeInput0, &mup2::BiasAdd},
     {"Mup2SwapAxes", {"x: float"}, {"y: float"}, nullptr, &UnknownOutput, &mup2::SwapAxes},
+    {"Mup2ThinMatMul",
+     {"a: float", "b: float"},
+     {"product: float"},
+     "transpose: int",
+     &UnknownOutput,
+     &mup2::ThinMatMul,
+     &mup2::CreateIntAttribute<mup2::kTranspose>,
+     &mup2::DeleteIntAttribute},
 };
 
 // Registers each op and its CPU kernel; false with the status's message on the first failure.
