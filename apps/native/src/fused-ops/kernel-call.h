@@ -122,41 +122,40 @@ void Relu(void*, TF_OpKernelContext* context);
 void ReluBackward(void*, TF_OpKernelContext* context);
 void ScaleGrad(void*, TF_OpKernelContext* context);
 void SoftmaxCrossEntropyMean(void*, TF_OpKernelContext* context);
-// A kernel whose state is one float attribute (LayerNorm's epsilon, the softmax's scale): its value,
-// read by CreateFloatAttribute<name> when TensorFlow builds the kernel, freed by DeleteFloatAttribute.
-template <const char* kName>
-void* CreateFloatAttribute(TF_OpKernelConstruction* construction) {
+// A kernel whose state is one attribute (LayerNorm's epsilon, the softmax's scale, the thin product's
+// transpose flags): its value, read by CreateAttribute<type, name> when TensorFlow builds the kernel,
+// freed by DeleteAttribute<type>.
+inline void GetAttribute(TF_OpKernelConstruction* construction, const char* name, float* value, TF_Status* status) {
+  TF_OpKernelConstruction_GetAttrFloat(construction, name, value, status);
+}
+inline void GetAttribute(TF_OpKernelConstruction* construction, const char* name, int32_t* value, TF_Status* status) {
+  TF_OpKernelConstruction_GetAttrInt32(construction, name, value, status);
+}
+template <typename T, const char* kName>
+void* CreateAttribute(TF_OpKernelConstruction* construction) {
   TF_Status* status = TF_NewStatus();
-  float value = 0;
-  TF_OpKernelConstruction_GetAttrFloat(construction, kName, &value, status);
+  T value = 0;
+  GetAttribute(construction, kName, &value, status);
   if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(construction, status);
   TF_DeleteStatus(status);
-  return new float(value);
+  return new T(value);
 }
-inline void DeleteFloatAttribute(void* value) { delete static_cast<float*>(value); }
-// The same for one int attribute (Mup2ThinMatMul's transpose).
-template <const char* kName>
-void* CreateIntAttribute(TF_OpKernelConstruction* construction) {
-  TF_Status* status = TF_NewStatus();
-  int32_t value = 0;
-  TF_OpKernelConstruction_GetAttrInt32(construction, kName, &value, status);
-  if (TF_GetCode(status) != TF_OK) TF_OpKernelConstruction_Failure(construction, status);
-  TF_DeleteStatus(status);
-  return new int(value);
+template <typename T>
+void DeleteAttribute(void* value) {
+  delete static_cast<T*>(value);
 }
-inline void DeleteIntAttribute(void* value) { delete static_cast<int*>(value); }
 inline constexpr char kEpsilon[] = "epsilon";
 inline constexpr char kScale[] = "scale";
 inline constexpr char kTranspose[] = "transpose";
-// LayerNorm's kernel state is its epsilon (CreateFloatAttribute<kEpsilon>).
+// LayerNorm's kernel state is its epsilon (CreateAttribute<float, kEpsilon>).
 void LayerNorm(void* epsilon, TF_OpKernelContext* context);
 void LayerNormGrad(void*, TF_OpKernelContext* context);
-// The softmax kernels' state is their scale (CreateFloatAttribute<kScale>).
+// The softmax kernels' state is their scale (CreateAttribute<float, kScale>).
 void Softmax(void* scale, TF_OpKernelContext* context);
 void SoftmaxGrad(void* scale, TF_OpKernelContext* context);
 void BiasAdd(void*, TF_OpKernelContext* context);
 void SwapAxes(void*, TF_OpKernelContext* context);
-// Its state is its transpose flags (CreateIntAttribute<kTranspose>): bit 0 a, bit 1 b.
+// Its state is its transpose flags (CreateAttribute<int32_t, kTranspose>): bit 0 a, bit 1 b.
 void ThinMatMul(void* transpose, TF_OpKernelContext* context);
 
 }  // namespace mup2

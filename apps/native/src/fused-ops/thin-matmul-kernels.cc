@@ -146,7 +146,7 @@ void ThinMatMul(void* transpose, TF_OpKernelContext* context) {
     call.Fail("Mup2ThinMatMul: a and b must be matrices (rank 2)");
     return;
   }
-  const int flags = *static_cast<int*>(transpose);
+  const int32_t flags = *static_cast<int32_t*>(transpose);
   const bool ta = (flags & 1) != 0, tb = (flags & 2) != 0;
   const int64_t m = TF_Dim(a, ta ? 1 : 0), k = TF_Dim(a, ta ? 0 : 1);
   const int64_t kb = TF_Dim(b, tb ? 1 : 0), n = TF_Dim(b, tb ? 0 : 1);
