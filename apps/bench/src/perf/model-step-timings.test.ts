@@ -12,6 +12,8 @@ describe('bench layers --swaps', () => {
     const expected: Record<string, string[]> = {
       tensorflow: [
         'matMul=plain-products',
+        // The thin products' addon kernel is chosen where mup2's addon loads, and tf.matMul alone is then a swap.
+        ...(layerFormRuns('matMul', 'addon-kernel', 'tensorflow') ? ['matMul=stock'] : []),
         'columnSums=ones-matmul',
         'columnSums=stock',
         'relu=stock',
