@@ -1,6 +1,7 @@
 import { FUSED_KERNELS } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { type NativeBackend, register, registerGradient, typeAttribute } from './native-kernel-registry.js';
+import { registerThinMatMul } from './thin-matmul-kernel.js';
 
 /**
  * The layer kernels of mup2's own addon (apps/native/src/fused-ops/layer-kernels.cc), registered on
@@ -195,7 +196,7 @@ function registerAddonLayerKernels(): void {
     },
   });
   registerAttentionKernels();
-  registerThinMatMul();
+  registerThinMatMul(ADDON_LAYER_KERNELS.thinMatMul);
   registerGradient({
     kernelName: ADDON_LAYER_KERNELS.gelu,
     inputsToSave: ['x'],
@@ -267,45 +268,5 @@ function registerAttentionKernels(): void {
     gradFunc: (dy) => ({
       x: () => tf.engine().runKernel(ADDON_LAYER_KERNELS.swapAxes, { x: dy as tf.Tensor }) as tf.Tensor,
     }),
-  });
-}
-
-/**
- * The gradients of op(a) · op(b) by its transpose flags t: [operands, flags] of the product that
- * gives each input's gradient from the output's (dy).
- */
-const THIN_MATMUL_GRADIENTS: Record<number, { a: [string, string, number]; b: [string, string, number] }> = {
-  0: { a: ['dy', 'b', 2], b: ['a', 'dy', 1] },
-  1: { a: ['b', 'dy', 2], b: ['a', 'dy', 0] },
-  2: { a: ['dy', 'b', 0], b: ['dy', 'a', 1] },
-  3: { a: ['b', 'dy', 3], b: ['dy', 'a', 3] },
-};
-
-function registerThinMatMul(): void {
-  register(ADDON_LAYER_KERNELS.thinMatMul, (backend, { a, b }, { transpose }) =>
-    backend.executeSingleOutput(
-      'Mup2ThinMatMul',
-      [{ name: 'transpose', type: backend.binding.TF_ATTR_INT, value: transpose as number }],
-      [a, b] as tf.TensorInfo[],
-    ),
-  );
-  registerGradient({
-    kernelName: ADDON_LAYER_KERNELS.thinMatMul,
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, [a, b], attrs) => {
-      const operands: Record<string, tf.Tensor> = { dy: dy as tf.Tensor, a: a as tf.Tensor, b: b as tf.Tensor };
-      const rule = THIN_MATMUL_GRADIENTS[attrs.transpose as number] as (typeof THIN_MATMUL_GRADIENTS)[0];
-      const product =
-        ([first, second, transpose]: [string, string, number]) =>
-        () =>
-          tf
-            .engine()
-            .runKernel(
-              ADDON_LAYER_KERNELS.thinMatMul,
-              { a: operands[first] as tf.Tensor, b: operands[second] as tf.Tensor },
-              { transpose },
-            ) as tf.Tensor;
-      return { a: product(rule.a), b: product(rule.b) };
-    },
   });
 }
