@@ -92,6 +92,17 @@ describe.skipIf(!onTensorflow)("mup2's thin product kernel on tensorflow", () =>
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('names the shapes when the inner dimensions differ, as fastMatMul reaches it without tf.matMul’s check', () => {
+    const before = tf.memory().numTensors;
+    const a = tf.zeros([4, 3]) as tf.Tensor2D;
+    const b = tf.zeros([5, 2]) as tf.Tensor2D;
+    const cube = tf.zeros([2, 5, 1]);
+    expect(() => fastMatMul(a, b)).toThrow(/op\(a\) is \[4, 3\] and op\(b\) is \[5, 2\].*inner dimensions must match/);
+    expect(() => thin(a, cube, 0)).toThrow(/must be matrices \(rank 2\), got ranks 2 and 3/);
+    tf.dispose([a, b, cube]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('gradients of every transpose case equal the float64 products dy·op(b)ᵀ and op(a)ᵀ·dy, transposed back', () => {
     const [m, k, n] = [33, 70, 9];
     const before = tf.memory().numTensors;

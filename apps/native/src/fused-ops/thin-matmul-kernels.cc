@@ -4,6 +4,7 @@
 // or of row updates (a·x + y), which the loops below vectorise along its longest side. Any shape is
 // computed correctly; the model zoo calls it only where a side is thin (fast-matmul.ts).
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include "kernel-call.h"
@@ -142,8 +143,11 @@ void ThinMatMul(void* transpose, TF_OpKernelContext* context) {
   if (!call.Inputs(2, inputs)) return;
   const TF_Tensor* a = inputs[0];
   const TF_Tensor* b = inputs[1];
+  char message[200];
   if (TF_NumDims(a) != 2 || TF_NumDims(b) != 2) {
-    call.Fail("Mup2ThinMatMul: a and b must be matrices (rank 2)");
+    std::snprintf(message, sizeof message, "Mup2ThinMatMul: a and b must be matrices (rank 2), got ranks %d and %d",
+                  TF_NumDims(a), TF_NumDims(b));
+    call.Fail(message);
     return;
   }
   const int32_t flags = *static_cast<int32_t*>(transpose);
@@ -151,7 +155,12 @@ void ThinMatMul(void* transpose, TF_OpKernelContext* context) {
   const int64_t m = TF_Dim(a, ta ? 1 : 0), k = TF_Dim(a, ta ? 0 : 1);
   const int64_t kb = TF_Dim(b, tb ? 1 : 0), n = TF_Dim(b, tb ? 0 : 1);
   if (k != kb) {
-    call.Fail("Mup2ThinMatMul: the inner dimensions of op(a) and op(b) differ");
+    std::snprintf(message, sizeof message,
+                  "Mup2ThinMatMul: op(a) is [%lld, %lld] and op(b) is [%lld, %lld] (transpose %d): the inner "
+                  "dimensions must match",
+                  static_cast<long long>(m), static_cast<long long>(k), static_cast<long long>(kb),
+                  static_cast<long long>(n), static_cast<int>(flags));
+    call.Fail(message);
     return;
   }
   const int64_t dims[2] = {m, n};
