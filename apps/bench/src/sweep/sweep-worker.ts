@@ -1,7 +1,7 @@
 // A piscina worker thread: one TF.js backend of its own, one cell per task.
 import { workerData } from 'node:worker_threads';
 import { initBackend } from '@mup2/core';
-import { type DatasetName, loadRules, type MemoryLimit } from '@mup2/model-zoo';
+import { type DatasetName, lastDatasetKept, loadRules, type MemoryLimit } from '@mup2/model-zoo';
 import type { CellConfig } from './cell-config.js';
 import { type CellOutcome, checkDataset, failedOutcome, trainCell } from './train-cell.js';
 
@@ -49,6 +49,8 @@ export interface SweepWorkerData {
 }
 
 let backendReady: Promise<string> | undefined;
+// This thread's cells share a data set: loaded by the first, kept for the next (one at a time).
+const loadDataset = lastDatasetKept();
 
 export default async function runSweepTask(task: CellTask | WarmupTask): Promise<CellOutcome | null> {
   const { backend } = (workerData ?? {}) as SweepWorkerData;
@@ -69,5 +71,5 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
   } catch (error) {
     return failedOutcome(error);
   }
-  return trainCell(task.config, task.dataDir, task.ruleModules, task.memoryLimit);
+  return trainCell(task.config, task.dataDir, task.ruleModules, task.memoryLimit, loadDataset);
 }

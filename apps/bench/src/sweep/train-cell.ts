@@ -3,6 +3,7 @@
 import { Mup2Error } from '@mup2/core';
 import {
   checkTrainingMemory,
+  type DatasetLoader,
   type DatasetName,
   loadDataset,
   type MemoryLimit,
@@ -61,6 +62,7 @@ export async function trainCell(
   dataDir?: string,
   ruleModules?: readonly string[],
   memoryLimit?: MemoryLimit,
+  loadDataset?: DatasetLoader,
 ): Promise<CellOutcome> {
   const started = performance.now();
   try {
@@ -70,7 +72,10 @@ export async function trainCell(
         ...(dataDir !== undefined && { dataDir }),
         ...(ruleModules !== undefined && ruleModules.length > 0 && { ruleModules }),
       },
-      memoryLimit !== undefined ? { memoryLimit } : {},
+      {
+        ...(memoryLimit !== undefined && { memoryLimit }),
+        ...(loadDataset !== undefined && { loadDataset }),
+      },
     );
     return {
       status: result.diverged ? 'diverged' : 'ok',

@@ -2,6 +2,7 @@ import { InvalidOptionError } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { drawCropFlip, writeCropFlipped } from './augmentation.js';
 import type { DatasetSplit, ImageDataset } from './image-dataset.js';
+import { normalizedImages, normalizeInPlace } from './normalized-images.js';
 import { assertSeed, mixSeeds, seededRandom, shuffledIndices, type UniformRandom } from './seeded-random.js';
 
 /** Images [B, h, w, c] float32, normalised, and their labels [B] int32. The caller disposes both. */
@@ -36,7 +37,7 @@ function assertBatchSize(batchSize: number): void {
   }
 }
 
-/** Builds one batch from the examples `indices` of `split`: copies (augmenting if asked), normalises, uploads. */
+/** Builds one batch from the examples `indices` of `split`: copies normalised rows (augmenting if asked), uploads. */
 function makeBatch(
   dataset: ImageDataset,
   split: DatasetSplit,
@@ -49,20 +50,18 @@ function makeBatch(
   const size = indices.length;
   const pixels = new Float32Array(size * imageSize);
   const labels = new Int32Array(size);
+  // A crop pads with black, 0 before normalising: augmented batches are normalised after the crop.
+  const source = augmentRandom ? split.images : normalizedImages(split, dataset.normalization, channels);
   for (let i = 0; i < size; i++) {
     const example = indices[i]!;
     labels[i] = split.labels[example]!;
     if (augmentRandom) {
-      writeCropFlipped(split.images, example * imageSize, shape, drawCropFlip(augmentRandom), pixels, i * imageSize);
+      writeCropFlipped(source, example * imageSize, shape, drawCropFlip(augmentRandom), pixels, i * imageSize);
     } else {
-      pixels.set(split.images.subarray(example * imageSize, (example + 1) * imageSize), i * imageSize);
+      pixels.set(source.subarray(example * imageSize, (example + 1) * imageSize), i * imageSize);
     }
   }
-  const { mean, std } = dataset.normalization;
-  for (let i = 0; i < pixels.length; i++) {
-    const channel = i % channels;
-    pixels[i] = (pixels[i]! - mean[channel]!) / std[channel]!;
-  }
+  if (augmentRandom) normalizeInPlace(pixels, dataset.normalization, channels);
   return {
     x: tf.tensor4d(pixels, [size, shape[0], shape[1], channels], 'float32'),
     y: tf.tensor1d(labels, 'int32'),

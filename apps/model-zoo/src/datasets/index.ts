@@ -9,5 +9,6 @@ export {
 } from './cifar10.js';
 export { DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist } from './fashion-mnist.js';
 export { assertLabelNoise, withLabelNoise } from './label-noise.js';
+export { type DatasetLoader, lastDatasetKept } from './last-dataset-kept.js';
 export { type LoadDatasetOptions, loadDataset } from './load-dataset.js';
 export { loadMnist, MNIST_CLASSES, MNIST_TEST_COUNT, MNIST_TRAIN_COUNT } from './mnist.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from './image-dataset.js';
+import { normalizedImages } from './normalized-images.js';
 
 /**
  * Training batch `index` in the stored order (wrapping around), as flat normalised inputs
@@ -11,15 +12,11 @@ export function indexedBatch(dataset: ImageDataset, index: number, size: number)
   const features = height * width * channels;
   const images = new Float32Array(size * features);
   const labels = new Int32Array(size);
-  const { mean, std } = dataset.normalization;
+  const source = normalizedImages(dataset.train, dataset.normalization, channels);
   for (let row = 0; row < size; row++) {
     const example = (index * size + row) % dataset.train.count;
     labels[row] = dataset.train.labels[example] as number;
-    for (let feature = 0; feature < features; feature++) {
-      const channel = feature % channels;
-      const value = dataset.train.images[example * features + feature] as number;
-      images[row * features + feature] = (value - (mean[channel] as number)) / (std[channel] as number);
-    }
+    images.set(source.subarray(example * features, (example + 1) * features), row * features);
   }
   return { x: tf.tensor2d(images, [size, features]), y: tf.tensor1d(labels, 'int32') };
 }

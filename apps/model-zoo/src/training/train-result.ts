@@ -1,3 +1,4 @@
+import type { DatasetLoader } from '../datasets/last-dataset-kept.js';
 import type { MemoryLimit } from './memory-limit.js';
 import type { ResolvedTrainConfig } from './train-config.js';
 
@@ -60,6 +61,8 @@ export interface TrainRunOptions extends TrainHooks {
   readonly signal?: AbortSignal;
   /** Refuse a run whose estimated memory is beyond this (checkTrainingMemory). Default: 75% of the available memory. */
   readonly memoryLimit?: MemoryLimit;
+  /** Where the data set comes from (default `loadDataset`); a sweep's worker passes `lastDatasetKept()`, its cells sharing one. */
+  readonly loadDataset?: DatasetLoader;
 }
 
 export interface TrainResult {

@@ -135,7 +135,7 @@ export async function trainRun(config: TrainConfig, hooks: TrainRunOptions = {})
     await removeStaleTemporaryFiles(config.checkpoint.dir);
   }
   const dataset: ImageDataset = withLabelNoise(
-    await loadDataset({
+    await (hooks.loadDataset ?? loadDataset)({
       name: resolved.dataset,
       dataDir: resolved.dataDir ?? undefined,
       limit: resolved.limit ?? undefined,
