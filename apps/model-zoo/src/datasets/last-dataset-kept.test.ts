@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { trainRun } from '../training/train-run.js';
 import type { ImageDataset } from './image-dataset.js';
 import { lastDatasetKept } from './last-dataset-kept.js';
 import type { LoadDatasetOptions } from './load-dataset.js';
@@ -59,39 +58,5 @@ describe('lastDatasetKept', () => {
     const dataset = await load({ name: 'mnist' });
     expect(dataset.name).toBe('mnist');
     expect(loader.calls).toHaveLength(2);
-  });
-
-  it("trainRun on a kept data set gives the fresh load's result, and later runs do not load", async () => {
-    const config = {
-      model: 'mlp',
-      widthMult: 1,
-      rule: 'sgd',
-      preset: 'mup2',
-      lr: 0.03,
-      rho: 0.05,
-      epochs: 1,
-      batch: 64,
-      seed: 2,
-      dataset: 'mnist',
-      limit: 256,
-      labelNoise: 0.2,
-    } as const;
-    const fresh = await trainRun(config);
-    let loads = 0;
-    const kept = lastDatasetKept(async (options) => {
-      loads += 1;
-      const { loadDataset } = await import('./load-dataset.js');
-      return loadDataset(options);
-    });
-    const first = await trainRun(config, { loadDataset: kept });
-    const second = await trainRun({ ...config, seed: 3 }, { loadDataset: kept });
-    // The runs before left the kept data set as it was: the first cell again, the same numbers.
-    const third = await trainRun(config, { loadDataset: kept });
-    expect(loads).toBe(1);
-    expect(first.trainLoss).toBe(fresh.trainLoss);
-    expect(third.trainLoss).toBe(fresh.trainLoss);
-    expect(first.finalTestAccuracy).toBe(fresh.finalTestAccuracy);
-    // Label noise is drawn per run from the shared data set: another seed, other labels, another loss.
-    expect(second.trainLoss).not.toBe(first.trainLoss);
   });
 });

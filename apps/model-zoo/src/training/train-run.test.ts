@@ -1,6 +1,8 @@
 import { InvalidOptionError } from '@mup2/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { lastDatasetKept } from '../datasets/last-dataset-kept.js';
+import { loadDataset } from '../datasets/load-dataset.js';
 import { ModelTooLargeError } from './memory-limit.js';
 import type { TrainConfig } from './train-config.js';
 import type { BatchProgress, EpochSummary, TrainStart } from './train-result.js';
@@ -93,6 +95,25 @@ describe('trainRun', () => {
     expect(lastOfFirst.meanLoss).toBeCloseTo(result.epochs[0]?.trainLoss as number, 12);
     expect(lastOfFirst.trainAccuracy).toBe(result.epochs[0]?.trainAccuracy);
     expect(epochs).toEqual(result.epochs);
+  });
+
+  it("takes its data set from the loadDataset hook: a kept one gives a fresh load's result, later runs load nothing", async () => {
+    const config = { ...small, epochs: 1, batch: 64, seed: 2, limit: 256, labelNoise: 0.2 };
+    const fresh = await trainRun(config);
+    let loads = 0;
+    const kept = lastDatasetKept((options) => {
+      loads += 1;
+      return loadDataset(options);
+    });
+    const first = await trainRun(config, { loadDataset: kept });
+    const second = await trainRun({ ...config, seed: 3 }, { loadDataset: kept });
+    // The runs before left the kept data set as it was: the first cell again, the same numbers.
+    const third = await trainRun(config, { loadDataset: kept });
+    expect(loads).toBe(1);
+    expect(first.trainLoss).toBe(fresh.trainLoss);
+    expect(third.trainLoss).toBe(fresh.trainLoss);
+    // Label noise is drawn per run from the shared data set: another seed, other labels, another loss.
+    expect(second.trainLoss).not.toBe(first.trainLoss);
   });
 
   it('leaks no tensors from one epoch to the next and disposes the model and optimizer at the end', async () => {
