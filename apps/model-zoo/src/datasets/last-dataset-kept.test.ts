@@ -23,7 +23,10 @@ function countingLoader() {
       normalization: { mean: [0], std: [1] },
     };
   };
-  return { calls, load, failOnce: () => (failNext = true) };
+  const failOnce = () => {
+    failNext = true;
+  };
+  return { calls, load, failOnce };
 }
 
 describe('lastDatasetKept', () => {
