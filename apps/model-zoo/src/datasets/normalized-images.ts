@@ -21,9 +21,10 @@ const sameNormalization = (a: Normalization, b: Normalization) =>
 
 /**
  * A split's images as batches hold them, normalised once per images array and kept while the
- * array lives: a batch is then a copy of its rows, not a pass of arithmetic over every pixel of
- * every batch (about a tenth of a small MLP's step on the tensorflow backend). The same values
- * as normalising each batch: the same operation on each pixel.
+ * array lives (a second copy of the split, as large as the first): a batch is then a copy of its
+ * rows, not a pass of arithmetic over every pixel of every batch (0.31 → 0.10 ms for a batch of
+ * 128 digits, where a small MLP's step on tensorflow takes 3–6 ms). The same values as normalising
+ * each batch: the same operation on each pixel.
  */
 export function normalizedImages(split: DatasetSplit, normalization: Normalization, channels: number): Float32Array {
   const found = normalized.get(split.images);
