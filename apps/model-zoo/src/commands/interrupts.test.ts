@@ -65,8 +65,9 @@ describe('handleInterrupts', () => {
     const script = `
       import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
       stopAtOnceOnInterrupt('STOPPED');
-      process.stdout.write('READY\\n');
       runInterruptibly(() => {
+        // Said from inside the work: a signal before it would find vm taking the listeners off.
+        process.stdout.write('READY\\n');
         const end = Date.now() + 60_000;
         while (Date.now() < end) {}
       }, 'STOPPED');
@@ -74,7 +75,6 @@ describe('handleInterrupts', () => {
     `;
     const { child, exited, until, output } = startNodeScript(script);
     await until('READY');
-    await sleep(300);
     const sent = performance.now();
     child.kill('SIGINT');
     await sleep(5);
@@ -84,5 +84,46 @@ describe('handleInterrupts', () => {
     const { stdout, stderr } = output();
     expect(stdout).not.toContain('FINISHED');
     expect(stderr.match(/STOPPED/g)).toHaveLength(1);
+  }, 30_000);
+
+  it("gives SIGINT back to the process's own handlers once interruptible work has finished", async () => {
+    // vm's breakOnSigint takes the process's SIGINT listeners off while the work runs and puts them
+    // back after: stopAtOnceOnInterrupt's handler sees a later Ctrl-C (its message, exit 130).
+    const script = `
+      import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
+      stopAtOnceOnInterrupt('STOPPED');
+      runInterruptibly(() => 1, 'STOPPED');
+      setInterval(() => {}, 1000);
+      process.stdout.write('READY\\n');
+    `;
+    const { child, exited, until, output } = startNodeScript(script);
+    await until('READY');
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 130, signal: null });
+    expect(output().stderr.match(/STOPPED/g)).toHaveLength(1);
+  }, 30_000);
+
+  it('exits 130 when a copy of the Ctrl-C comes while the interrupted work is exiting', async () => {
+    // An exit listener that takes 1.5 s holds the process in process.exit, where a copy arrives.
+    const script = `
+      import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
+      stopAtOnceOnInterrupt('STOPPED');
+      process.on('exit', () => {
+        process.stdout.write('EXITING\\n');
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {}
+      });
+      runInterruptibly(() => {
+        process.stdout.write('READY\\n');
+        const end = Date.now() + 60_000;
+        while (Date.now() < end) {}
+      }, 'STOPPED');
+    `;
+    const { child, exited, until } = startNodeScript(script);
+    await until('READY');
+    child.kill('SIGINT');
+    await until('EXITING');
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 130, signal: null });
   }, 30_000);
 });
