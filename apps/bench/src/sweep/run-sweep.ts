@@ -152,6 +152,7 @@ export async function runSweep(grid: SweepGrid, options: SweepOptions): Promise<
         datasets: grid.datasets,
         dataDir: options.dataDir,
         limit: grid.limit ?? undefined,
+        testLimit: grid.testLimit ?? undefined,
         ruleModules: options.ruleModules,
       });
     }

@@ -3,7 +3,7 @@ import { workerData } from 'node:worker_threads';
 import { initBackend } from '@mup2/core';
 import { type DatasetName, lastDatasetKept, loadRules, type MemoryLimit } from '@mup2/model-zoo';
 import type { CellConfig } from './cell-config.js';
-import { type CellOutcome, checkDataset, failedOutcome, trainCell } from './train-cell.js';
+import { type CellOutcome, failedOutcome, trainCell } from './train-cell.js';
 
 export interface CellTask {
   readonly config: CellConfig;
@@ -20,6 +20,7 @@ export interface WarmupTask {
     readonly datasets: readonly DatasetName[];
     readonly dataDir?: string;
     readonly limit?: number;
+    readonly testLimit?: number;
     readonly ruleModules?: readonly string[];
   };
   /**
@@ -49,7 +50,7 @@ export interface SweepWorkerData {
 }
 
 let backendReady: Promise<string> | undefined;
-// This thread's cells share a data set: loaded by the first, kept for the next (one at a time).
+// This thread's cells share a data set: loaded at the warm-up or by the first cell, kept for the next (one at a time).
 const loadDataset = lastDatasetKept();
 
 export default async function runSweepTask(task: CellTask | WarmupTask): Promise<CellOutcome | null> {
@@ -58,9 +59,9 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
   if ('warmup' in task) {
     // Failures surface in the cells, with their error in the row.
     await backendReady.catch(() => {});
-    for (const dataset of task.warmup.datasets) {
-      await checkDataset(dataset, { dataDir: task.warmup.dataDir, limit: task.warmup.limit }).catch(() => {});
-    }
+    // Loaded as the cells ask for it, so the first cell finds it kept (a grid of one data set).
+    const { dataDir, limit, testLimit } = task.warmup;
+    for (const name of task.warmup.datasets) await loadDataset({ name, dataDir, limit, testLimit }).catch(() => {});
     // Rule packages are imported once per thread; this is where.
     await loadRules({ modules: task.warmup.ruleModules }).catch(() => {});
     awaitBarrier(task.barrier);
