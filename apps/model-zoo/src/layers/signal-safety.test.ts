@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { startNode } from '../../fixtures/node-script-process.js';
 
 // TensorFlow's 2-D MatMul op corrupts the heap when a signal arrives while it runs (libtensorflow
 // 2.21, with and without oneDNN; reproduced in C with a SIGALRM handler that only counts), which
@@ -16,20 +16,21 @@ const APP = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./profiled-steps.fixture.ts', import.meta.url));
 
 describe.skipIf(tf.getBackend() !== 'tensorflow')('training steps on tensorflow under signals', () => {
-  it('the MLP and the ViT train under `node --cpu-prof` without corrupting the heap', () => {
+  it('the MLP and the ViT train under `node --cpu-prof` without corrupting the heap', async () => {
     const profiles = mkdtempSync(join(tmpdir(), 'mup2-cpu-prof-'));
     try {
-      const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', FIXTURE], {
+      const run = startNode(['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', FIXTURE], {
         cwd: APP,
         env: { ...process.env, MUP2_BACKEND: 'tensorflow', TF_CPP_MIN_LOG_LEVEL: '2' },
-        encoding: 'utf8',
       });
-      expect({ status: run.status, signal: run.signal, stderr: run.stderr.split('\n').slice(-3).join('\n') }).toEqual({
-        status: 0,
+      const { code, signal } = await run.exited;
+      const { stdout, stderr } = run.output();
+      expect({ code, signal, stderr: stderr.split('\n').slice(-3).join('\n') }).toEqual({
+        code: 0,
         signal: null,
         stderr: expect.any(String),
       });
-      expect(run.stdout.trim()).toBe('ok tensorflow');
+      expect(stdout.trim()).toBe('ok tensorflow');
     } finally {
       rmSync(profiles, { recursive: true, force: true });
     }
