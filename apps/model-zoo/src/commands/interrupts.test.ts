@@ -62,16 +62,20 @@ describe('handleInterrupts', () => {
   }, 30_000);
 
   it('stops a long synchronous computation at once on SIGINT (runInterruptibly), exit 130, and ignores the copies', async () => {
+    // The words go straight to the file descriptor: the signal ends the work wherever it is, and one
+    // that lands in process.stdout.write's bookkeeping leaves the stream mid-write (a later write
+    // through it waits in its buffer and is lost at the exit).
     const script = `
+      import { writeSync } from 'node:fs';
       import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
       stopAtOnceOnInterrupt('STOPPED');
       runInterruptibly(() => {
         // Said from inside the work: a signal before it would find vm taking the listeners off.
-        process.stdout.write('READY\\n');
+        writeSync(1, 'READY\\n');
         const end = Date.now() + 60_000;
         while (Date.now() < end) {}
       }, 'STOPPED');
-      process.stdout.write('FINISHED\\n');
+      writeSync(1, 'FINISHED\\n');
     `;
     const { child, exited, until, output } = startNodeScript(script);
     await until('READY');
@@ -106,15 +110,16 @@ describe('handleInterrupts', () => {
   it('exits 130 when a copy of the Ctrl-C comes while the interrupted work is exiting', async () => {
     // An exit listener that takes 1.5 s holds the process in process.exit, where a copy arrives.
     const script = `
+      import { writeSync } from 'node:fs';
       import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
       stopAtOnceOnInterrupt('STOPPED');
       process.on('exit', () => {
-        process.stdout.write('EXITING\\n');
+        writeSync(1, 'EXITING\\n');
         const end = Date.now() + 1500;
         while (Date.now() < end) {}
       });
       runInterruptibly(() => {
-        process.stdout.write('READY\\n');
+        writeSync(1, 'READY\\n');
         const end = Date.now() + 60_000;
         while (Date.now() < end) {}
       }, 'STOPPED');
@@ -125,5 +130,26 @@ describe('handleInterrupts', () => {
     await until('EXITING');
     child.kill('SIGINT');
     expect(await exited).toEqual({ code: 130, signal: null });
+  }, 30_000);
+
+  it('writes its message when the signal ends the work inside a write to process.stderr (a progress bar)', async () => {
+    // Written through process.stderr, the message was lost in 30 of 30 runs of this: the work ended
+    // in the stream's write left it mid-write, and the message waited in its buffer at the exit.
+    const script = `
+      import { writeSync } from 'node:fs';
+      import { runInterruptibly, stopAtOnceOnInterrupt } from ${JSON.stringify(MODULE)};
+      stopAtOnceOnInterrupt('STOPPED');
+      runInterruptibly(() => {
+        writeSync(1, 'READY\\n');
+        const end = Date.now() + 60_000;
+        for (let round = 0; Date.now() < end; round++) process.stderr.write('round ' + round + '\\r');
+      }, 'STOPPED');
+    `;
+    const { child, exited, until, output } = startNodeScript(script);
+    await until('READY');
+    await sleep(100);
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 130, signal: null });
+    expect(output().stderr.match(/STOPPED/g)).toHaveLength(1);
   }, 30_000);
 });

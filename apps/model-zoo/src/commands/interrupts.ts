@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { runInThisContext } from 'node:vm';
 
@@ -87,7 +88,8 @@ const WORK = Symbol.for('@mup2/interruptible-work');
  * that a Ctrl-C stops it at once: a signal handler runs only when the event loop turns, which a
  * synchronous loop never lets it do, but V8 can end a script on SIGINT (vm's breakOnSigint, as the
  * Node REPL does). Then the process writes `message` and exits 130 right away. Process-level SIGINT
- * handlers are off while `work` runs.
+ * handlers are off while `work` runs. The work is ended wherever it is, a write to a stream included:
+ * what the process writes after, it should write with `fs.writeSync`.
  */
 export function runInterruptibly<T>(work: () => T, message: string): T {
   const slot = globalThis as { [WORK]?: () => T };
@@ -96,7 +98,10 @@ export function runInterruptibly<T>(work: () => T, message: string): T {
     return runInThisContext(`globalThis[Symbol.for('@mup2/interruptible-work')]()`, { breakOnSigint: true }) as T;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_INTERRUPTED') throw error;
-    process.stderr.write(`\n${message}\n`);
+    // Straight to the file descriptor: the signal may have ended the work inside a write to
+    // process.stderr (a progress bar's update), leaving that stream mid-write, and the message
+    // written through it would wait in its buffer and be lost at the exit.
+    writeSync(2, `\n${message}\n`);
     process.exit(128 + constants.signals.SIGINT);
   } finally {
     delete slot[WORK];
