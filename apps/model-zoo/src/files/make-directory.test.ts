@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallTmpfs, type SmallTmpfs } from '../../fixtures/small-tmpfs.js';
 import { FileWriteError } from './file-write-error.js';
@@ -41,7 +42,7 @@ describe('makeDirectory', () => {
     let disk: SmallTmpfs | { readonly reason: string };
     beforeAll(async () => {
       disk = await mountSmallTmpfs(1 << 20);
-      if ('unmount' in disk) spawnSync('mount', ['-o', 'remount,ro', disk.dir]);
+      if ('unmount' in disk) await promisify(execFile)('mount', ['-o', 'remount,ro', disk.dir]);
     });
     afterAll(async () => {
       if ('unmount' in disk) await disk.unmount();
