@@ -51,7 +51,7 @@ export interface SweepWorkerData {
 
 let backendReady: Promise<string> | undefined;
 // This thread's cells share a data set: loaded at the warm-up or by the first cell, kept for the next (one at a time).
-const loadDataset = lastDatasetKept();
+const keptDatasetLoader = lastDatasetKept();
 
 export default async function runSweepTask(task: CellTask | WarmupTask): Promise<CellOutcome | null> {
   const { backend } = (workerData ?? {}) as SweepWorkerData;
@@ -61,7 +61,7 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
     await backendReady.catch(() => {});
     // Loaded as the cells ask for it, so the first cell finds it kept (a grid of one data set).
     const { dataDir, limit, testLimit } = task.warmup;
-    for (const name of task.warmup.datasets) await loadDataset({ name, dataDir, limit, testLimit }).catch(() => {});
+    for (const name of task.warmup.datasets) await keptDatasetLoader({ name, dataDir, limit, testLimit }).catch(() => {});
     // Rule packages are imported once per thread; this is where.
     await loadRules({ modules: task.warmup.ruleModules }).catch(() => {});
     awaitBarrier(task.barrier);
@@ -72,5 +72,5 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
   } catch (error) {
     return failedOutcome(error);
   }
-  return trainCell(task.config, task.dataDir, task.ruleModules, task.memoryLimit, loadDataset);
+  return trainCell(task.config, task.dataDir, task.ruleModules, task.memoryLimit, keptDatasetLoader);
 }

@@ -62,7 +62,7 @@ export async function trainCell(
   dataDir?: string,
   ruleModules?: readonly string[],
   memoryLimit?: MemoryLimit,
-  loadDataset?: DatasetLoader,
+  datasetLoader?: DatasetLoader,
 ): Promise<CellOutcome> {
   const started = performance.now();
   try {
@@ -74,7 +74,7 @@ export async function trainCell(
       },
       {
         ...(memoryLimit !== undefined && { memoryLimit }),
-        ...(loadDataset !== undefined && { loadDataset }),
+        ...(datasetLoader !== undefined && { loadDataset: datasetLoader }),
       },
     );
     return {
