@@ -61,7 +61,8 @@ export default async function runSweepTask(task: CellTask | WarmupTask): Promise
     await backendReady.catch(() => {});
     // Loaded as the cells ask for it, so the first cell finds it kept (a grid of one data set).
     const { dataDir, limit, testLimit } = task.warmup;
-    for (const name of task.warmup.datasets) await keptDatasetLoader({ name, dataDir, limit, testLimit }).catch(() => {});
+    for (const name of task.warmup.datasets)
+      await keptDatasetLoader({ name, dataDir, limit, testLimit }).catch(() => {});
     // Rule packages are imported once per thread; this is where.
     await loadRules({ modules: task.warmup.ruleModules }).catch(() => {});
     awaitBarrier(task.barrier);
