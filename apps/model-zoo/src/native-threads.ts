@@ -21,7 +21,7 @@ export interface NativeThreads {
  * oneDNN's kernels (matMul, conv) otherwise hand all their work to the pool and wait: with
  * TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD the calling thread takes one share (TensorFlow applies it
  * only when the pool has one thread per core), which on 2 cores made the MLP's matMuls 0–11% faster
- * than without it and the SGD step 12% faster (docs/performance.md).
+ * than without it and the SGD step 12% faster (docs/performance-log.md).
  * A value the user set is kept; so is everything once libtensorflow is loaded (too late).
  */
 export function configureNativeThreads(options: { workers?: number; cores?: number } = {}): NativeThreads {

@@ -5,7 +5,7 @@ import { median } from './median.js';
  * How much a second core adds on this machine: `threads` copies of one plain arithmetic loop run
  * together, against one alone, as throughput (2.00 for two whole cores). A VM's vCPUs can share a
  * physical core or its time; on ours two such loops have run at 1.37× one's throughput, which caps
- * any 2-thread step's speed-up below 2× (docs/performance.md). Printed next to the 2-thread figures.
+ * any 2-thread step's speed-up below 2× (docs/performance-log.md). Printed next to the 2-thread figures.
  */
 export interface CoreScaling {
   readonly threads: number;

@@ -6,7 +6,7 @@ import { median } from './median.js';
  * VMs it has varied about 2× over a day (memory shared with other tenants), and the step's
  * bandwidth-bound kernels (the momentum update, the ascent's move) with it, where the arithmetic
  * loop of core-scaling.ts did not move: printed next to the matMul figure so that runs on different
- * days can be told apart (docs/performance.md).
+ * days can be told apart (docs/performance-log.md).
  */
 export interface MemoryBandwidth {
   readonly bytes: number;

@@ -44,7 +44,7 @@ export const PERF_BOUNDS = {
  * the machine had no second core to speak of while the peers ran, and a comparison with JAX at 2
  * threads is not evidence either way. Fixed before the run it first applied to: on 2026-12-07
  * JAX's steps ran 0.98× as fast with 2 threads (PyTorch's 0.4×), where runs with a usable second
- * core read 1.57–1.76 (docs/performance.md).
+ * core read 1.57–1.76 (docs/performance-log.md).
  */
 export const MIN_JAX_TWO_THREAD_SPEEDUP = 1.2;
 

@@ -28,7 +28,7 @@ const fastMatMulImpl = tf.customGrad((a, b, save) => {
 /**
  * The matMul form 'addon-kernel' runs a product as mup2's Mup2ThinMatMul when one of its three sides
  * (rows of a, the inner side, columns of b) is at most this; so are the sides of its two gradient
- * products. Chosen by timing (docs/performance.md, "Thin products on the calling thread").
+ * products. Chosen by timing (docs/performance-log.md, "Thin products on the calling thread").
  */
 export const THIN_SIDE = 10;
 

@@ -147,7 +147,7 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
  * passes on the calling thread (at 2 threads the MLP's SAM step 6% faster, ResNet-18's SGD step 4%),
  * a gain's gradients in one kernel, the attention's head split, merge and softmax and the bias add on
  * the calling thread (the ViT's SGD step 12% faster at 2 threads, 7% at 1), the loss's mean in its
- * kernel (the main job's ×1 MLP: SGD step 8–13% faster at 1 thread) (docs/performance.md).
+ * kernel (the main job's ×1 MLP: SGD step 8–13% faster at 1 thread) (docs/performance-log.md).
  */
 const ADDON_FORMS = {
   matMul: 'addon-kernel',
