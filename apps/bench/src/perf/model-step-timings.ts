@@ -86,7 +86,8 @@ export async function measureModelSteps(
     const samples = prepared.map(() => [] as number[]);
     // Sized, rotated samples as timeInterleaved takes them (why there); the backend is set per entry, and
     // each sample follows one untimed step: after the other backend's turn, tensorflow's second thread
-    // has gone to sleep, and its first step pays the wake-up (docs/performance-log.md, "The second thread, measured step by step").
+    // has gone to sleep, and its first step pays the wake-up (docs/performance-log.md, "The second
+    // thread, measured step by step").
     const stepsPerSample = prepared.map(() => 1);
     for (let round = 0; round < options.warmup + options.rounds; round++) {
       options.onRound?.(name, round);
