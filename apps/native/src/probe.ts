@@ -42,7 +42,7 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
 /**
  * Loads tfjs-node and the fused kernels' addon next to its libtensorflow in a fresh process and
  * checks each kernel against hand values: w = [1, 2], v = [1, −1], g = [0.5, 0.5], lr 0.5, mu 0.5
- * give v' = [1, 0], w' = [0.5, 2]; Σ [1, 2, 3]² = 14; GELU(0) = 0 and its slope there σ(0) = ½;
+ * give v' = [1, 0], w' = [0.5, 2], and with the check, the same and 1 (g finite), or 0 for g = [0.5, NaN]; Σ [1, 2, 3]² = 14; GELU(0) = 0 and its slope there σ(0) = ½;
  * LayerNorm of the row [1, 3] (ε 0) is x̂ = [−1, 1], so γ = [2, 2] and β = [1, 1] give [−1, 3], mean
  * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
  * [3] are all finite (1), and [1, 2] with [NaN] are not (0); w = [1, 2], d = [2, −4], s = 0.5 give
@@ -60,6 +60,10 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const backend = tf.backend();
   const [w, v] = backend.executeMultipleOutputs('Mup2MomentumStep', [],
     [tf.tensor1d([1, 2]), tf.tensor1d([1, -1]), tf.tensor1d([0.5, 0.5]), tf.scalar(0.5), tf.scalar(0.5)], 2);
+  const checked = (g) => backend.executeMultipleOutputs('Mup2CheckedMomentumStep', [],
+    [tf.tensor1d([1, 2]), tf.tensor1d([1, -1]), tf.tensor1d(g), tf.scalar(0.5), tf.scalar(0.5)], 3);
+  const [checkedW, checkedV, checkedFinite] = checked([0.5, 0.5]);
+  const uncheckable = checked([0.5, NaN])[2];
   const sum = backend.executeSingleOutput('Mup2SumOfSquares', [], [tf.tensor1d([1, 2, 3])]);
   const dot = backend.executeSingleOutput('Mup2InnerProduct', [], [tf.tensor1d([1, 2, 3]), tf.tensor1d([4, -5, 6])]);
   const count = (n) => [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }];
@@ -84,10 +88,10 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
     [tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')], 2);
   const transposeA = { name: 'transpose', type: backend.binding.TF_ATTR_INT, value: 1 };
   const thin = backend.executeSingleOutput('Mup2ThinMatMul', [transposeA], [x, tf.tensor2d([[1, 2]])]);
-  const got = JSON.stringify([w, v, sum, dot, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
+  const got = JSON.stringify([w, v, checkedW, checkedV, checkedFinite, uncheckable, sum, dot, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
     softmax, softmaxGrad, swapped, biased, backprop, thin].map((t) => t.arraySync())
     .concat([Math.round(loss.arraySync() * 1e6) / 1e6]));
-  const expected = [[0.5, 2], [1, 0], 14, 12, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
+  const expected = [[0.5, 2], [1, 0], [0.5, 2], [1, 0], 1, 0, 14, 12, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
     [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], [[1, 2], [3, 6]], 0.693147];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });

@@ -22,7 +22,15 @@ export function applyDescent(
   grads: tf.NamedTensorMap,
   plan: StepPlan,
 ): RejectedPass | undefined {
-  const { clipNorm, nonFinite } = settings;
+  const { base, clipNorm, nonFinite } = settings;
+  if (clipNorm === undefined && nonFinite !== 'ignore' && checksWhileApplying(base)) {
+    // The base checks as it applies (muSgd: in the update's own read of each gradient where it can).
+    try {
+      return base.applyGradientsIfFinite(inPlanOrder(grads, plan)) ? undefined : rejectedSecond(grads);
+    } finally {
+      tf.dispose(grads);
+    }
+  }
   let gradients = grads;
   if ((clipNorm !== undefined || nonFinite !== 'ignore') && Object.keys(grads).length > 0) {
     // Clipping needs the norm, which is not finite exactly when a gradient is not (barring overflow);
@@ -30,9 +38,9 @@ export function applyDescent(
     const normValue = clipNorm === undefined ? undefined : globalNorm(grads);
     const finite = normValue === undefined ? allFiniteTensors(Object.values(grads)) : Number.isFinite(normValue);
     if (nonFinite !== 'ignore' && !finite) {
-      const offending = offendingNames(grads);
+      const rejected = rejectedSecond(grads);
       tf.dispose(grads);
-      return { pass: 'second', at: 'w + ε', offending };
+      return rejected;
     }
     if (clipNorm !== undefined && normValue !== undefined && normValue > clipNorm) {
       const factor = clipNorm / normValue;
@@ -45,17 +53,35 @@ export function applyDescent(
     }
   }
   try {
-    // In varList order, as tf.Optimizer.minimize passes them (stateful bases key their slots by order).
-    const ordered: NamedTensor[] = [];
-    for (const variable of plan.variables) {
-      const tensor = gradients[variable.name];
-      if (tensor !== undefined) ordered.push({ name: variable.name, tensor });
-    }
-    settings.base.applyGradients(ordered);
+    base.applyGradients(inPlanOrder(gradients, plan));
   } finally {
     tf.dispose(gradients);
   }
   return undefined;
+}
+
+/** A base optimizer that applies a step only when its gradients are finite (muSgd). */
+interface CheckingOptimizer {
+  applyGradientsIfFinite(gradients: NamedTensor[]): boolean;
+}
+
+function checksWhileApplying(base: tf.Optimizer): base is tf.Optimizer & CheckingOptimizer {
+  return typeof (base as Partial<CheckingOptimizer>).applyGradientsIfFinite === 'function';
+}
+
+/** In varList order, as tf.Optimizer.minimize passes them (stateful bases key their slots by order). */
+function inPlanOrder(gradients: tf.NamedTensorMap, plan: StepPlan): NamedTensor[] {
+  const ordered: NamedTensor[] = [];
+  for (const variable of plan.variables) {
+    const tensor = gradients[variable.name];
+    if (tensor !== undefined) ordered.push({ name: variable.name, tensor });
+  }
+  return ordered;
+}
+
+/** The second gradient's rejection, naming the gradients that are not finite. */
+function rejectedSecond(grads: tf.NamedTensorMap): RejectedPass {
+  return { pass: 'second', at: 'w + ε', offending: offendingNames(grads) };
 }
 
 /** ‖g‖ over all the gradients, read back. */

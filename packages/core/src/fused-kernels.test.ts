@@ -20,6 +20,7 @@ const values = (length: number, phase: number) => Array.from({ length }, (_, i) 
 describe(`fused-kernel helpers without a fused kernel on ${tf.getBackend()}`, () => {
   it('has none registered here', () => {
     expect(hasFusedKernel(FUSED_KERNELS.momentumStep)).toBe(false);
+    expect(hasFusedKernel(FUSED_KERNELS.checkedMomentumStep)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.sumOfSquares)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.allFinite)).toBe(false);
     expect(hasFusedKernel(FUSED_KERNELS.addScaled)).toBe(false);

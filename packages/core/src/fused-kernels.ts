@@ -10,6 +10,9 @@ import { ShapeMismatchError } from './errors.js';
  * - `momentumStep`: inputs `w`, `v`, `g` (float32, one shape) and scalars `lr`, `mu`; outputs
  *   `[w − lr·(mu·v + g), mu·v + g]`: heavy-ball SGD for one parameter (muSgd with momentum,
  *   without weight decay or Nesterov).
+ * - `checkedMomentumStep`: momentumStep's inputs; its two outputs and a third, the scalar 1 when every
+ *   entry of `g` is finite, else 0: the update and the step's check of its gradient in one read of it
+ *   (muSgd's applyGradientsIfFinite).
  * - `sumOfSquares`: input `x` (float32); output the scalar Σ x²: a perturbation's squared norm.
  * - `innerProduct`: inputs `x`, `y` (float32, one shape); output the scalar Σ x·y: an inner product
  *   of two gradients (GSAM's, LookSAM's).
@@ -20,6 +23,7 @@ import { ShapeMismatchError } from './errors.js';
  */
 export const FUSED_KERNELS = {
   momentumStep: 'Mup2MomentumStep',
+  checkedMomentumStep: 'Mup2CheckedMomentumStep',
   sumOfSquares: 'Mup2SumOfSquares',
   innerProduct: 'Mup2InnerProduct',
   allFinite: 'Mup2AllFinite',
@@ -118,4 +122,28 @@ export function addScaled(w: tf.Tensor, d: tf.Tensor, s: tf.Scalar): tf.Tensor {
     return tf.engine().runKernel(FUSED_KERNELS.addScaled, { w, d, s }) as tf.Tensor;
   }
   return tf.tidy(() => tf.add(w, tf.mul(d, s)));
+}
+
+/**
+ * momentumStep's `[w − lr·(mu·v + g), mu·v + g]` and whether every entry of g is finite (a scalar,
+ * 1 or 0), in one pass: the backend's fused kernel, which the caller has found registered
+ * (hasFusedKernel) for float32 tensors. New tensors; the caller owns them.
+ */
+export function checkedMomentumStep(
+  w: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  learningRate: number,
+  momentum: number,
+): [tf.Tensor, tf.Tensor, tf.Scalar] {
+  return tf.tidy(
+    () =>
+      tf.engine().runKernel(FUSED_KERNELS.checkedMomentumStep, {
+        w,
+        v,
+        g,
+        lr: tf.scalar(learningRate),
+        mu: tf.scalar(momentum),
+      }) as [tf.Tensor, tf.Tensor, tf.Scalar],
+  );
 }

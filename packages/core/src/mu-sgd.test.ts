@@ -142,6 +142,51 @@ describe('muSgd', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('applyGradientsIfFinite takes the momentum step of finite gradients and leaves everything for a NaN or ±Infinity', async () => {
+    const [lr, momentum] = [0.05, 0.9];
+    const model = makeModel();
+    const optimizer = muSgd(lr, model.specs, { momentum });
+    const tryStep = (step: number, poison?: number) => {
+      const gradients = Object.fromEntries(
+        ROLE_NAMES.map((role) => {
+          const values = gradient(role, step);
+          if (poison !== undefined && role === 'hidden') values[5] = poison;
+          return [model.variables[role].name, tf.tensor(values, [...ROLES[role].shape])];
+        }),
+      );
+      const applied = optimizer.applyGradientsIfFinite(gradients);
+      tf.dispose(Object.values(gradients));
+      return applied;
+    };
+    const state = async () => {
+      const weights = await optimizer.getWeights();
+      const read = weights.map(({ name, tensor }) => [name, Array.from(tensor.dataSync())] as const);
+      tf.dispose(weights[0]!.tensor);
+      return [...read, ...ROLE_NAMES.map((role) => [role, Array.from(model.variables[role].dataSync())] as const)];
+    };
+    expect(tryStep(0)).toBe(true);
+    const before = tf.memory().numTensors; // with the momentum buffers the first step made
+    const afterFirst = await state();
+    for (const poison of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(tryStep(1, poison), String(poison)).toBe(false);
+      expect(await state(), String(poison)).toEqual(afterFirst);
+      expect(optimizer.iterations).toBe(1);
+    }
+    expect(tryStep(1)).toBe(true);
+    expect(optimizer.iterations).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const role of ROLE_NAMES) {
+      // PyTorch's heavy ball over the two finite steps: buf = g₀, then μ·buf + g₁; w − η·m·buf each step.
+      const [g0, g1] = [gradient(role, 0), gradient(role, 1)];
+      const expected = initial(role).map(
+        (w, i) => w - lr * ROLES[role].m * g0[i]! - lr * ROLES[role].m * (momentum * g0[i]! + g1[i]!),
+      );
+      expectClose(model.variables[role].dataSync(), expected, role);
+    }
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it('rejects a variable without a spec, naming it, and changes no weight', () => {
     expectNoLeak(() => {
       const model = makeModel();

@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from './errors.js';
-import { momentumStep } from './fused-kernels.js';
+import { allFiniteTensors, checkedMomentumStep, FUSED_KERNELS, hasFusedKernel, momentumStep } from './fused-kernels.js';
 import type { NamedTensor } from './named-tensor.js';
 import { type ParamSpec, sgdMultiplier } from './param-spec.js';
-import { type LearningRateParameterization, PerVariableRates, variableUpdates } from './per-variable-rates.js';
+import {
+  type LearningRateParameterization,
+  PerVariableRates,
+  type VariableUpdate,
+  variableUpdates,
+} from './per-variable-rates.js';
 
 export interface MuSgdOptions {
   /** Heavy-ball momentum μ (PyTorch convention: buf ← μ·buf + g). Default 0. */
@@ -102,6 +107,56 @@ export class MuSgdOptimizer extends tf.Optimizer {
       });
     }
     this.incrementIterations();
+  }
+
+  /**
+   * applyGradients, taken only when every gradient is finite (no NaN, no ±Infinity); returns whether
+   * it was. A step not taken changes nothing: weights, momentum buffers and step count stay. With
+   * heavy-ball momentum (no Nesterov, no weight decay) on a backend that has the fused kernel
+   * `checkedMomentumStep`, the check rides on the update's own read of each gradient, and every new
+   * weight and buffer is held until all the gradients are known finite (for that moment, one more
+   * copy of the parameters and their buffers); otherwise the gradients are checked (allFiniteTensors)
+   * and then applied. SamOptimizer descends through it.
+   */
+  applyGradientsIfFinite(variableGradients: tf.NamedTensorMap | NamedTensor[]): boolean {
+    const updates = variableUpdates(variableGradients, this.rates);
+    if (!this.checksInUpdate(updates)) {
+      if (!allFiniteTensors(updates.map(({ gradient }) => gradient))) return false;
+      this.applyGradients(variableGradients);
+      return true;
+    }
+    const held: Array<{ variable: tf.Variable; buffer: tf.Variable; outputs: tf.Tensor[] }> = [];
+    try {
+      for (const { name, variable, gradient, rate } of updates) {
+        const buffer = this.buffers.get(name) as tf.Variable;
+        const outputs = checkedMomentumStep(variable, buffer, gradient, this.learningRate * rate, this.momentum);
+        held.push({ variable, buffer, outputs });
+      }
+      if (!held.every(({ outputs }) => (outputs[2] as tf.Tensor).dataSync()[0] === 1)) return false;
+      for (const { variable, buffer, outputs } of held) {
+        buffer.assign(outputs[1] as tf.Tensor);
+        variable.assign(outputs[0] as tf.Tensor);
+      }
+      this.incrementIterations();
+      return true;
+    } finally {
+      tf.dispose(held.flatMap(({ outputs }) => outputs));
+    }
+  }
+
+  /** Whether every update can take the checked heavy-ball step (see applyGradientsIfFinite). */
+  private checksInUpdate(updates: readonly VariableUpdate[]): boolean {
+    if (this.momentum === 0 || this.nesterov || this.weightDecay > 0) return false;
+    if (!hasFusedKernel(FUSED_KERNELS.checkedMomentumStep)) return false;
+    return updates.every(({ name, variable, gradient }) => {
+      const buffer = this.buffers.get(name);
+      return (
+        buffer !== undefined &&
+        variable.dtype === 'float32' &&
+        buffer.dtype === 'float32' &&
+        gradient.dtype === 'float32'
+      );
+    });
   }
 
   /** The step count and the per-variable state (the optimizer's own variables: dispose only the first entry), for setWeights. */

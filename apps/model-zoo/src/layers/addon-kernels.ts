@@ -129,6 +129,9 @@ function registerOptimizerKernels(): void {
   register(FUSED_KERNELS.momentumStep, (backend, { w, v, g, lr, mu }) =>
     backend.executeMultipleOutputs('Mup2MomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 2),
   );
+  register(FUSED_KERNELS.checkedMomentumStep, (backend, { w, v, g, lr, mu }) =>
+    backend.executeMultipleOutputs('Mup2CheckedMomentumStep', [], [w, v, g, lr, mu] as tf.TensorInfo[], 3),
+  );
   register(FUSED_KERNELS.sumOfSquares, (backend, { x }) =>
     backend.executeSingleOutput('Mup2SumOfSquares', [], [x as tf.TensorInfo]),
   );

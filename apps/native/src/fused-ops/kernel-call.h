@@ -111,6 +111,8 @@ inline bool RowsOf(const TF_Tensor* x, int64_t* rows, int64_t* features) {
 
 // The kernels, for the op table in mup2_fused_ops.cc. Each fails its op on bad shapes, naming them.
 void MomentumStep(void*, TF_OpKernelContext* context);
+// Mup2CheckedMomentumStep: MomentumStep and whether every entry of g is finite.
+void CheckedMomentumStep(void*, TF_OpKernelContext* context);
 void SumOfSquares(void*, TF_OpKernelContext* context);
 // Mup2InnerProduct(x, y) -> scalar sum of x * y.
 void InnerProduct(void*, TF_OpKernelContext* context);

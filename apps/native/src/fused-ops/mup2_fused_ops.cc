@@ -29,6 +29,14 @@ void OutputsLikeInput0(TF_ShapeInferenceContext* context, TF_Status* status, int
 }
 void OneLikeInput0(TF_ShapeInferenceContext* context, TF_Status* status) { OutputsLikeInput0(context, status, 1); }
 void TwoLikeInput0(TF_ShapeInferenceContext* context, TF_Status* status) { OutputsLikeInput0(context, status, 2); }
+// Outputs 0 and 1 shaped like input 0, output 2 a scalar.
+void TwoLikeInput0AndScalar(TF_ShapeInferenceContext* context, TF_Status* status) {
+  TwoLikeInput0(context, status);
+  if (TF_GetCode(status) != TF_OK) return;
+  TF_ShapeHandle* scalar = TF_ShapeInferenceContextScalar(context);
+  TF_ShapeInferenceContextSetOutput(context, 2, scalar, status);
+  TF_DeleteShapeHandle(scalar);
+}
 
 void ScalarOutput(TF_ShapeInferenceContext* context, TF_Status* status) {
   TF_ShapeHandle* scalar = TF_ShapeInferenceContextScalar(context);
@@ -84,6 +92,12 @@ const OpSpec kOps[] = {
      nullptr,
      &TwoLikeInput0,
      &mup2::MomentumStep},
+    {"Mup2CheckedMomentumStep",
+     {"w: float", "v: float", "g: float", "lr: float", "mu: float"},
+     {"w_out: float", "v_out: float", "finite: float"},
+     nullptr,
+     &TwoLikeInput0AndScalar,
+     &mup2::CheckedMomentumStep},
     {"Mup2SumOfSquares", {"x: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::SumOfSquares},
     {"Mup2InnerProduct", {"x: float", "y: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::InnerProduct},
     {"Mup2AddScaled", {"w: float", "d: float", "s: float"}, {"moved: float"}, nullptr, &OneLikeInput0, &mup2::AddScaled},

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <string>
 
 #include "kernel-call.h"
 #include "vector-loops.h"
@@ -21,67 +22,6 @@ constexpr int64_t kStreamedFloats = int64_t{1} << 18;
 static bool Streamed(int64_t n, const float* out) {
   static const bool avx = __builtin_cpu_supports("avx");
   return avx && n >= kStreamedFloats && (reinterpret_cast<uintptr_t>(out) & 31) == 0;
-}
-
-// MomentumStep's loop over [0, n − n % 8), both outputs 32-byte aligned.
-__attribute__((target("avx"))) static void MomentumStreamed(const float* __restrict w_in,
-    const float* __restrict v_in, const float* __restrict g_in, float* __restrict w_next,
-    float* __restrict v_next, int64_t n, float rate, float momentum) {
-  const __m256 mu = _mm256_set1_ps(momentum), lr = _mm256_set1_ps(rate);
-  for (int64_t i = 0; i + 8 <= n; i += 8) {
-    const __m256 velocity = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v_in + i), mu), _mm256_loadu_ps(g_in + i));
-    _mm256_stream_ps(v_next + i, velocity);
-    _mm256_stream_ps(w_next + i, _mm256_sub_ps(_mm256_loadu_ps(w_in + i), _mm256_mul_ps(velocity, lr)));
-  }
-  _mm_sfence();
-}
-
-// AddScaled's loop over [0, n − n % 8), the output 32-byte aligned.
-__attribute__((target("avx"))) static void AddScaledStreamed(const float* __restrict w,
-    const float* __restrict d, float* __restrict out, int64_t n, float scale) {
-  const __m256 s = _mm256_set1_ps(scale);
-  for (int64_t i = 0; i + 8 <= n; i += 8)
-    _mm256_stream_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(d + i), s)));
-  _mm_sfence();
-}
-
-// Mup2MomentumStep(w, v, g, lr, mu) -> (w_out, v_out): v_out = mu * v + g, w_out = w - lr * v_out.
-// Heavy-ball SGD (PyTorch's and muSgd's form) for one parameter: 3 reads and 2 writes, where the
-// composed form (mul, add, mul, sub) makes 4 passes and 4 fresh buffers.
-void MomentumStep(void*, TF_OpKernelContext* context) {
-  KernelCall call(context);
-  TF_Tensor* in[5];
-  if (!call.Inputs(5, in)) return;
-  TF_Tensor *w = in[0], *v = in[1], *g = in[2], *lr = in[3], *mu = in[4];
-  if (!SameShape(w, v) || !SameShape(w, g)) {
-    call.Fail("Mup2MomentumStep: w, v and g must have one shape");
-    return;
-  }
-  if (TF_TensorElementCount(lr) != 1 || TF_TensorElementCount(mu) != 1) {
-    call.Fail("Mup2MomentumStep: lr and mu must hold one value each");
-    return;
-  }
-  TF_Tensor* w_out = call.OutputLike(0, w);
-  TF_Tensor* v_out = w_out ? call.OutputLike(1, w) : nullptr;
-  if (v_out == nullptr) return;
-  const int64_t n = TF_TensorElementCount(w);
-  const float* __restrict w_in = Data(w);
-  const float* __restrict v_in = Data(v);
-  const float* __restrict g_in = Data(g);
-  float* __restrict w_next = MutableData(w_out);
-  float* __restrict v_next = MutableData(v_out);
-  const float rate = *Data(lr);
-  const float momentum = *Data(mu);
-  int64_t i = 0;
-  if (Streamed(n, w_next) && Streamed(n, v_next)) {
-    MomentumStreamed(w_in, v_in, g_in, w_next, v_next, n, rate, momentum);
-    i = n - n % 8;
-  }
-  for (; i < n; i++) {
-    const float velocity = v_in[i] * momentum + g_in[i];
-    v_next[i] = velocity;
-    w_next[i] = w_in[i] - velocity * rate;
-  }
 }
 
 // Sum over begin <= i < end of term(i), in 32 independent partial sums: with one vector accumulator
@@ -101,6 +41,95 @@ inline float LaneSum(int64_t begin, int64_t end, Term term) {
   for (int64_t k = 0; k < kLanes; k++) total += lanes[k];
   return total;
 }
+
+// Whether x[0..n) holds no NaN and no infinity (why x * 0: Mup2AllFinite).
+MUP2_VECTOR_CLONES
+static bool AllFiniteValues(const float* __restrict x, int64_t n) {
+  return LaneSum(0, n, [=](int64_t i) { return x[i] * 0.0f; }) == 0.0f;
+}
+
+// MomentumStep's loop over [0, n − n % 8), both outputs 32-byte aligned. With `checked`, it also
+// returns whether every g in that range is finite: the sum of g·0, as AllFiniteValues takes it, in
+// one register (the loop waits on memory, not on the adds). Without, it returns true.
+__attribute__((target("avx"))) static bool MomentumStreamed(const float* __restrict w_in,
+    const float* __restrict v_in, const float* __restrict g_in, float* __restrict w_next,
+    float* __restrict v_next, int64_t n, float rate, float momentum, bool checked) {
+  const __m256 mu = _mm256_set1_ps(momentum), lr = _mm256_set1_ps(rate), zero = _mm256_setzero_ps();
+  __m256 check = zero;
+  for (int64_t i = 0; i + 8 <= n; i += 8) {
+    const __m256 gradient = _mm256_loadu_ps(g_in + i);
+    if (checked) check = _mm256_add_ps(check, _mm256_mul_ps(gradient, zero));
+    const __m256 velocity = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v_in + i), mu), gradient);
+    _mm256_stream_ps(v_next + i, velocity);
+    _mm256_stream_ps(w_next + i, _mm256_sub_ps(_mm256_loadu_ps(w_in + i), _mm256_mul_ps(velocity, lr)));
+  }
+  _mm_sfence();
+  // Equal to zero in every lane exactly when no lane saw a NaN (NaN compares unequal).
+  return _mm256_movemask_ps(_mm256_cmp_ps(check, zero, _CMP_EQ_OQ)) == 0xff;
+}
+
+// AddScaled's loop over [0, n − n % 8), the output 32-byte aligned.
+__attribute__((target("avx"))) static void AddScaledStreamed(const float* __restrict w,
+    const float* __restrict d, float* __restrict out, int64_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  for (int64_t i = 0; i + 8 <= n; i += 8)
+    _mm256_stream_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(d + i), s)));
+  _mm_sfence();
+}
+
+// The heavy-ball step of Mup2MomentumStep and Mup2CheckedMomentumStep; with `checked`, output 2 is
+// the scalar 1 when every entry of g is finite, else 0.
+static void Momentum(TF_OpKernelContext* context, bool checked) {
+  const char* op = checked ? "Mup2CheckedMomentumStep" : "Mup2MomentumStep";
+  KernelCall call(context);
+  TF_Tensor* in[5];
+  if (!call.Inputs(5, in)) return;
+  TF_Tensor *w = in[0], *v = in[1], *g = in[2], *lr = in[3], *mu = in[4];
+  if (!SameShape(w, v) || !SameShape(w, g)) {
+    call.Fail((std::string(op) + ": w, v and g must have one shape").c_str());
+    return;
+  }
+  if (TF_TensorElementCount(lr) != 1 || TF_TensorElementCount(mu) != 1) {
+    call.Fail((std::string(op) + ": lr and mu must hold one value each").c_str());
+    return;
+  }
+  TF_Tensor* w_out = call.OutputLike(0, w);
+  TF_Tensor* v_out = w_out ? call.OutputLike(1, w) : nullptr;
+  TF_Tensor* finite_out = v_out && checked ? call.Output(2, nullptr, 0) : nullptr;
+  if (v_out == nullptr || (checked && finite_out == nullptr)) return;
+  const int64_t n = TF_TensorElementCount(w);
+  const float* __restrict w_in = Data(w);
+  const float* __restrict v_in = Data(v);
+  const float* __restrict g_in = Data(g);
+  float* __restrict w_next = MutableData(w_out);
+  float* __restrict v_next = MutableData(v_out);
+  const float rate = *Data(lr);
+  const float momentum = *Data(mu);
+  int64_t i = 0;
+  bool finite = true;
+  if (Streamed(n, w_next) && Streamed(n, v_next)) {
+    finite = MomentumStreamed(w_in, v_in, g_in, w_next, v_next, n, rate, momentum, checked);
+    i = n - n % 8;
+  }
+  // The rest (all of a parameter under 1 MiB) in the plain loop, and its g checked after it, in cache.
+  const int64_t rest = i;
+  for (; i < n; i++) {
+    const float velocity = v_in[i] * momentum + g_in[i];
+    v_next[i] = velocity;
+    w_next[i] = w_in[i] - velocity * rate;
+  }
+  if (checked) *MutableData(finite_out) = finite && AllFiniteValues(g_in + rest, n - rest) ? 1.0f : 0.0f;
+}
+
+// Mup2MomentumStep(w, v, g, lr, mu) -> (w_out, v_out): v_out = mu * v + g, w_out = w - lr * v_out.
+// Heavy-ball SGD (PyTorch's and muSgd's form) for one parameter: 3 reads and 2 writes, where the
+// composed form (mul, add, mul, sub) makes 4 passes and 4 fresh buffers.
+void MomentumStep(void*, TF_OpKernelContext* context) { Momentum(context, false); }
+
+// Mup2CheckedMomentumStep(w, v, g, lr, mu) -> (w_out, v_out, finite): Mup2MomentumStep's outputs and
+// the scalar 1 when every entry of g is finite, else 0: a SAM step's check of its second gradient
+// folded into the update's own read of it, where Mup2AllFinite reads every gradient once more.
+void CheckedMomentumStep(void*, TF_OpKernelContext* context) { Momentum(context, true); }
 
 // Sum over i < n of x[i] * y[i]: blocks of 1024 summed in float lanes, the blocks in double.
 MUP2_VECTOR_CLONES
@@ -168,12 +197,6 @@ void AddScaled(void*, TF_OpKernelContext* context) {
     i = n - n % 8;
   }
   for (; i < n; i++) moved[i] = weights[i] + direction[i] * scale;
-}
-
-// Whether x[0..n) holds no NaN and no infinity (why x * 0: Mup2AllFinite below).
-MUP2_VECTOR_CLONES
-static bool AllFiniteValues(const float* __restrict x, int64_t n) {
-  return LaneSum(0, n, [=](int64_t i) { return x[i] * 0.0f; }) == 0.0f;
 }
 
 // Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
