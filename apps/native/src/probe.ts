@@ -46,7 +46,8 @@ export function probeNativeBackend(root = REPOSITORY_ROOT): ProbeResult {
  * LayerNorm of the row [1, 3] (ε 0) is x̂ = [−1, 1], so γ = [2, 2] and β = [1, 1] give [−1, 3], mean
  * 2, 1/σ = 1, and the gradient of Σ y·[1, 0] gives dx = [0, 0], dγ = [−1, 0], dβ = [1, 0]; [1, 2] and
  * [3] are all finite (1), and [1, 2] with [NaN] are not (0); w = [1, 2], d = [2, −4], s = 0.5 give
- * w + s·d = [2, 0]; softmax(2·[3, 3]) = [½, ½], and its gradient for dy = [1, 0] is 2·½·(dy − ½) =
+ * w + s·d = [2, 0]; the same w and d with the norm term [3, 4] (‖·‖² = 25, b = 1), a = 1 and radius 5
+ * move to w + 5·d / (5 + 1e-12) = [3, −2] in float32; softmax(2·[3, 3]) = [½, ½], and its gradient for dy = [1, 0] is 2·½·(dy − ½) =
  * [½, −½]; [1, 2] as [1, 2, 1, 1] swapped to [1, 1, 2, 1]; [1, 3] + [1, 1] = [2, 4]; the logits
  * [[0, 0]] against label 1 have the mean cross-entropy ln 2 (to 6 places, 0.693147) and the
  * gradient softmax − onehot = [½, −½]; [[1, 3]]ᵀ · [[1, 2]] (the thin product, a transposed) = [[1, 2], [3, 6]].
@@ -69,6 +70,8 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
   const count = (n) => [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }];
   const finite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([3])]);
   const notFinite = backend.executeSingleOutput('Mup2AllFinite', count(2), [tf.tensor1d([1, 2]), tf.tensor1d([NaN])]);
+  const [movedAll, normSquared] = backend.executeMultipleOutputs('Mup2MovedWeights', count(1), [tf.tensor1d([1, 2]),
+    tf.tensor1d([2, -4]), tf.tensor1d([3, 4]), tf.tensor1d([1]), tf.tensor1d([1]), tf.scalar(5)], 2);
   const moved = backend.executeSingleOutput('Mup2AddScaled', [],
     [tf.tensor1d([1, 2]), tf.tensor1d([2, -4]), tf.scalar(0.5)]);
   const gelu = backend.executeSingleOutput('Mup2Gelu', [], [tf.tensor1d([0])]);
@@ -88,10 +91,10 @@ const tf = createRequire(process.argv[1] + '/package.json')('@tensorflow/tfjs-no
     [tf.tensor2d([[0, 0]]), tf.tensor1d([1], 'int32')], 2);
   const transposeA = { name: 'transpose', type: backend.binding.TF_ATTR_INT, value: 1 };
   const thin = backend.executeSingleOutput('Mup2ThinMatMul', [transposeA], [x, tf.tensor2d([[1, 2]])]);
-  const got = JSON.stringify([w, v, checkedW, checkedV, checkedFinite, uncheckable, sum, dot, finite, notFinite, moved, gelu, geluGrad, ...norm, ...normGrad,
+  const got = JSON.stringify([w, v, checkedW, checkedV, checkedFinite, uncheckable, sum, dot, finite, notFinite, movedAll, normSquared, moved, gelu, geluGrad, ...norm, ...normGrad,
     softmax, softmaxGrad, swapped, biased, backprop, thin].map((t) => t.arraySync())
     .concat([Math.round(loss.arraySync() * 1e6) / 1e6]));
-  const expected = [[0.5, 2], [1, 0], [0.5, 2], [1, 0], 1, 0, 14, 12, 1, 0, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
+  const expected = [[0.5, 2], [1, 0], [0.5, 2], [1, 0], 1, 0, 14, 12, 1, 0, [3, -2], 25, [2, 0], [0], [0.5], [[-1, 3]], [2], [1], [[0, 0]], [-1, 0], [1, 0],
     [0.5, 0.5], [0.5, -0.5], [[[[1], [2]]]], [[2, 4]], [[0.5, -0.5]], [[1, 2], [3, 6]], 0.693147];
   if (got !== JSON.stringify(expected)) throw new Error('the fused kernels gave ' + got);
 })().catch((error) => { console.error(error.message); process.exit(1); });

@@ -20,6 +20,10 @@ import { ShapeMismatchError } from './errors.js';
  *   weights a perturbation s·d moves a parameter to.
  * - `allFinite`: inputs a list of float32 tensors (any shapes, at least one), passed as an array;
  *   output the scalar 1 when every entry is finite, else 0: the step's check of its gradients.
+ * - `movedWeights`: inputs, as one array, the float32 weights w_1 … w_N, directions d_1 … d_N (each
+ *   shaped as its w) and norm terms n_1 … n_N (any shapes), then the vectors a and b of N entries and
+ *   the scalar radius; outputs w_p + radius·a_p·d_p / (sqrt(norm²) + 1e-12) for each p, then
+ *   norm² = Σ_q b_q ‖n_q‖²: a perturbation's whole move in one call (movedWeights).
  */
 export const FUSED_KERNELS = {
   momentumStep: 'Mup2MomentumStep',
@@ -28,6 +32,7 @@ export const FUSED_KERNELS = {
   innerProduct: 'Mup2InnerProduct',
   allFinite: 'Mup2AllFinite',
   addScaled: 'Mup2AddScaled',
+  movedWeights: 'Mup2MovedWeights',
 } as const;
 
 /** Whether the active backend registered the fused kernel `name` (one of FUSED_KERNELS). */
@@ -146,4 +151,49 @@ export function checkedMomentumStep(
         mu: tf.scalar(momentum),
       }) as [tf.Tensor, tf.Tensor, tf.Scalar],
   );
+}
+
+/** One parameter of a perturbation's move: its weights, the rule's direction and norm term, and its scales a_p and b_p. */
+export interface MoveTerms {
+  readonly weight: tf.Tensor;
+  readonly direction: tf.Tensor;
+  readonly normTerm: tf.Tensor;
+  readonly perturbationScale: number;
+  readonly normScale: number;
+}
+
+/**
+ * Each w_p + radius·a_p·d_p / (sqrt(Σ_q b_q ‖n_q‖²) + 1e-12) and that Σ (NaN or ±Inf when a norm
+ * term is not finite), in one call through the backend's fused kernel; undefined where it has none
+ * or a tensor is not float32 (computePerturbation then composes it). New tensors; the caller owns them.
+ */
+export function movedWeights(
+  terms: readonly MoveTerms[],
+  radius: number,
+): { moved: tf.Tensor[]; normSquared: tf.Scalar } | undefined {
+  if (terms.length === 0 || !hasFusedKernel(FUSED_KERNELS.movedWeights)) return undefined;
+  const float32 = ({ weight, direction, normTerm }: MoveTerms) =>
+    weight.dtype === 'float32' && direction.dtype === 'float32' && normTerm.dtype === 'float32';
+  if (!terms.every(float32)) return undefined;
+  for (const { weight, direction } of terms) {
+    if (!tf.util.arraysEqual(weight.shape, direction.shape)) {
+      throw new ShapeMismatchError(
+        `movedWeights: each weight and its direction must have one shape, got [${weight.shape}] and [${direction.shape}].`,
+      );
+    }
+  }
+  const outputs = tf.tidy(
+    () =>
+      tf
+        .engine()
+        .runKernel(FUSED_KERNELS.movedWeights, [
+          ...terms.map(({ weight }) => weight),
+          ...terms.map(({ direction }) => direction),
+          ...terms.map(({ normTerm }) => normTerm),
+          tf.tensor1d(terms.map(({ perturbationScale }) => perturbationScale)),
+          tf.tensor1d(terms.map(({ normScale }) => normScale)),
+          tf.scalar(radius),
+        ] as unknown as tf.NamedTensorMap) as tf.Tensor[],
+  );
+  return { moved: outputs.slice(0, terms.length), normSquared: outputs[terms.length] as tf.Scalar };
 }

@@ -29,7 +29,7 @@ export {
   RuleSpecificationError,
   ShapeMismatchError,
 } from './errors.js';
-export { addScaled, FUSED_KERNELS, hasFusedKernel } from './fused-kernels.js';
+export { addScaled, FUSED_KERNELS, hasFusedKernel, type MoveTerms, movedWeights } from './fused-kernels.js';
 export { enableMSharpness } from './m-sharpness-fit.js';
 export { MuAdamOptimizer, type MuAdamOptions, muAdam } from './mu-adam.js';
 export { type MuInitOptions, muInit } from './mu-init.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { addScaled, sumOfSquares } from './fused-kernels.js';
+import { addScaled, type MoveTerms, movedWeights, sumOfSquares } from './fused-kernels.js';
 import type { ParamSpec } from './param-spec.js';
 import type { LayerScale, PerturbationDirection, PerturbationRule } from './perturbation-rule.js';
 import type { ParameterState } from './perturbation-rule-v2.js';
@@ -48,8 +48,7 @@ export function computePerturbation(
   moved = false,
 ): Perturbation {
   return tf.tidy(() => {
-    const directions: tf.Tensor[] = [];
-    const normTerms: tf.Scalar[] = [];
+    const terms: MoveTerms[] = [];
     const used: PlannedParameter[] = [];
     const states: Record<string, ParameterState> = {};
     for (const parameter of planned) {
@@ -65,23 +64,40 @@ export function computePerturbation(
       } else {
         result = rule.direction(input);
       }
-      const { direction, normTerm } = result;
-      const squared = sumOfSquares(normTerm);
-      normTerms.push(parameter.scale.norm === 1 ? squared : tf.mul(squared, parameter.scale.norm));
-      directions.push(direction);
+      const { perturbation, norm } = parameter.scale;
+      terms.push({
+        weight: parameter.spec.variable,
+        direction: result.direction,
+        normTerm: result.normTerm,
+        perturbationScale: perturbation,
+        normScale: norm,
+      });
       used.push(parameter);
     }
-    const normSquared: tf.Scalar = normTerms.length > 0 ? tf.addN(normTerms) : tf.scalar(0);
-    const step: tf.Scalar = tf.div(radius, tf.add(tf.sqrt(normSquared), NORM_EPSILON));
     const perturbations: tf.NamedTensorMap = {};
     const points: tf.NamedTensorMap = {};
-    used.forEach((parameter, index) => {
-      const factor: tf.Scalar = parameter.scale.perturbation === 1 ? step : tf.mul(step, parameter.scale.perturbation);
-      const { variable } = parameter.spec;
-      const direction = directions[index] as tf.Tensor;
-      if (moved) points[variable.name] = addScaled(variable, direction, factor);
-      else perturbations[variable.name] = tf.mul(direction, factor);
-    });
+    // The whole move in one kernel where the backend has it; else a call per norm, factor and move.
+    const fused = moved ? movedWeights(terms, radius) : undefined;
+    let normSquared: tf.Scalar;
+    if (fused !== undefined) {
+      normSquared = fused.normSquared;
+      used.forEach((parameter, index) => {
+        points[parameter.spec.variable.name] = fused.moved[index] as tf.Tensor;
+      });
+    } else {
+      const normTerms = terms.map(({ normTerm, normScale }) => {
+        const squared = sumOfSquares(normTerm);
+        return normScale === 1 ? squared : (tf.mul(squared, normScale) as tf.Scalar);
+      });
+      normSquared = normTerms.length > 0 ? tf.addN(normTerms) : tf.scalar(0);
+      const step: tf.Scalar = tf.div(radius, tf.add(tf.sqrt(normSquared), NORM_EPSILON));
+      terms.forEach(({ weight, direction, perturbationScale }, index) => {
+        const factor: tf.Scalar = perturbationScale === 1 ? step : tf.mul(step, perturbationScale);
+        const name = (used[index] as PlannedParameter).spec.variable.name;
+        if (moved) points[name] = addScaled(weight, direction, factor);
+        else perturbations[name] = tf.mul(direction, factor);
+      });
+    }
     return {
       perturbations,
       normSquared,

@@ -141,6 +141,17 @@ function registerOptimizerKernels(): void {
   register(FUSED_KERNELS.addScaled, (backend, { w, d, s }) =>
     backend.executeSingleOutput('Mup2AddScaled', [], [w, d, s] as tf.TensorInfo[]),
   );
+  // Its inputs come as one array: the lists w, d and n of N tensors each, then a, b and the radius.
+  register(FUSED_KERNELS.movedWeights, (backend, inputs) => {
+    const tensors = Object.values(inputs) as tf.TensorInfo[];
+    const count = (tensors.length - 3) / 3;
+    return backend.executeMultipleOutputs(
+      'Mup2MovedWeights',
+      [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: count }],
+      tensors,
+      count + 1,
+    );
+  });
   // Its inputs come as an array (as AddN's do): TensorFlow's list input, with its length as N.
   register(FUSED_KERNELS.allFinite, (backend, inputs) => {
     const tensors = Object.values(inputs) as tf.TensorInfo[];

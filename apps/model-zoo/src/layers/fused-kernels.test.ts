@@ -216,7 +216,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     const rule = rules.descriptor('sam').create({ rho: 0.3, scaling: 'mup2' });
     expect(
       await kernelsCalled(() => runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 })),
-    ).toEqual(expect.arrayContaining([FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled, FUSED_KERNELS.allFinite]));
+    ).toEqual(expect.arrayContaining([FUSED_KERNELS.movedWeights, FUSED_KERNELS.allFinite]));
     const step = runTinyMlpStep({ rule, width: 16, baseWidth: 4, learningRate: 0.5, seed: 3 });
     const reference = float64SamStep(step.start, step.data, {
       shape: step.shape,
@@ -240,17 +240,19 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     for (const rule of ['looksam', 'gsam', 'friendly-sam']) {
       expect(await kernelsCalled(() => run(rule)), rule).toEqual(
         expect.arrayContaining([
-          FUSED_KERNELS.sumOfSquares,
-          FUSED_KERNELS.addScaled,
-          ...(rule === 'friendly-sam' ? [] : [FUSED_KERNELS.innerProduct]),
+          FUSED_KERNELS.movedWeights,
+          ...(rule === 'friendly-sam' ? [] : [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.innerProduct]),
         ]),
       );
       const fused = run(rule);
       expect(fused.tensorGrowth, rule).toBe(0);
-      // The same steps with the three kernels unregistered: core's helpers then run TF.js's compositions.
-      const configs = [FUSED_KERNELS.sumOfSquares, FUSED_KERNELS.addScaled, FUSED_KERNELS.innerProduct].map(
-        (name) => tf.getKernel(name, 'tensorflow') as tf.KernelConfig,
-      );
+      // The same steps with these kernels unregistered: core's helpers then run TF.js's compositions.
+      const configs = [
+        FUSED_KERNELS.sumOfSquares,
+        FUSED_KERNELS.addScaled,
+        FUSED_KERNELS.innerProduct,
+        FUSED_KERNELS.movedWeights,
+      ].map((name) => tf.getKernel(name, 'tensorflow') as tf.KernelConfig);
       for (const config of configs) tf.unregisterKernel(config.kernelName, 'tensorflow');
       let composed: ReturnType<typeof run>;
       try {

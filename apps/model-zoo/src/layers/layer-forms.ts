@@ -12,8 +12,8 @@ export interface LayerForms {
    * Dense and batched matMul gradients: 'plain-products' materialises the transposes and
    * calls the plain matMul (wasm runs transposeA/B 10–40× slower); 'stock' is tf.matMul's
    * own gradient, whose transposed products native BLAS reads for free. (TensorFlow's 2-D MatMul op
-   * is not offered on tensorflow: it corrupts the heap when a signal arrives during it, which
-   * BatchMatMulV2, tf.matMul's kernel, does not; docs/native-backend.md.) 'addon-kernel' is 'stock'
+   * is not offered on tensorflow: on AVX-512 machines it corrupted the heap when a signal arrived
+   * during it, which BatchMatMulV2, tf.matMul's kernel, did not; docs/native-backend.md.) 'addon-kernel' is 'stock'
    * but for products with a side of at most THIN_SIDE (a classifier's outputs), which run both
    * passes in mup2's own kernel on the calling thread (tensorflow with mup2's addon; fast-matmul.ts).
    */
@@ -127,7 +127,8 @@ const FORMS_BY_BACKEND: Record<string, LayerForms> = {
   // form). LayerNorm through FusedBatchNorm was no faster in a ViT step: the closed form stays.
   // Where mup2's addon is loaded, its GELU and LayerNorm kernels replace both (ADDON_FORMS).
   // Products stay with tf.matMul's BatchMatMulV2: TensorFlow's 2-D MatMul was 1–2% faster in the MLP's
-  // step but corrupts the heap when a signal lands during it (docs/native-backend.md).
+  // step but corrupted the heap when a signal landed during it on AVX-512 machines, where
+  // BatchMatMulV2 did not (on AVX2 both can; the addon's alternate signal stack: docs/native-backend.md).
   tensorflow: {
     matMul: 'stock',
     attention: 'batched-matmul',

@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { startNode } from '../../fixtures/node-script-process.js';
 
-// TensorFlow's 2-D MatMul op corrupts the heap when a signal arrives while it runs (libtensorflow
-// 2.21, with and without oneDNN; reproduced in C with a SIGALRM handler that only counts), which
-// BatchMatMulV2 does not; so no layer form calls MatMul. V8's sampling profiler interrupts the main
-// thread with signals every millisecond, so a profiled training run is where this shows: with the
-// 2-D MatMul, the fixture below aborted ("corrupted size vs. prev_size") in 3 of 3 runs.
+// A signal that lands while oneDNN's sgemm kernel runs one of TensorFlow's products has its frame
+// written into the heap, because the kernel points the stack pointer at its heap workspace (for an
+// inner dimension above 252 on AVX2; docs/native-backend.md). V8's sampling profiler interrupts the
+// main thread with SIGPROF every millisecond, so a profiled training run is where this shows. mup2's
+// addon gives each JS thread that loads it an alternate signal stack, where V8's handler runs: without
+// it, on an AVX2 machine, the fixture below aborted ("corrupted size vs. prev_size") in 3 of 3 runs.
 
 const APP = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./profiled-steps.fixture.ts', import.meta.url));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "tensorflow/c/kernels.h"
 #include "tensorflow/c/tf_status.h"
@@ -17,6 +18,7 @@ class KernelCall {
   ~KernelCall() {
     for (TF_Tensor* tensor : tensors_)
       if (tensor != nullptr) TF_DeleteTensor(tensor);
+    for (TF_Tensor* tensor : more_tensors_) TF_DeleteTensor(tensor);
     TF_DeleteStatus(status_);
   }
   KernelCall(const KernelCall&) = delete;
@@ -32,8 +34,14 @@ class KernelCall {
     }
     return true;
   }
-  // Input i, for a kernel with more inputs than this holds: the caller deletes it
-  // (TF_DeleteTensor). nullptr after failing the op.
+  // Input i, held until the kernel returns; nullptr after failing the op.
+  TF_Tensor* Input(int i) {
+    TF_Tensor* input = TakeInput(i);
+    if (input != nullptr) Keep(input);
+    return input;
+  }
+  // Input i, not held: the caller deletes it (TF_DeleteTensor), as a kernel over a list may once
+  // it has read it. nullptr after failing the op.
   TF_Tensor* TakeInput(int i) {
     TF_Tensor* input = nullptr;
     TF_GetInput(context_, i, &input, status_);
@@ -74,7 +82,10 @@ class KernelCall {
     return false;
   }
   void Keep(TF_Tensor* tensor) {
-    if (kept_ < kMaxTensors) tensors_[kept_++] = tensor;
+    if (kept_ < kMaxTensors)
+      tensors_[kept_++] = tensor;
+    else
+      more_tensors_.push_back(tensor);
   }
   static constexpr int kMaxRank = 32;
   static constexpr int kMaxTensors = 10;
@@ -82,6 +93,7 @@ class KernelCall {
   TF_Status* status_;
   TF_Tensor* tensors_[kMaxTensors] = {};
   int kept_ = 0;
+  std::vector<TF_Tensor*> more_tensors_;  // past kMaxTensors (a kernel over lists)
 };
 
 inline bool SameShape(const TF_Tensor* a, const TF_Tensor* b) {
@@ -118,6 +130,8 @@ void SumOfSquares(void*, TF_OpKernelContext* context);
 void InnerProduct(void*, TF_OpKernelContext* context);
 void AllFinite(void*, TF_OpKernelContext* context);
 void AddScaled(void*, TF_OpKernelContext* context);
+// Mup2MovedWeights: a SAM ascent's norm and every moved weight in one kernel.
+void MovedWeights(void*, TF_OpKernelContext* context);
 void Gelu(void*, TF_OpKernelContext* context);
 void GeluGrad(void*, TF_OpKernelContext* context);
 void Relu(void*, TF_OpKernelContext* context);

@@ -7,7 +7,10 @@
 // ABI; built by `pnpm native:install` next to libtensorflow and loaded into Node as an N-API addon,
 // whose loading registers the ops with libtensorflow.
 #include <node_api.h>
+#include <signal.h>
+#include <sys/auxv.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -76,7 +79,7 @@ void UnknownOutput(TF_ShapeInferenceContext* context, TF_Status* status) {
 
 struct OpSpec {
   const char* name;
-  const char* inputs[5];
+  const char* inputs[6];
   const char* outputs[3];
   const char* attribute;
   void (*shape)(TF_ShapeInferenceContext*, TF_Status*);
@@ -102,6 +105,12 @@ const OpSpec kOps[] = {
     {"Mup2InnerProduct", {"x: float", "y: float"}, {"sum: float"}, nullptr, &ScalarOutput, &mup2::InnerProduct},
     {"Mup2AddScaled", {"w: float", "d: float", "s: float"}, {"moved: float"}, nullptr, &OneLikeInput0, &mup2::AddScaled},
     {"Mup2AllFinite", {"x: N * float"}, {"finite: float"}, "N: int >= 1", &ScalarOutput, &mup2::AllFinite},
+    {"Mup2MovedWeights",
+     {"w: N * float", "d: N * float", "n: N * float", "a: float", "b: float", "radius: float"},
+     {"moved: N * float", "norm_squared: float"},
+     "N: int >= 1",
+     &UnknownOutput,
+     &mup2::MovedWeights},
     {"Mup2SoftmaxCrossEntropyMean",
      {"logits: float", "labels: int32"},
      {"loss: float", "backprop: float"},
@@ -185,7 +194,47 @@ bool RegisterOps(TF_Status* status) {
 std::once_flag registration;
 std::string registration_error;
 
+// oneDNN's AVX2 sgemm kernel, which TensorFlow's products run, points %rsp at a page-aligned heap
+// buffer (its workspace) while it works on an inner dimension above 252; the thread's real stack
+// waits in %rbp. A signal delivered then has the kernel write its frame below %rsp, into the heap:
+// glibc later aborts ("corrupted size vs. prev_size", "double free or corruption"). Reproduced in C
+// against libtensorflow with a handler that only counts, and without TensorFlow by pointing %rsp at
+// an aligned_alloc'd buffer (docs/native-backend.md). A handler installed with SA_ONSTACK runs on
+// the thread's alternate signal stack instead, and so does its frame: V8's SIGPROF handler (the
+// sampling profiler, `node --cpu-prof`) is. So each JS thread that loads this addon gets one, unless
+// it has one already; it is released when the thread's environment ends.
+struct AlternateStack {
+  void* memory;
+};
+
+void ReleaseAlternateStack(void* data) {
+  auto* stack = static_cast<AlternateStack*>(data);
+  stack_t disable{};
+  disable.ss_flags = SS_DISABLE;
+  sigaltstack(&disable, nullptr);
+  std::free(stack->memory);
+  delete stack;
+}
+
+void GiveThreadAnAlternateStack(napi_env env) {
+  stack_t current;
+  if (sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+  size_t size = 256 * 1024;
+  const size_t minimum = getauxval(AT_MINSIGSTKSZ);
+  if (minimum * 4 > size) size = minimum * 4;
+  stack_t stack{};
+  stack.ss_sp = std::malloc(size);
+  stack.ss_size = size;
+  if (stack.ss_sp == nullptr) return;
+  if (sigaltstack(&stack, nullptr) != 0) {
+    std::free(stack.ss_sp);
+    return;
+  }
+  napi_add_env_cleanup_hook(env, &ReleaseAlternateStack, new AlternateStack{stack.ss_sp});
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  GiveThreadAnAlternateStack(env);
   std::call_once(registration, [] {
     TF_Status* status = TF_NewStatus();
     if (!RegisterOps(status)) registration_error = TF_Message(status);

@@ -4,6 +4,7 @@
 // size is slower split over TensorFlow's pool (docs/performance.md).
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -216,6 +217,58 @@ void AllFinite(void*, TF_OpKernelContext* context) {
     TF_DeleteTensor(x);
   }
   *MutableData(out) = finite ? 1.0f : 0.0f;
+}
+
+// Mup2MovedWeights(w_1 … w_N, d_1 … d_N, n_1 … n_N, a, b, radius) -> (moved_1 … moved_N, norm²):
+// a SAM ascent's whole move in one kernel, where TF.js takes one call per parameter for its squared
+// norm, a few for the scalar ε = radius / (sqrt(Σ b_q ‖n_q‖²) + 1e-12), one per parameter for its
+// factor a_p·ε and one per parameter for w_p + factor·d_p. norm² = Σ_q b_q ‖n_q‖² (NaN or ±Inf
+// when a norm term is not finite: the caller's check of the first gradient); moved_p = w_p +
+// (radius · a_p / (sqrt(norm²) + 1e-12)) · d_p. The factor is computed in double and rounded to
+// float once, as computePerturbation's float32 ops round at each step.
+void MovedWeights(void*, TF_OpKernelContext* context) {
+  KernelCall call(context);
+  const int count = (TF_NumInputs(context) - 3) / 3;
+  TF_Tensor* a = call.Input(3 * count);
+  TF_Tensor* b = a ? call.Input(3 * count + 1) : nullptr;
+  TF_Tensor* radius = b ? call.Input(3 * count + 2) : nullptr;
+  if (radius == nullptr) return;
+  if (!IsVector(a, count) || !IsVector(b, count) || TF_TensorElementCount(radius) != 1) {
+    call.Fail("Mup2MovedWeights: a and b must be vectors of one entry per parameter and radius one value");
+    return;
+  }
+  double norm_squared = 0;
+  for (int p = 0; p < count; p++) {
+    TF_Tensor* n = call.Input(2 * count + p);
+    if (n == nullptr) return;
+    norm_squared += static_cast<double>(Data(b)[p]) * BlockedDot(Data(n), Data(n), TF_TensorElementCount(n));
+  }
+  TF_Tensor* norm_out = call.Output(count, nullptr, 0);
+  if (norm_out == nullptr) return;
+  *MutableData(norm_out) = static_cast<float>(norm_squared);
+  const double step = static_cast<double>(*Data(radius)) / (std::sqrt(norm_squared) + 1e-12);
+  for (int p = 0; p < count; p++) {
+    TF_Tensor* w = call.Input(p);
+    TF_Tensor* d = w ? call.Input(count + p) : nullptr;
+    if (d == nullptr) return;
+    if (!SameShape(w, d)) {
+      call.Fail("Mup2MovedWeights: each w and its d must have one shape");
+      return;
+    }
+    TF_Tensor* moved = call.OutputLike(p, w);
+    if (moved == nullptr) return;
+    const int64_t n = TF_TensorElementCount(w);
+    const float scale = static_cast<float>(step * Data(a)[p]);
+    const float* __restrict weights = Data(w);
+    const float* __restrict direction = Data(d);
+    float* __restrict out = MutableData(moved);
+    int64_t i = 0;
+    if (Streamed(n, out)) {
+      AddScaledStreamed(weights, direction, out, n, scale);
+      i = n - n % 8;
+    }
+    for (; i < n; i++) out[i] = weights[i] + direction[i] * scale;
+  }
 }
 
 }  // namespace mup2
