@@ -3,6 +3,7 @@ import { createTinyMlp, float64Batch, float64Init, updateErrors } from '@mup2/co
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../rules/load-rules.js';
+import { heavyBallStepError, heavyBallWeights, largestDifference, values } from './heavy-ball.fixture.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
 
 // Mup2CheckedMomentumStep: the heavy-ball update and the check that its gradient is finite in one
@@ -11,8 +12,6 @@ import { registerTensorflowKernels } from './tensorflow-kernels.js';
 // the same steps with the kernel unregistered (Mup2AllFinite, then Mup2MomentumStep).
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
-const values = (length: number, phase: number, scale = 3) =>
-  Array.from({ length }, (_, i) => Math.fround(Math.sin(0.37 * i + phase) * scale));
 
 async function kernelsCalled(f: () => void): Promise<string[]> {
   const profile = await tf.profile(() => {
@@ -59,18 +58,7 @@ describe.skipIf(!onTensorflow)('the checked heavy-ball kernel on tensorflow', ()
     const [next, velocity, finite] = run(g);
     expect(finite.shape).toEqual([]);
     expect(finite.dataSync()[0]).toBe(1);
-    const [nextValues, velocityValues] = [next.dataSync(), velocity.dataSync()];
-    let worst = 0;
-    for (let i = 0; i < n; i++) {
-      const expectedVelocity = Math.fround(0.9) * (v[i] as number) + (g[i] as number);
-      const expectedNext = (w[i] as number) - Math.fround(0.05) * expectedVelocity;
-      worst = Math.max(
-        worst,
-        Math.abs((velocityValues[i] as number) - expectedVelocity),
-        Math.abs((nextValues[i] as number) - expectedNext),
-      );
-    }
-    expect(worst).toBeLessThan(2e-6);
+    expect(heavyBallStepError({ w, v, g, lr: 0.05, mu: 0.9 }, next.dataSync(), velocity.dataSync())).toBeLessThan(2e-6);
     tf.dispose([next, velocity, finite]);
     // Finite gradients near float32's largest are finite (g·0 is 0), wherever they sit.
     const huge = run(g.map(() => 3e38));
@@ -128,16 +116,7 @@ describe.skipIf(!onTensorflow)('the checked heavy-ball kernel on tensorflow', ()
     tf.dispose(stateAfter[0]?.tensor);
     expect(step(gradients[2] as number[])).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
-    const w = start.slice();
-    const v = new Array<number>(300).fill(0);
-    gradients.forEach((g, t) => {
-      for (let i = 0; i < 300; i++) {
-        v[i] = t === 0 ? (g[i] as number) : 0.9 * (v[i] as number) + (g[i] as number);
-        w[i] = (w[i] as number) - 0.02 * (v[i] as number);
-      }
-    });
-    const actual = variable.dataSync();
-    expect(Math.max(...w.map((expected, i) => Math.abs((actual[i] as number) - expected)))).toBeLessThan(1e-5);
+    expect(largestDifference(variable.dataSync(), heavyBallWeights(start, gradients, 0.02, 0.9))).toBeLessThan(1e-5);
     optimizer.dispose();
     variable.dispose();
   });

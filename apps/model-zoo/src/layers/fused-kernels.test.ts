@@ -3,6 +3,7 @@ import { float64SamStep, runTinyMlpStep, runTinyMlpSteps, updateErrors } from '@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../rules/load-rules.js';
+import { heavyBallStepError, heavyBallWeights, largestDifference, values } from './heavy-ball.fixture.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
 
 // The fused optimizer kernels that `pnpm native:install` builds next to libtensorflow
@@ -10,8 +11,6 @@ import { registerTensorflowKernels } from './tensorflow-kernels.js';
 // On any other backend there are none and core's compositions run (packages/core's test).
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
-const values = (length: number, phase: number, scale = 3) =>
-  Array.from({ length }, (_, i) => Math.fround(Math.sin(0.37 * i + phase) * scale));
 
 /** The kernels called while `f` runs, by name. */
 async function kernelsCalled(f: () => void): Promise<string[]> {
@@ -124,19 +123,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
           mu: tf.scalar(0.9),
         }) as tf.Tensor[],
     ) as [tf.Tensor, tf.Tensor];
-    const nextValues = next.dataSync();
-    const velocityValues = velocity.dataSync();
-    let worst = 0;
-    for (let i = 0; i < n; i++) {
-      const expectedVelocity = Math.fround(0.9) * (v[i] as number) + (g[i] as number);
-      const expectedNext = (w[i] as number) - Math.fround(0.05) * expectedVelocity;
-      worst = Math.max(
-        worst,
-        Math.abs((velocityValues[i] as number) - expectedVelocity),
-        Math.abs((nextValues[i] as number) - expectedNext),
-      );
-    }
-    expect(worst).toBeLessThan(2e-6);
+    expect(heavyBallStepError({ w, v, g, lr: 0.05, mu: 0.9 }, next.dataSync(), velocity.dataSync())).toBeLessThan(2e-6);
     tf.dispose([next, velocity]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -195,18 +182,7 @@ describe.skipIf(!onTensorflow)('fused optimizer kernels on tensorflow', () => {
     expect(await kernelsCalled(() => step(1))).toContain(FUSED_KERNELS.momentumStep);
     step(2);
     expect(tf.memory().numTensors).toBe(before);
-    // PyTorch's heavy ball: the buffer starts at the first gradient, then v ← 0.9·v + g, w ← w − η·v.
-    const w = start.slice();
-    const v = new Array<number>(300).fill(0);
-    gradients.forEach((g, t) => {
-      for (let i = 0; i < 300; i++) {
-        v[i] = t === 0 ? (g[i] as number) : 0.9 * (v[i] as number) + (g[i] as number);
-        w[i] = (w[i] as number) - 0.02 * (v[i] as number);
-      }
-    });
-    const actual = variable.dataSync();
-    const worst = Math.max(...w.map((expected, i) => Math.abs((actual[i] as number) - expected)));
-    expect(worst).toBeLessThan(1e-5);
+    expect(largestDifference(variable.dataSync(), heavyBallWeights(start, gradients, 0.02, 0.9))).toBeLessThan(1e-5);
     optimizer.dispose();
     variable.dispose();
   });

@@ -3,14 +3,13 @@ import { float64AsamStep, float64SamOnStep, float64SamStep, runTinyMlpStep, upda
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRules } from '../rules/load-rules.js';
+import { values } from './heavy-ball.fixture.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
 
 // Mup2MovedWeights: a SAM ascent's whole move (the normaliser over every parameter, then each
 // w_p + ρ·a_p·d_p / (‖·‖ + 1e-12)) in one kernel, through core's movedWeights, against float64 loops.
 
 const onTensorflow = tf.getBackend() === 'tensorflow';
-const values = (length: number, phase: number, scale = 3) =>
-  Array.from({ length }, (_, i) => Math.fround(Math.sin(0.37 * i + phase) * scale));
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 describe.skipIf(!onTensorflow)('the moved-weights kernel on tensorflow', () => {
