@@ -95,16 +95,7 @@ export function momentumStep(
     g.dtype === 'float32' &&
     hasFusedKernel(FUSED_KERNELS.momentumStep)
   ) {
-    return tf.tidy(
-      () =>
-        tf.engine().runKernel(FUSED_KERNELS.momentumStep, {
-          w,
-          v,
-          g,
-          lr: tf.scalar(learningRate),
-          mu: tf.scalar(momentum),
-        }) as [tf.Tensor, tf.Tensor],
-    );
+    return runMomentumKernel(FUSED_KERNELS.momentumStep, w, v, g, learningRate, momentum) as [tf.Tensor, tf.Tensor];
   }
   return tf.tidy(() => {
     const velocity = tf.add(tf.mul(v, momentum), g);
@@ -141,15 +132,24 @@ export function checkedMomentumStep(
   learningRate: number,
   momentum: number,
 ): [tf.Tensor, tf.Tensor, tf.Scalar] {
+  return runMomentumKernel(FUSED_KERNELS.checkedMomentumStep, w, v, g, learningRate, momentum) as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Scalar,
+  ];
+}
+
+/** A heavy-ball kernel's call: inputs w, v, g and the scalars lr, mu (momentumStep, checkedMomentumStep). */
+function runMomentumKernel(
+  name: typeof FUSED_KERNELS.momentumStep | typeof FUSED_KERNELS.checkedMomentumStep,
+  w: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  learningRate: number,
+  momentum: number,
+): tf.Tensor[] {
   return tf.tidy(
-    () =>
-      tf.engine().runKernel(FUSED_KERNELS.checkedMomentumStep, {
-        w,
-        v,
-        g,
-        lr: tf.scalar(learningRate),
-        mu: tf.scalar(momentum),
-      }) as [tf.Tensor, tf.Tensor, tf.Scalar],
+    () => tf.engine().runKernel(name, { w, v, g, lr: tf.scalar(learningRate), mu: tf.scalar(momentum) }) as tf.Tensor[],
   );
 }
 

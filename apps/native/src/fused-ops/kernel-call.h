@@ -27,11 +27,8 @@ class KernelCall {
   // Inputs 0 … count − 1 into `inputs`; false after failing the op. (Their dtype is the op
   // definition's float: TensorFlow refuses any other before the kernel runs.)
   bool Inputs(int count, TF_Tensor** inputs) {
-    for (int i = 0; i < count; i++) {
-      inputs[i] = TakeInput(i);
-      if (inputs[i] == nullptr) return false;
-      Keep(inputs[i]);
-    }
+    for (int i = 0; i < count; i++)
+      if ((inputs[i] = Input(i)) == nullptr) return false;
     return true;
   }
   // Input i, held until the kernel returns; nullptr after failing the op.

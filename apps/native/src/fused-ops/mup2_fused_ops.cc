@@ -203,17 +203,11 @@ std::string registration_error;
 // the thread's alternate signal stack instead, and so does its frame: V8's SIGPROF handler (the
 // sampling profiler, `node --cpu-prof`) is. So each JS thread that loads this addon gets one, unless
 // it has one already; it is released when the thread's environment ends.
-struct AlternateStack {
-  void* memory;
-};
-
-void ReleaseAlternateStack(void* data) {
-  auto* stack = static_cast<AlternateStack*>(data);
+void ReleaseAlternateStack(void* memory) {
   stack_t disable{};
   disable.ss_flags = SS_DISABLE;
   sigaltstack(&disable, nullptr);
-  std::free(stack->memory);
-  delete stack;
+  std::free(memory);
 }
 
 void GiveThreadAnAlternateStack(napi_env env) {
@@ -230,7 +224,7 @@ void GiveThreadAnAlternateStack(napi_env env) {
     std::free(stack.ss_sp);
     return;
   }
-  napi_add_env_cleanup_hook(env, &ReleaseAlternateStack, new AlternateStack{stack.ss_sp});
+  napi_add_env_cleanup_hook(env, &ReleaseAlternateStack, stack.ss_sp);
 }
 
 napi_value Init(napi_env env, napi_value exports) {

@@ -78,6 +78,17 @@ __attribute__((target("avx"))) static void AddScaledStreamed(const float* __rest
   _mm_sfence();
 }
 
+// out[i] = w[i] + d[i] * scale for i < n: streamed where Streamed says, then the plain loop.
+static void AddScaledInto(const float* __restrict w, const float* __restrict d, float* __restrict out, int64_t n,
+    float scale) {
+  int64_t i = 0;
+  if (Streamed(n, out)) {
+    AddScaledStreamed(w, d, out, n, scale);
+    i = n - n % 8;
+  }
+  for (; i < n; i++) out[i] = w[i] + d[i] * scale;
+}
+
 // The heavy-ball step of Mup2MomentumStep and Mup2CheckedMomentumStep; with `checked`, output 2 is
 // the scalar 1 when every entry of g is finite, else 0.
 static void Momentum(TF_OpKernelContext* context, bool checked) {
@@ -187,17 +198,7 @@ void AddScaled(void*, TF_OpKernelContext* context) {
   }
   TF_Tensor* out = call.OutputLike(0, w);
   if (out == nullptr) return;
-  const int64_t n = TF_TensorElementCount(w);
-  const float* __restrict weights = Data(w);
-  const float* __restrict direction = Data(d);
-  float* __restrict moved = MutableData(out);
-  const float scale = *Data(s);
-  int64_t i = 0;
-  if (Streamed(n, moved)) {
-    AddScaledStreamed(weights, direction, moved, n, scale);
-    i = n - n % 8;
-  }
-  for (; i < n; i++) moved[i] = weights[i] + direction[i] * scale;
+  AddScaledInto(Data(w), Data(d), MutableData(out), TF_TensorElementCount(w), *Data(s));
 }
 
 // Mup2AllFinite(x_1 … x_N) -> scalar 1 when every entry of every input is finite, else 0. The
@@ -257,17 +258,7 @@ void MovedWeights(void*, TF_OpKernelContext* context) {
     }
     TF_Tensor* moved = call.OutputLike(p, w);
     if (moved == nullptr) return;
-    const int64_t n = TF_TensorElementCount(w);
-    const float scale = static_cast<float>(step * Data(a)[p]);
-    const float* __restrict weights = Data(w);
-    const float* __restrict direction = Data(d);
-    float* __restrict out = MutableData(moved);
-    int64_t i = 0;
-    if (Streamed(n, out)) {
-      AddScaledStreamed(weights, direction, out, n, scale);
-      i = n - n % 8;
-    }
-    for (; i < n; i++) out[i] = weights[i] + direction[i] * scale;
+    AddScaledInto(Data(w), Data(d), MutableData(moved), TF_TensorElementCount(w), static_cast<float>(step * Data(a)[p]));
   }
 }
 
